@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what sealgate needs from Debian's packages (and npm for the
+# JavaScript client tests). Runs `apt-get update` once, only if something is
+# missing. Usage: scripts/deps.sh run|test|bench
+set -euo pipefail
+what=${1:-test}
+cd "$(dirname "$0")/.."
+
+pkgs=(cmake make g++ pkg-config libuv1-dev libre2-dev picojson-dev default-libmysqlclient-dev
+      libssl-dev libzstd-dev zlib1g-dev mariadb-server mariadb-client)
+case $what in
+  test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm) ;;
+  bench) pkgs+=(libgtest-dev sysbench percona-toolkit python3-pymysql) ;;
+  run) ;;
+  *) echo "usage: deps.sh run|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node may come from elsewhere than Debian's package; accept any node+npm on PATH.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done; missing=("${tmp[@]}")
+fi
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ $what == test && -f tests/e2e/node/package.json && ! -d tests/e2e/node/node_modules ]]; then
+  (cd tests/e2e/node && npm install --no-audit --no-fund --loglevel=error)
+fi
