@@ -1,0 +1,170 @@
+#include "proxy/config.h"
+
+#include <picojson.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace sealgate::proxy {
+
+StatusOr<HostPort> ParseHostPort(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Status::InvalidArgument("'" + text + "' is not HOST:PORT");
+  }
+  HostPort hp;
+  hp.host = text.substr(0, colon);
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') hp.host = hp.host.substr(1, hp.host.size() - 2);
+  std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  long v = strtol(port.c_str(), &end, 10);
+  if (*end != '\0' || v < 0 || v > 65535) return Status::InvalidArgument("'" + text + "' has a bad port");
+  hp.port = static_cast<int>(v);
+  return hp;
+}
+
+std::string UsageText() {
+  return "usage: sealgate [--config FILE] [--listen HOST:PORT] [--upstream HOST:PORT]\n"
+         "                [--admin-user USER] [--admin-password PASS]   (or env SEALGATE_ADMIN_PASSWORD)\n"
+         "                [--http HOST:PORT] [--metadata-schema NAME] [--threads N]\n"
+         "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
+         "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n";
+}
+
+namespace {
+
+// Applies one setting by its flag name (without "--"); config file keys map to the same names.
+Status Apply(Config* c, const std::string& key, const std::string& value) {
+  auto hostport = [&](HostPort* out) -> Status {
+    auto hp = ParseHostPort(value);
+    if (!hp.ok()) return hp.status().Annotate(key);
+    *out = *hp;
+    return Status::Ok();
+  };
+  if (key == "listen") return hostport(&c->listen);
+  if (key == "upstream") return hostport(&c->upstream);
+  if (key == "http") return hostport(&c->http);
+  if (key == "admin-user") { c->admin_user = value; return Status::Ok(); }
+  if (key == "admin-password") { c->admin_password = value; return Status::Ok(); }
+  if (key == "metadata-schema") {
+    if (value.empty() || value.size() > 64) return Status::InvalidArgument("metadata-schema must be 1..64 characters");
+    c->metadata_schema = value;
+    return Status::Ok();
+  }
+  if (key == "threads") {
+    char* end = nullptr;
+    long v = strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || v < 0 || v > 256) return Status::InvalidArgument("threads must be 0..256");
+    c->threads = static_cast<int>(v);
+    return Status::Ok();
+  }
+  if (key == "log-level") {
+    if (!ParseLogLevel(value, &c->log_level)) return Status::InvalidArgument("log-level must be debug|info|warn|error");
+    return Status::Ok();
+  }
+  if (key == "plain-alter") {
+    if (value == "online") c->plain_alter = PlainAlterMode::kOnline;
+    else if (value == "passthrough") c->plain_alter = PlainAlterMode::kPassthrough;
+    else if (value == "reject") c->plain_alter = PlainAlterMode::kReject;
+    else return Status::InvalidArgument("plain-alter must be online|passthrough|reject");
+    return Status::Ok();
+  }
+  if (key == "tls-cert") { c->tls.cert_file = value; return Status::Ok(); }
+  if (key == "tls-key") { c->tls.key_file = value; return Status::Ok(); }
+  if (key == "tls-upstream") {
+    if (value != "true" && value != "false") return Status::InvalidArgument("tls-upstream must be true|false");
+    c->tls.upstream = value == "true";
+    return Status::Ok();
+  }
+  if (key == "shutdown-grace-seconds") {
+    char* end = nullptr;
+    double v = strtod(value.c_str(), &end);
+    if (value.empty() || *end || v < 0) return Status::InvalidArgument("shutdown-grace-seconds must be >= 0");
+    c->shutdown_grace_seconds = v;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown option '" + key + "'");
+}
+
+std::string ScalarText(const picojson::value& v) {
+  if (v.is<double>()) {
+    std::ostringstream out;
+    out << v.get<double>();
+    return out.str();
+  }
+  return v.to_str();
+}
+
+// Flattens the JSON file into flag names: {"ddl": {"plain_alter": x}} -> plain-alter,
+// {"tls": {"cert": x}} -> tls-cert, "admin_password_env": NAME reads that variable.
+Status ApplyFile(Config* c, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  picojson::value root;
+  std::string err = picojson::parse(root, text.str());
+  if (!err.empty()) return Status::InvalidArgument("config file " + path + " is not valid JSON: " + err);
+  if (!root.is<picojson::object>()) return Status::InvalidArgument("config file " + path + " must hold a JSON object");
+  auto flag = [](std::string k) {
+    for (char& ch : k) if (ch == '_') ch = '-';
+    return k;
+  };
+  for (const auto& [key, value] : root.get<picojson::object>()) {
+    if (key == "admin_password_env") {
+      if (const char* v = getenv(value.to_str().c_str())) c->admin_password = v;
+      continue;
+    }
+    if (value.is<picojson::object>()) {
+      std::string prefix = key == "ddl" ? "" : flag(key) + "-";
+      for (const auto& [sub, subvalue] : value.get<picojson::object>()) {
+        Status s = Apply(c, prefix + flag(sub), ScalarText(subvalue));
+        if (!s.ok()) return s.Annotate("config file " + path);
+      }
+      continue;
+    }
+    Status s = Apply(c, flag(key), ScalarText(value));
+    if (!s.ok()) return s.Annotate("config file " + path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* env_password) {
+  Config c;
+  if (env_password) c.admin_password = env_password;
+  // The file first, so flags override it wherever they appear.
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) return Status::InvalidArgument("--config needs a FILE");
+      SEALGATE_RETURN_IF_ERROR(ApplyFile(&c, args[i + 1]));
+    }
+  }
+  if (env_password) c.admin_password = env_password;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + a + "'");
+    std::string key = a.substr(2), value;
+    size_t eq = key.find('=');
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (key == "tls-upstream") {
+      value = "true";
+    } else {
+      if (i + 1 >= args.size()) return Status::InvalidArgument("--" + key + " needs a value");
+      value = args[++i];
+    }
+    if (key == "config") continue;
+    SEALGATE_RETURN_IF_ERROR(Apply(&c, key, value));
+  }
+  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  return c;
+}
+
+}  // namespace sealgate::proxy

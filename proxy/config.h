@@ -1,0 +1,52 @@
+// Proxy configuration: defaults, then the JSON file (--config), then flags.
+// Every key of the file can be overridden by a flag (DESIGN.md §7).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace sealgate::proxy {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+
+// "host:port" or "[v6]:port".
+StatusOr<HostPort> ParseHostPort(const std::string& text);
+
+enum class PlainAlterMode { kOnline, kPassthrough, kReject };
+
+struct TlsConfig {
+  std::string cert_file;  // empty: no TLS termination, the SSL capability is removed
+  std::string key_file;
+  bool upstream = false;  // speak TLS to the upstream
+};
+
+struct Config {
+  HostPort listen{"127.0.0.1", 6033};
+  HostPort upstream{"127.0.0.1", 3306};
+  HostPort http{"127.0.0.1", 9033};
+  std::string admin_user = "root";
+  std::string admin_password;
+  std::string metadata_schema = "_sealgate";
+  int threads = 0;  // 0: one per core
+  LogLevel log_level = LogLevel::kInfo;
+  PlainAlterMode plain_alter = PlainAlterMode::kOnline;
+  TlsConfig tls;
+  double shutdown_grace_seconds = 30;
+  size_t max_packet_bytes = size_t{1} << 30;  // a client packet larger than this ends the session
+};
+
+// Parses argv (argv[0] ignored): reads --config first, then applies flags.
+// `env_password` is the value of SEALGATE_ADMIN_PASSWORD (or null).
+// Returns a one-line error for unknown flags, bad values, unreadable files.
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* env_password);
+
+std::string UsageText();
+
+}  // namespace sealgate::proxy

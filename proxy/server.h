@@ -1,0 +1,44 @@
+// Server: the running proxy. Binds the listening sockets, starts one Worker
+// per thread, and shuts down gracefully on SIGTERM/SIGINT.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/log.h"
+#include "common/status.h"
+#include "proxy/config.h"
+#include "proxy/worker.h"
+
+namespace sealgate::proxy {
+
+class Server {
+ public:
+  Server(const Config& config, Logger* logger);
+  ~Server();
+
+  // Resolves the upstream, binds `listen` once per worker, starts the workers.
+  // Errors are one-line reasons suitable for the exit message.
+  Status Start();
+  // Blocks until SIGTERM/SIGINT, then drains sessions and returns.
+  void RunUntilSignal();
+  // Thread-safe: begins a graceful shutdown (as SIGTERM does).
+  void Shutdown();
+
+  ProxyStats& stats() { return stats_; }
+  int worker_count() const { return static_cast<int>(workers_.size()); }
+
+ private:
+  Config config_;
+  Logger* logger_;
+  ProxyStats stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// Resolves host:port (numeric or by name) to the first address found.
+StatusOr<sockaddr_storage> ResolveHostPort(const HostPort& hp);
+
+// Creates a non-blocking TCP socket bound to `addr` with SO_REUSEPORT.
+StatusOr<int> BindListener(const HostPort& addr);
+
+}  // namespace sealgate::proxy

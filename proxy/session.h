@@ -1,0 +1,101 @@
+// Session: one client connection and its own upstream connection (1:1), on
+// one worker loop. It relays the handshake (authentication is the server's
+// business: sealgate only removes capability bits it cannot follow), then
+// forwards every command and follows every response, keeping the state the
+// seal needs (transaction, locks, idle at a boundary).
+//
+// Lifetime: created by the Worker on accept, deletes itself once both of its
+// handles are closed. All methods run on the worker's loop thread.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "protocol/response_tracker.h"
+#include "proxy/session_state.h"
+
+namespace sealgate::proxy {
+
+class Worker;
+
+class Session {
+ public:
+  Session(Worker* worker, uint64_t id);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Accepts the pending connection from `listener` and connects upstream.
+  // On failure the session closes (and deletes) itself.
+  void Start(uv_stream_t* listener);
+
+  // Ends the session now (both connections closed, in-flight work dropped).
+  void Close(const char* reason);
+  // Closes the session once it is idle at a statement boundary (shutdown).
+  void CloseWhenIdle();
+
+  uint64_t id() const { return id_; }
+  bool idle() const;
+  bool in_transaction() const { return tracker_ && tracker_->in_transaction(); }
+  const SessionState& state() const { return state_; }
+
+  // Intrusive list of the worker's sessions.
+  Session* prev = nullptr;
+  Session* next = nullptr;
+
+ private:
+  enum class Phase : uint8_t { kConnecting, kGreeting, kHandshakeResponse, kAuth, kCommand, kClosing };
+  enum class Side : uint8_t { kClient, kUpstream };
+  struct Conn {
+    uv_tcp_t tcp;
+    Session* session;
+    Side side;
+    bool reading = false;
+    bool open = false;
+  };
+
+  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnConnect(uv_connect_t* req, int status);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnClosed(uv_handle_t* handle);
+
+  void OnClientData(const char* data, size_t n);
+  void OnUpstreamData(const char* data, size_t n);
+  void HandleGreeting();
+  void HandleHandshakeResponse();
+  void HandleAuthFromServer();
+  void RelayAuthFromClient();
+  // Forwards complete client packets from `data`; returns bytes consumed.
+  size_t ForwardCommands(const char* data, size_t n);
+  void AfterUpstreamResponse();
+
+  // Writes to one side; data is copied if it cannot be written at once.
+  void Send(Side side, const char* data, size_t n);
+  void SendError(uint16_t code, const char* sqlstate, const std::string& message, uint8_t seq);
+  void StartReading(Conn& conn);
+  void StopReading(Conn& conn);
+  Conn& conn(Side side) { return side == Side::kClient ? client_ : upstream_; }
+  void ApplyBackpressure();
+
+  Worker* worker_;
+  uint64_t id_;
+  Phase phase_ = Phase::kConnecting;
+  Conn client_;
+  Conn upstream_;
+  uv_connect_t connect_req_;
+  int open_handles_ = 0;
+  std::string client_in_;    // client bytes not yet forwarded (incomplete packet)
+  std::string upstream_in_;  // server bytes during the connection phase
+  uint64_t server_caps_ = 0;
+  uint64_t client_caps_ = 0;
+  std::unique_ptr<protocol::ResponseTracker> tracker_;
+  SessionState state_;
+  bool close_when_idle_ = false;
+  bool quit_sent_ = false;
+};
+
+}  // namespace sealgate::proxy

@@ -1,0 +1,91 @@
+#include "proxy/session_state.h"
+
+#include "sql/statement.h"
+
+namespace sealgate::proxy {
+
+namespace {
+
+enum Effect : uint32_t {
+  kLocksTables = 1u << 0,
+  kUnlocksTables = 1u << 1,
+  kOpensHandler = 1u << 2,
+  kClosesHandler = 1u << 3,
+  kTakesUserLock = 1u << 4,
+  kMayReleaseUserLock = 1u << 5,
+};
+
+// Cheap pre-check: the plain DML that makes up nearly all traffic has none of
+// the effects tracked here, unless it calls GET_LOCK/RELEASE_LOCK.
+bool MayHaveEffects(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r')) ++i;
+  auto starts = [&](std::string_view word) {
+    if (sql.size() - i < word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      char c = sql[i + k];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+      if (c != word[k]) return false;
+    }
+    return true;
+  };
+  if (!(starts("SELECT") || starts("INSERT") || starts("UPDATE") || starts("DELETE") || starts("REPLACE"))) {
+    return true;
+  }
+  for (size_t k = i; k + 4 < sql.size(); ++k) {
+    if ((sql[k] == '_') && (sql[k + 1] == 'L' || sql[k + 1] == 'l')) return true;  // GET_LOCK, RELEASE_LOCK
+  }
+  return false;
+}
+
+}  // namespace
+
+uint32_t SessionState::OnQuerySent(std::string_view sql) {
+  if (!MayHaveEffects(sql)) return 0;
+  uint32_t effects = 0;
+  for (std::string_view piece : sql::SplitStatements(sql)) {
+    sql::Statement st = sql::Classify(piece);
+    switch (st.kind) {
+      case sql::StatementKind::kLockTables:
+      case sql::StatementKind::kFlushTablesWithReadLock:
+        effects |= kLocksTables;
+        effects &= ~kUnlocksTables;
+        break;
+      case sql::StatementKind::kUnlockTables:
+      case sql::StatementKind::kBeginTransaction:  // START TRANSACTION releases table locks
+        effects |= kUnlocksTables;
+        effects &= ~kLocksTables;
+        break;
+      case sql::StatementKind::kHandler:
+        if (st.handler_action == sql::HandlerAction::kOpen) effects |= kOpensHandler;
+        if (st.handler_action == sql::HandlerAction::kClose) effects |= kClosesHandler;
+        break;
+      case sql::StatementKind::kGetLock: effects |= kTakesUserLock; break;
+      case sql::StatementKind::kReleaseLock: effects |= kMayReleaseUserLock; break;
+      default: break;
+    }
+  }
+  return effects;
+}
+
+void SessionState::OnQueryDone(uint32_t effects, bool ok) {
+  if (effects == 0) return;
+  // A failed LOCK TABLES holds nothing; a failed UNLOCK still releases.
+  if ((effects & kLocksTables) && ok) table_locks_ = true;
+  if (effects & kUnlocksTables) table_locks_ = false;
+  if ((effects & kOpensHandler) && ok) ++handlers_;
+  if ((effects & kClosesHandler) && handlers_ > 0) --handlers_;
+  // GET_LOCK may return 0 (not taken): stay conservative and count it as held
+  // until a release; RELEASE_LOCK of one of several held locks is not tracked
+  // exactly either, so only RELEASE_ALL-style releases would be exact.
+  if ((effects & kTakesUserLock) && ok) user_locks_ = true;
+  if (effects & kMayReleaseUserLock) user_locks_ = false;
+}
+
+void SessionState::OnSessionReset() {
+  table_locks_ = false;
+  handlers_ = 0;
+  user_locks_ = false;
+}
+
+}  // namespace sealgate::proxy

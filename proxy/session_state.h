@@ -1,0 +1,36 @@
+// SessionState: what the seal needs to know about one client session, kept
+// from the statements the client sends and the server's answers to them.
+//
+// "At a boundary" means: no command in flight, not inside a transaction, and
+// holding no session-scoped locks (LOCK TABLES, FLUSH TABLES WITH READ LOCK,
+// open HANDLERs, GET_LOCK). A session at a boundary can have its next
+// statement held without blocking anything the seal waits for.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sealgate::proxy {
+
+class SessionState {
+ public:
+  // A COM_QUERY text is about to be forwarded; returns a tag describing its
+  // effects, to be passed to OnQueryDone when its response completes.
+  uint32_t OnQuerySent(std::string_view sql);
+  // The response to a query completed (ok: not an ERR) with these status flags.
+  void OnQueryDone(uint32_t effects, bool ok);
+  // COM_CHANGE_USER / COM_RESET_CONNECTION succeeded: the server forgot everything.
+  void OnSessionReset();
+
+  bool holds_table_locks() const { return table_locks_; }
+  bool holds_handlers() const { return handlers_ > 0; }
+  bool holds_user_locks() const { return user_locks_; }
+  bool holds_session_locks() const { return table_locks_ || handlers_ > 0 || user_locks_; }
+
+ private:
+  bool table_locks_ = false;  // LOCK TABLES or FLUSH TABLES ... WITH READ LOCK
+  int handlers_ = 0;          // HANDLER ... OPEN without CLOSE
+  bool user_locks_ = false;   // GET_LOCK taken and not known to be released
+};
+
+}  // namespace sealgate::proxy

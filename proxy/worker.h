@@ -1,0 +1,90 @@
+// Worker: one libuv loop on its own thread, with its own listening socket
+// (SO_REUSEPORT spreads connections across workers) and the sessions it
+// accepted. Handles are touched only on this thread; other threads talk to it
+// through RequestShutdown (uv_async_t).
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace sealgate::proxy {
+
+class Session;
+
+// Counters shared by all workers (relaxed atomics: read by the metrics endpoint).
+struct ProxyStats {
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<int64_t> connections_open{0};
+  std::atomic<uint64_t> commands_forwarded{0};
+  std::atomic<uint64_t> bytes_from_clients{0};
+  std::atomic<uint64_t> bytes_from_upstream{0};
+  std::atomic<uint64_t> sessions_malformed{0};
+  std::atomic<uint64_t> upstream_connect_failures{0};
+};
+
+struct WorkerOptions {
+  int index = 0;
+  sockaddr_storage upstream;  // resolved upstream address
+  size_t max_packet_bytes = size_t{1} << 30;
+};
+
+class Worker {
+ public:
+  Worker(const WorkerOptions& options, ProxyStats* stats, Logger* logger);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Takes ownership of a bound, listening-ready socket and starts the loop thread.
+  Status Start(int listen_fd);
+  // Thread-safe: stop accepting, close idle sessions now and busy ones when
+  // they become idle, and end the loop after `grace_seconds` at the latest.
+  void RequestShutdown(double grace_seconds);
+  void Join();
+
+  // Loop-thread API for sessions.
+  uv_loop_t* loop() { return &loop_; }
+  const sockaddr* upstream_addr() const { return reinterpret_cast<const sockaddr*>(&options_.upstream); }
+  size_t max_packet_bytes() const { return options_.max_packet_bytes; }
+  ProxyStats* stats() { return stats_; }
+  Logger* logger() { return logger_; }
+  bool shutting_down() const { return shutting_down_; }
+  void Register(Session* s);
+  void Unregister(Session* s);
+  // A scratch buffer for client reads (their bytes are copied or forwarded at once).
+  char* read_buffer() { return read_buffer_; }
+  static constexpr size_t kReadBufferSize = 64 * 1024;
+
+ private:
+  static void OnConnection(uv_stream_t* listener, int status);
+  static void OnAsync(uv_async_t* handle);
+  static void OnGraceTimer(uv_timer_t* handle);
+  void Run();
+  void BeginShutdown();
+  void MaybeFinish();
+
+  WorkerOptions options_;
+  ProxyStats* stats_;
+  Logger* logger_;
+  uv_loop_t loop_;
+  uv_tcp_t listener_;
+  uv_async_t async_;
+  uv_timer_t grace_timer_;
+  std::thread thread_;
+  std::atomic<bool> shutdown_requested_{false};
+  std::atomic<double> grace_seconds_{30};
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  Session* sessions_ = nullptr;
+  uint64_t next_session_id_;
+  char read_buffer_[kReadBufferSize];
+};
+
+}  // namespace sealgate::proxy

@@ -1,0 +1,138 @@
+#include "protocol/messages.h"
+
+#include "protocol/constants.h"
+#include "protocol/frame.h"
+#include "protocol/wire.h"
+
+namespace sealgate::protocol {
+
+StatusOr<OkPacket> ParseOk(std::string_view payload) {
+  ByteReader r(payload);
+  OkPacket ok;
+  uint8_t header;
+  if (!r.U8(&header) || (header != kOkHeader && header != kEofHeader)) {
+    return Status::InvalidArgument("not an OK packet");
+  }
+  if (!r.LenencInt(&ok.affected_rows) || !r.LenencInt(&ok.last_insert_id) || !r.U16(&ok.status_flags) ||
+      !r.U16(&ok.warnings)) {
+    return Status::InvalidArgument("truncated OK packet");
+  }
+  if (!r.at_end()) {
+    std::string_view info;
+    // With CLIENT_SESSION_TRACK the info is length-encoded; otherwise it is the rest.
+    ByteReader probe(r.Rest());
+    if (probe.LenencString(&info)) ok.info = std::string(info);
+  }
+  return ok;
+}
+
+StatusOr<ErrPacket> ParseErr(std::string_view payload) {
+  ByteReader r(payload);
+  ErrPacket err;
+  uint8_t header;
+  if (!r.U8(&header) || header != kErrHeader || !r.U16(&err.code)) return Status::InvalidArgument("not an ERR packet");
+  std::string_view rest = r.Rest();
+  if (!rest.empty() && rest[0] == '#' && rest.size() >= 6) {
+    err.sqlstate = std::string(rest.substr(1, 5));
+    rest.remove_prefix(6);
+  }
+  err.message = std::string(rest);
+  return err;
+}
+
+StatusOr<uint16_t> ParseEofStatus(std::string_view payload) {
+  if (payload.size() < 5 || static_cast<uint8_t>(payload[0]) != kEofHeader) {
+    return Status::InvalidArgument("not an EOF packet");
+  }
+  return static_cast<uint16_t>(LoadLE(reinterpret_cast<const unsigned char*>(payload.data()) + 3, 2));
+}
+
+std::optional<uint16_t> OkStatusFlags(std::string_view head) {
+  ByteReader r(head);
+  uint8_t header;
+  uint64_t ignored;
+  uint16_t flags;
+  if (r.U8(&header) && r.LenencInt(&ignored) && r.LenencInt(&ignored) && r.U16(&flags)) return flags;
+  return std::nullopt;
+}
+
+std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
+                    std::string_view info) {
+  std::string p;
+  PutU8(&p, kOkHeader);
+  PutLenencInt(&p, affected_rows);
+  PutLenencInt(&p, last_insert_id);
+  PutU16(&p, status_flags);
+  PutU16(&p, warnings);
+  p.append(info);
+  return p;
+}
+
+std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view message) {
+  std::string p;
+  PutU8(&p, kErrHeader);
+  PutU16(&p, code);
+  p.push_back('#');
+  std::string state(sqlstate.substr(0, 5));
+  state.resize(5, '0');
+  p.append(state);
+  p.append(message);
+  return p;
+}
+
+std::string BuildEof(uint16_t status_flags, uint16_t warnings) {
+  std::string p;
+  PutU8(&p, kEofHeader);
+  PutU16(&p, warnings);
+  PutU16(&p, status_flags);
+  return p;
+}
+
+static std::string ColumnDefinition(const ColumnSpec& col) {
+  std::string p;
+  PutLenencString(&p, "def");
+  PutLenencString(&p, "");  // schema
+  PutLenencString(&p, "");  // table
+  PutLenencString(&p, "");  // org_table
+  PutLenencString(&p, col.name);
+  PutLenencString(&p, col.name);
+  PutLenencInt(&p, 0x0c);  // length of the fixed fields
+  bool numeric = col.type != ColumnType::kVarString;
+  PutU16(&p, numeric ? 63 : 45);  // binary / utf8mb4_general_ci
+  PutU32(&p, numeric ? 21 : 1024);
+  PutU8(&p, static_cast<uint8_t>(col.type));
+  PutU16(&p, numeric ? 0x0080 : 0);  // BINARY_FLAG for numbers
+  PutU8(&p, col.type == ColumnType::kDouble ? 31 : 0);
+  PutU16(&p, 0);
+  return p;
+}
+
+std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
+                               const std::vector<std::vector<std::optional<std::string>>>& rows,
+                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq) {
+  std::string out;
+  uint8_t seq = first_seq;
+  std::string count;
+  PutLenencInt(&count, columns.size());
+  seq = AppendPacket(&out, seq, count);
+  for (const auto& col : columns) seq = AppendPacket(&out, seq, ColumnDefinition(col));
+  if (!deprecate_eof) seq = AppendPacket(&out, seq, BuildEof(status_flags));
+  for (const auto& row : rows) {
+    std::string p;
+    for (const auto& value : row) {
+      if (value) PutLenencString(&p, *value);
+      else PutU8(&p, 0xfb);
+    }
+    seq = AppendPacket(&out, seq, p);
+  }
+  if (deprecate_eof) {
+    std::string ok = BuildOk(0, 0, status_flags, 0);
+    ok[0] = static_cast<char>(kEofHeader);
+    AppendPacket(&out, seq, ok);
+  } else {
+    AppendPacket(&out, seq, BuildEof(status_flags));
+  }
+  return out;
+}
+
+}  // namespace sealgate::protocol

@@ -1,0 +1,59 @@
+// Generic response packets (OK, ERR, EOF) and text result sets: parsing what
+// the server sends and building what sealgate answers itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sealgate::protocol {
+
+struct OkPacket {
+  uint64_t affected_rows = 0;
+  uint64_t last_insert_id = 0;
+  uint16_t status_flags = 0;
+  uint16_t warnings = 0;
+  std::string info;
+};
+
+struct ErrPacket {
+  uint16_t code = 0;
+  std::string sqlstate;  // 5 characters, or empty if the server sent none
+  std::string message;
+};
+
+// `payload` starts with 0x00 or 0xfe (OK in CLIENT_DEPRECATE_EOF mode).
+// Only the fixed fields and info are decoded (session-state data is skipped).
+StatusOr<OkPacket> ParseOk(std::string_view payload);
+// `payload` starts with 0xff.
+StatusOr<ErrPacket> ParseErr(std::string_view payload);
+// Status flags of an EOF packet (0xfe, warnings u16, status u16); payload must be 5 bytes.
+StatusOr<uint16_t> ParseEofStatus(std::string_view payload);
+// Status flags from the head of an OK packet (enough bytes of it); nullopt if truncated.
+std::optional<uint16_t> OkStatusFlags(std::string_view head);
+
+std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
+                    std::string_view info = {});
+std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view message);
+std::string BuildEof(uint16_t status_flags, uint16_t warnings = 0);
+
+// Column types sealgate uses in its own result sets.
+enum class ColumnType : uint8_t { kLongLong = 0x08, kDouble = 0x05, kVarString = 0xfd };
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type = ColumnType::kVarString;
+};
+
+// Encodes a complete text-protocol result set (column count, definitions,
+// rows, terminators) as frames starting at sequence id `first_seq`.
+// `deprecate_eof`: the session negotiated CLIENT_DEPRECATE_EOF.
+std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
+                               const std::vector<std::vector<std::optional<std::string>>>& rows,
+                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq = 1);
+
+}  // namespace sealgate::protocol
