@@ -22,8 +22,8 @@ bool AtObjectPrefix(TokenCursor& c) {
   return c.PeekIs("DEFINER") || c.PeekIs("ALGORITHM") || c.PeekIs("SQL") || c.PeekIs("AGGREGATE");
 }
 
-// After CREATE TABLE t: LIKE u, (LIKE u), and a SELECT anywhere after the
-// column list.
+// After CREATE TABLE t: LIKE u, (LIKE u), and [AS] SELECT / WITH / TABLE /
+// VALUES after the column list (table and partition options never hold AS).
 void ParseCreateTableBody(TokenCursor& c, Statement* out) {
   if (c.Accept("LIKE") || (c.PeekPunct('(') && c.PeekIs("LIKE", 1))) {
     if (c.AcceptPunct('(')) c.Next();
@@ -37,7 +37,7 @@ void ParseCreateTableBody(TokenCursor& c, Statement* out) {
   c.SkipParenGroup();
   while (!c.AtEnd()) {
     const Token& t = c.Next();
-    if (t.Is("SELECT") || t.Is("WITH") || t.Is("VALUES") || t.Is("TABLE")) {
+    if (t.Is("SELECT") || t.Is("WITH") || t.Is("AS")) {
       out->create_select = true;
       return;
     }
