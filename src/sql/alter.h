@@ -59,7 +59,7 @@ struct AlterSpec {
 
   // Keys: ADD ... index_type, index_name (may be empty), index_columns (the
   // column names of the key part list, prefix lengths and ASC/DESC dropped;
-  // empty for expression parts). DROP/RENAME/ALTER INDEX: index_name (and
+  // an empty string for an expression part). DROP/RENAME/ALTER INDEX: index_name (and
   // new_index_name). DROP CONSTRAINT: index_name is the constraint's name.
   IndexType index_type = IndexType::kNone;
   std::string index_name;

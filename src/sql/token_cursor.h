@@ -1,6 +1,6 @@
 // A read position over a token vector, shared by the statement and ALTER parsers.
 // Reading past the end yields a sentinel end-of-input token, so callers never
-// index out of range.
+// index out of range. The token vector must outlive the cursor.
 #pragma once
 
 #include <initializer_list>
@@ -17,14 +17,14 @@ namespace sealgate::sql {
 class TokenCursor {
  public:
   explicit TokenCursor(const std::vector<Token>& tokens, size_t end = static_cast<size_t>(-1))
-      : tokens_(tokens), end_(end < tokens.size() ? end : tokens.size()) {}
+      : tokens_(&tokens), end_(end < tokens.size() ? end : tokens.size()) {}
 
   bool AtEnd() const { return pos_ >= end_; }
   size_t pos() const { return pos_; }
   void set_pos(size_t p) { pos_ = p; }
   size_t end() const { return end_; }
   const Token& Peek(size_t ahead = 0) const {
-    return pos_ + ahead < end_ ? tokens_[pos_ + ahead] : kEnd;
+    return pos_ + ahead < end_ ? (*tokens_)[pos_ + ahead] : kEnd;
   }
   const Token& Next() {
     const Token& t = Peek();
@@ -66,7 +66,7 @@ class TokenCursor {
 
  private:
   static const Token kEnd;
-  const std::vector<Token>& tokens_;
+  const std::vector<Token>* tokens_;  // not owned
   size_t end_;
   size_t pos_ = 0;
 };
