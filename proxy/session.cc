@@ -7,6 +7,7 @@
 #include "protocol/handshake.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
+#include "proxy/proxy_errors.h"
 #include "proxy/worker.h"
 
 namespace sealgate::proxy {
@@ -55,7 +56,7 @@ void Session::Start(uv_stream_t* listener) {
   int rc = uv_tcp_connect(&connect_req_, &upstream_.tcp, worker_->upstream_addr(), &Session::OnConnect);
   if (rc != 0) {
     worker_->stats()->upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
-    SendError(2003, "HY000", std::string("sealgate cannot reach the upstream server: ") + uv_strerror(rc), 0);
+    SendError(error::kUpstreamUnavailable, "", std::string("sealgate cannot reach the upstream server: ") + uv_strerror(rc), 0);
     Close("upstream connect failed");
     return;
   }
@@ -67,7 +68,7 @@ void Session::OnConnect(uv_connect_t* req, int status) {
   if (self->phase_ == Phase::kClosing) return;
   if (status < 0) {
     self->worker_->stats()->upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
-    self->SendError(2003, "HY000",
+    self->SendError(error::kUpstreamUnavailable, "",
                     std::string("sealgate cannot reach the upstream server: ") + uv_strerror(status) +
                         "; check that it is running and --upstream points at it",
                     0);
@@ -204,7 +205,7 @@ void Session::HandleGreeting() {
   if (r == protocol::FrameResult::kNeedMore) return;
   if (r == protocol::FrameResult::kInvalid || pkt.payload.empty()) {
     worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
-    SendError(2013, "HY000", "sealgate received a malformed greeting from the upstream server", 0);
+    SendError(error::kUpstreamProtocol, "", "sealgate received a malformed greeting from the upstream server", 0);
     Close("malformed greeting from upstream");
     return;
   }
@@ -222,7 +223,7 @@ void Session::HandleGreeting() {
                                  : greeting.status();
   if (!cleared.ok()) {
     worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
-    SendError(2013, "HY000", "sealgate cannot read the upstream greeting: " + cleared.message(), 0);
+    SendError(error::kUpstreamProtocol, "", "sealgate cannot read the upstream greeting: " + cleared.message(), 0);
     Close("bad greeting from upstream");
     return;
   }

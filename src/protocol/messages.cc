@@ -72,10 +72,12 @@ std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view 
   std::string p;
   PutU8(&p, kErrHeader);
   PutU16(&p, code);
-  p.push_back('#');
-  std::string state(sqlstate.substr(0, 5));
-  state.resize(5, '0');
-  p.append(state);
+  if (!sqlstate.empty()) {
+    p.push_back('#');
+    std::string state(sqlstate.substr(0, 5));
+    state.resize(5, '0');
+    p.append(state);
+  }
   p.append(message);
   return p;
 }

@@ -38,6 +38,8 @@ std::optional<uint16_t> OkStatusFlags(std::string_view head);
 
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
                     std::string_view info = {});
+// An empty `sqlstate` leaves out the '#' marker, as servers do before the
+// client's capabilities are known (an ERR sent in place of the greeting).
 std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view message);
 std::string BuildEof(uint16_t status_flags, uint16_t warnings = 0);
 
