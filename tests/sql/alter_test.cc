@@ -174,6 +174,31 @@ TEST(SqlAlter, TableOptions) {
   });
 }
 
+TEST(SqlAlter, FrameworkOutput) {
+  ExpectAll({
+      {"ALTER TABLE `users` ADD `email` varchar(255) DEFAULT '' NOT NULL",
+       "users: AddColumn col=email def=[varchar(255) DEFAULT '' NOT NULL]"},
+      {"alter table `users` add unique `users_email_unique`(`email`)",
+       "users: AddIndex unique idx=users_email_unique cols=email"},
+      {"alter table `users` add index `users_name_index`(`name`)", "users: AddIndex index idx=users_name_index cols=name"},
+      {"alter table `users` modify `name` varchar(255) not null", "users: ModifyColumn col=name def=[varchar(255) not null]"},
+      {"ALTER TABLE `app_book` ALTER COLUMN `isbn` DROP DEFAULT", "app_book: AlterColumn col=isbn def=[DROP DEFAULT]"},
+      {"-- AlterTable\nALTER TABLE `User` ADD COLUMN `bio` VARCHAR(191) NULL,\n    MODIFY `name` VARCHAR(191) NOT NULL",
+       "User: AddColumn col=bio def=[VARCHAR(191) NULL]; ModifyColumn col=name def=[VARCHAR(191) NOT NULL]"},
+      {"ALTER TABLE `Post` DROP FOREIGN KEY `Post_authorId_fkey`", "Post: DropConstraint idx=Post_authorId_fkey"},
+      {"ALTER TABLE t ADD COLUMN `data` JSON NOT NULL DEFAULT (JSON_OBJECT()), ADD INDEX `k` ((CAST(data->>'$.k' AS "
+       "CHAR(10))))",
+       "t: AddColumn col=data def=[JSON NOT NULL DEFAULT (JSON_OBJECT())]; AddIndex index idx=k cols="},
+      {"ALTER TABLE sbtest1 ADD COLUMN pad2 CHAR(60) NOT NULL DEFAULT '', ALGORITHM=COPY",
+       "sbtest1: AddColumn col=pad2 def=[CHAR(60) NOT NULL DEFAULT '']"},
+      {"ALTER TABLE orders ADD INDEX idx_user_created (user_id, created_at DESC), DROP INDEX idx_user",
+       "orders: AddIndex index idx=idx_user_created cols=user_id,created_at; DropIndex idx=idx_user"},
+  });
+  EXPECT_EQ(Describe("ALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES "
+                     "`User`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE"),
+            "error " + std::to_string(error::kAlterAddsForeignKey));
+}
+
 TEST(SqlAlter, AlgorithmAndLockAreRemoved) {
   StatusOr<AlterTable> a = AnalyzeAlter("ALTER TABLE t ADD c INT, ALGORITHM=INPLACE, LOCK=NONE");
   ASSERT_TRUE(a.ok()) << a.status().ToString();

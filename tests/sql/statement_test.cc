@@ -459,6 +459,108 @@ TEST(SqlClassify, UseAndOther) {
   });
 }
 
+TEST(SqlClassify, FrameworkOutput) {
+  ExpectAll({
+      // Rails
+      {"ALTER TABLE `users` ADD `email` varchar(255) DEFAULT '' NOT NULL", "AlterTable users"},
+      {"ALTER TABLE `users` ADD CONSTRAINT `fk_rails_0a1b` FOREIGN KEY (`account_id`) REFERENCES `accounts` (`id`)",
+       "AlterTable users"},
+      {"CREATE INDEX `index_users_on_account_id` ON `users` (`account_id`)",
+       "CreateIndex users index=index_users_on_account_id"},
+      {"SELECT `schema_migrations`.`version` FROM `schema_migrations` ORDER BY `schema_migrations`.`version` ASC",
+       "Other"},
+      {"SELECT GET_LOCK('3353250932417016980', 0)", "GetLock"},
+      {"SELECT RELEASE_LOCK('3353250932417016980')", "ReleaseLock"},
+      {"DROP TABLE `widgets` /* CASCADE */", "DropTable widgets"},
+      {"RENAME TABLE `old_things` TO `things`", "RenameTable old_things things"},
+      // Django
+      {"ALTER TABLE `app_book` ADD COLUMN `isbn` varchar(13) DEFAULT '' NOT NULL", "AlterTable app_book"},
+      {"ALTER TABLE `app_book` ALTER COLUMN `isbn` DROP DEFAULT", "AlterTable app_book"},
+      {"ALTER TABLE `app_book` RENAME COLUMN `title` TO `name`", "AlterTable app_book"},
+      {"CREATE TABLE `app_author` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, `name` varchar(100) NOT NULL)",
+       "CreateTable app_author"},
+      {"SET FOREIGN_KEY_CHECKS = 0", "SetSessionVariable vars=foreign_key_checks"},
+      {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SetSessionVariable vars=transaction_isolation"},
+      {"SELECT engine FROM information_schema.tables WHERE table_name = 'django_migrations'", "Other"},
+      // Alembic / SQLAlchemy
+      {"ALTER TABLE account MODIFY name VARCHAR(50) NULL", "AlterTable account"},
+      {"UPDATE alembic_version SET version_num='ae1027a6acf' WHERE alembic_version.version_num = '1975ea83b712'",
+       "Other"},
+      {"SELECT @@sql_mode", "Other"},
+      {"SELECT CAST('test plain returns' AS CHAR(60)) AS anon_1", "Other"},
+      // knex
+      {"create table `knex_migrations_lock` (`index` int unsigned not null auto_increment primary key, "
+       "`is_locked` int)",
+       "CreateTable knex_migrations_lock"},
+      {"select * from `knex_migrations_lock` for update", "Other"},
+      {"update `knex_migrations_lock` set `is_locked` = 1 where `is_locked` = 0", "Other"},
+      {"alter table `users` add `bio` text", "AlterTable users"},
+      {"alter table `users` modify `name` varchar(255) not null", "AlterTable users"},
+      {"alter table `users` add index `users_name_index`(`name`)", "AlterTable users"},
+      {"alter table `users` drop foreign key `users_org_id_foreign`", "AlterTable users"},
+      // Laravel
+      {"alter table `users` add unique `users_email_unique`(`email`)", "AlterTable users"},
+      {"create table `password_resets` (`email` varchar(255) not null, `token` varchar(255) not null) "
+       "default character set utf8mb4 collate 'utf8mb4_unicode_ci'",
+       "CreateTable password_resets"},
+      {"drop table if exists `password_resets`", "DropTable password_resets if_exists"},
+      {"rename table `a` to `b`", "RenameTable a b"},
+      // Prisma
+      {"-- AlterTable\nALTER TABLE `User` ADD COLUMN `bio` VARCHAR(191) NULL", "AlterTable User"},
+      {"-- CreateIndex\nCREATE UNIQUE INDEX `User_email_key` ON `User`(`email`)", "CreateIndex User index=User_email_key"},
+      {"-- DropIndex\nDROP INDEX `User_email_key` ON `User`", "DropIndex User index=User_email_key"},
+      {"-- AddForeignKey\nALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) "
+       "REFERENCES `User`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE",
+       "AlterTable Post"},
+      // Flyway / Liquibase
+      {"SELECT `installed_rank`,`version`,`description`,`type`,`script`,`checksum`,`installed_on`,`installed_by`,"
+       "`execution_time`,`success` FROM `app`.`flyway_schema_history` WHERE `installed_rank` > ? ORDER BY "
+       "`installed_rank`",
+       "Other"},
+      {"SELECT GET_LOCK('flyway-1234', 10)", "GetLock"},
+      {"CREATE TABLE app.DATABASECHANGELOGLOCK (ID INT NOT NULL, LOCKED TINYINT(1) NOT NULL, LOCKGRANTED datetime "
+       "NULL, LOCKEDBY VARCHAR(255) NULL, CONSTRAINT PK_DATABASECHANGELOGLOCK PRIMARY KEY (ID))",
+       "CreateTable app.DATABASECHANGELOGLOCK"},
+      {"UPDATE app.DATABASECHANGELOGLOCK SET LOCKED = 1, LOCKEDBY = 'host (10.0.0.1)', LOCKGRANTED = NOW() "
+       "WHERE ID = 1 AND LOCKED = 0",
+       "Other"},
+      // sqitch
+      {"SET SESSION sql_mode = ansi, SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
+       "SetSessionVariable vars=sql_mode,sql_mode"},
+      {"LOCK TABLES releases WRITE", "LockTables releases"},
+      {"SELECT c.change_id, c.script_hash FROM changes c WHERE c.project = 'p' ORDER BY c.committed_at DESC",
+       "Other"},
+      // Hibernate / JPA
+      {"alter table orders add constraint FK_cust foreign key (customer_id) references customers (id)",
+       "AlterTable orders"},
+      {"create table hibernate_sequence (next_val bigint) engine=InnoDB", "CreateTable hibernate_sequence"},
+      {"select next_val as id_val from hibernate_sequence for update", "Other"},
+      // MySQL Workbench / mysqldump / mariadb-dump
+      {"SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0", "SetSessionVariable vars=unique_checks"},
+      {"/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */", "SetSessionVariable"},
+      {"/*M!999999\\- enable the sandbox mode */", "Other"},
+      {"/*!50001 DROP VIEW IF EXISTS `v`*/", "Other"},
+      {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER trg BEFORE INSERT ON t FOR EACH "
+       "ROW SET NEW.a = 1 */",
+       "Other"},
+      {"/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`%` SQL SECURITY DEFINER */ "
+       "/*!50001 VIEW `v` AS select 1 AS `1` */",
+       "Other"},
+      {"/*!999999\\- enable the sandbox mode */", "Other"},
+      // People at the prompt
+      {"alter table orders add column shipped_at datetime null after created_at", "AlterTable orders"},
+      {"Alter Table Orders Drop Column legacy_flag", "AlterTable Orders"},
+      {"ALTER\nTABLE\n\torders\nENGINE = InnoDB", "AlterTable orders"},
+      {"select * from orders where note like '%alter table%'", "Other"},
+      {"select 'drop table x; alter table y' as s", "Other"},
+      {"insert into audit(msg) values ('BEGIN DEPLOY'), (\"COMMIT DEPLOY\")", "Other"},
+      {"SELECT * FROM `alter`", "Other"},
+      {"SELECT * FROM t WHERE `drop` = 1", "Other"},
+      {"SELECT rename FROM t", "Other"},
+      {"\xEF\xBB\xBFSELECT 1", "Other"},
+  });
+}
+
 TEST(SqlSplit, SplitsAtSemicolonsOutsideQuotesAndComments) {
   auto split = [](std::string_view sql) {
     std::vector<std::string> out;

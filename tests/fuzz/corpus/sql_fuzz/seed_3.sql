@@ -1,0 +1,1 @@
+/*!40101 SET NAMES utf8 */;/*M!100500 SET @@session.sql_log_bin=0 */
