@@ -7,6 +7,9 @@
 #   scripts/mariadb.sh stop DIR                     stop by pid, wait for exit
 #   scripts/mariadb.sh status DIR
 #
+# Extra server options may be passed in MARIADB_EXTRA_ARGS (benchmarks raise
+# max_connections, for example).
+#
 # After start, the account sealgate@127.0.0.1 / 'sealgate' (ALL WITH GRANT
 # OPTION) exists, and root may connect over DIR/mariadb.sock.
 set -euo pipefail
@@ -39,7 +42,7 @@ start)
     --port="$port" --bind-address=127.0.0.1 --socket="$sock" --pid-file="$pidfile" \
     --log-bin="$dir/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
     --server-id="$server_id" --log-error="$dir/error.log" \
-    --skip-name-resolve >/dev/null 2>&1 &
+    --skip-name-resolve ${MARIADB_EXTRA_ARGS:-} >/dev/null 2>&1 &
   for _ in $(seq 1 120); do
     if mariadb --no-defaults -uroot -S "$sock" -e 'SELECT 1' >/dev/null 2>&1; then break; fi
     if ! kill -0 $! 2>/dev/null; then echo "mariadb.sh: mariadbd exited, see $dir/error.log" >&2; tail -5 "$dir/error.log" >&2; exit 1; fi
