@@ -1,5 +1,6 @@
 // One ALTER TABLE specification: what it does, in the terms projection and the
 // inspector need, or why it cannot be staged.
+#include <cctype>
 #include <string>
 #include <utility>
 

@@ -73,15 +73,19 @@ bool ClassifyUse(TokenCursor& c, Statement* out) {
   return true;
 }
 
-// Best-effort: a named-lock function called anywhere in the statement.
-StatementKind ScanForLockFunctions(const std::vector<Token>& tokens, size_t end) {
-  StatementKind kind = StatementKind::kOther;
-  for (size_t i = 0; i + 1 < end; ++i) {
+// Best-effort: named-lock functions called anywhere in the statement.
+void ScanForLockFunctions(const std::vector<Token>& tokens, size_t begin, size_t end, Statement* out) {
+  for (size_t i = begin; i + 1 < end; ++i) {
     if (!tokens[i + 1].IsPunct('(')) continue;
-    if (tokens[i].Is("GET_LOCK")) return StatementKind::kGetLock;
-    if (tokens[i].Is("RELEASE_LOCK") || tokens[i].Is("RELEASE_ALL_LOCKS")) kind = StatementKind::kReleaseLock;
+    if (tokens[i].Is("GET_LOCK")) out->calls_get_lock = true;
+    if (tokens[i].Is("RELEASE_LOCK") || tokens[i].Is("RELEASE_ALL_LOCKS")) out->calls_release_lock = true;
   }
-  return kind;
+  if (out->kind != StatementKind::kOther) return;
+  if (out->calls_get_lock) {
+    out->kind = StatementKind::kGetLock;
+  } else if (out->calls_release_lock) {
+    out->kind = StatementKind::kReleaseLock;
+  }
 }
 
 bool Dispatch(const Token& first, TokenCursor& c, Statement* out) {
@@ -130,8 +134,9 @@ Statement Classify(std::string_view sql) {
   const Token& first = c.Next();
   if (!Dispatch(first, c, &out)) {
     out = Statement{};
-    out.kind = ScanForLockFunctions(tokens, end);
+    out.kind = StatementKind::kOther;
   }
+  ScanForLockFunctions(tokens, begin, end, &out);
   return out;
 }
 

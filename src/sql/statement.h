@@ -63,7 +63,7 @@ enum class StatementKind : uint8_t {
   kXa,                 // XA START|BEGIN|END|PREPARE|COMMIT|ROLLBACK|RECOVER ...
   kHandler,            // HANDLER t OPEN|READ|CLOSE ...
   kUse,                // USE db
-  kGetLock,            // any other statement calling GET_LOCK(...) (best-effort)
+  kGetLock,            // any other statement calling GET_LOCK(...) (see also Statement::calls_get_lock)
   kReleaseLock,        // any other statement calling RELEASE_LOCK / RELEASE_ALL_LOCKS
 };
 
@@ -129,6 +129,11 @@ struct Statement {
   XaAction xa_action = XaAction::kNone;
   HandlerAction handler_action = HandlerAction::kNone;
   std::string database;  // USE db
+
+  // Named user locks, for statements of any kind (SET @l = GET_LOCK(...) too).
+  // Best-effort: a call written as NAME( outside strings and comments.
+  bool calls_get_lock = false;
+  bool calls_release_lock = false;  // RELEASE_LOCK or RELEASE_ALL_LOCKS
 };
 
 // Classifies one statement. A trailing ';' is ignored; text after the first

@@ -33,6 +33,8 @@ void DescribeSession(const Statement& s, std::ostringstream& o) {
   static const char* kHandler[] = {"", "open", "read", "close"};
   if (s.handler_action != HandlerAction::kNone) o << " handler=" << kHandler[static_cast<int>(s.handler_action)];
   if (!s.database.empty()) o << " db=" << s.database;
+  if (s.calls_get_lock && s.kind != StatementKind::kGetLock) o << " get_lock";
+  if (s.calls_release_lock && s.kind != StatementKind::kReleaseLock) o << " release_lock";
 }
 
 void DescribeDeploy(const Statement& s, std::ostringstream& o) {

@@ -317,6 +317,10 @@ TEST(SqlClassify, LocksAndHandlers) {
       {"SELECT GET_LOCK ('x', 10)", "GetLock"},
       {"SELECT /* GET_LOCK( */ 1", "Other"},
       {"SELECT `get_lock`(1)", "Other"},
+      {"SET @l = GET_LOCK('deploy', 5)", "SetSessionVariable get_lock"},
+      {"SELECT GET_LOCK('a', 1), RELEASE_LOCK('b')", "GetLock release_lock"},
+      {"INSERT INTO t SELECT RELEASE_LOCK('a')", "ReleaseLock"},
+      {"CREATE TABLE t AS SELECT GET_LOCK('a', 1) AS l", "CreateTable t select get_lock"},
   });
 }
 
