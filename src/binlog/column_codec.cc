@@ -9,6 +9,7 @@
 namespace sealgate::binlog {
 namespace {
 
+constexpr uint32_t kBinaryCollation = 63;
 constexpr int kDig2Bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 constexpr uint32_t kPow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
@@ -117,7 +118,11 @@ Status DecodeStringFamily(ByteReader& r, const ColumnDef& c, Value* out) {
     out->u = r.LE(c.max_length);
     out->kind = ValueKind::kSet;
   } else {
-    return DecodeLengthPrefixed(r, c.max_length > 255 ? 2 : 1, ValueKind::kBytes, out);
+    SEALGATE_RETURN_IF_ERROR(DecodeLengthPrefixed(r, c.max_length > 255 ? 2 : 1, ValueKind::kBytes, out));
+    // The server strips BINARY(n)'s trailing 0x00 padding when logging; put it
+    // back so the value equals what SELECT returns. (CHAR's trailing spaces
+    // are stripped on SELECT too, so they stay off.)
+    if (c.charset == kBinaryCollation && out->bytes.size() < c.max_length) out->bytes.resize(c.max_length, '\0');
   }
   return r.ok() ? Status::Ok() : Truncated();
 }
