@@ -29,6 +29,7 @@ std::string UsageText() {
   return "usage: sealgate [--config FILE] [--listen HOST:PORT] [--upstream HOST:PORT]\n"
          "                [--admin-user USER] [--admin-password PASS]   (or env SEALGATE_ADMIN_PASSWORD)\n"
          "                [--http HOST:PORT] [--metadata-schema NAME] [--threads N]\n"
+         "                [--upstream-socket PATH]   (client sessions reach the upstream over this Unix socket)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n";
 }
@@ -46,6 +47,7 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
   if (key == "listen") return hostport(&c->listen);
   if (key == "upstream") return hostport(&c->upstream);
   if (key == "http") return hostport(&c->http);
+  if (key == "upstream-socket") { c->upstream_socket = value; return Status::Ok(); }
   if (key == "admin-user") { c->admin_user = value; return Status::Ok(); }
   if (key == "admin-password") { c->admin_password = value; return Status::Ok(); }
   if (key == "metadata-schema") {

@@ -31,6 +31,10 @@ struct Config {
   HostPort listen{"127.0.0.1", 6033};
   HostPort upstream{"127.0.0.1", 3306};
   HostPort http{"127.0.0.1", 9033};
+  // Client sessions reach the upstream through this Unix socket instead of
+  // TCP when set (sealgate on the database host). The server then sees
+  // clients as connecting from 'localhost'; accounts must exist for it.
+  std::string upstream_socket;
   std::string admin_user = "root";
   std::string admin_password;
   std::string metadata_schema = "_sealgate";

@@ -69,6 +69,7 @@ Status Server::Start() {
     WorkerOptions options;
     options.index = i;
     options.upstream = *upstream;
+    options.upstream_socket = config_.upstream_socket;
     options.max_packet_bytes = config_.max_packet_bytes;
     workers_.push_back(std::make_unique<Worker>(options, &stats_, logger_));
     Status s = workers_.back()->Start(fds[i]);

@@ -39,21 +39,28 @@ Session::Session(Worker* worker, uint64_t id) : worker_(worker), id_(id) {
 Session::~Session() = default;
 
 void Session::Start(uv_stream_t* listener) {
-  uv_tcp_init(worker_->loop(), &client_.tcp);
-  client_.tcp.data = &client_;
+  uv_tcp_init(worker_->loop(), &client_.h.tcp);
+  client_.h.handle.data = &client_;
   client_.open = true;
   ++open_handles_;
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&client_.tcp)) != 0) {
+  if (uv_accept(listener, &client_.h.stream) != 0) {
     Close("accept failed");
     return;
   }
-  uv_tcp_nodelay(&client_.tcp, 1);
-  uv_tcp_init(worker_->loop(), &upstream_.tcp);
-  upstream_.tcp.data = &upstream_;
+  uv_tcp_nodelay(&client_.h.tcp, 1);
   upstream_.open = true;
   ++open_handles_;
   connect_req_.data = this;
-  int rc = uv_tcp_connect(&connect_req_, &upstream_.tcp, worker_->upstream_addr(), &Session::OnConnect);
+  int rc = 0;
+  if (!worker_->upstream_socket().empty()) {
+    uv_pipe_init(worker_->loop(), &upstream_.h.pipe, 0);
+    upstream_.h.handle.data = &upstream_;
+    uv_pipe_connect(&connect_req_, &upstream_.h.pipe, worker_->upstream_socket().c_str(), &Session::OnConnect);
+  } else {
+    uv_tcp_init(worker_->loop(), &upstream_.h.tcp);
+    upstream_.h.handle.data = &upstream_;
+    rc = uv_tcp_connect(&connect_req_, &upstream_.h.tcp, worker_->upstream_addr(), &Session::OnConnect);
+  }
   if (rc != 0) {
     worker_->stats()->upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
     SendError(error::kUpstreamUnavailable, "", std::string("sealgate cannot reach the upstream server: ") + uv_strerror(rc), 0);
@@ -75,7 +82,7 @@ void Session::OnConnect(uv_connect_t* req, int status) {
     self->Close("upstream connect failed");
     return;
   }
-  uv_tcp_nodelay(&self->upstream_.tcp, 1);
+  if (self->worker_->upstream_socket().empty()) uv_tcp_nodelay(&self->upstream_.h.tcp, 1);
   self->phase_ = Phase::kGreeting;
   self->StartReading(self->upstream_);
 }
@@ -83,13 +90,13 @@ void Session::OnConnect(uv_connect_t* req, int status) {
 void Session::StartReading(Conn& c) {
   if (c.reading || !c.open) return;
   c.reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), &Session::OnAlloc, &Session::OnRead);
+  uv_read_start(&c.h.stream, &Session::OnAlloc, &Session::OnRead);
 }
 
 void Session::StopReading(Conn& c) {
   if (!c.reading) return;
   c.reading = false;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  uv_read_stop(&c.h.stream);
 }
 
 void Session::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -119,7 +126,7 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
 void Session::Send(Side side, const char* data, size_t n) {
   Conn& c = conn(side);
   if (!c.open || n == 0) return;
-  auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
+  auto* stream = &c.h.stream;
   if (stream->write_queue_size == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(n));
     int written = uv_try_write(stream, &buf, 1);
@@ -142,7 +149,7 @@ void Session::Send(Side side, const char* data, size_t n) {
 
 void Session::ApplyBackpressure() {
   // Stop reading from a side while the other side's outgoing queue is long.
-  auto queued = [](Conn& c) { return c.open ? reinterpret_cast<uv_stream_t*>(&c.tcp)->write_queue_size : 0; };
+  auto queued = [](Conn& c) { return c.open ? c.h.stream.write_queue_size : 0; };
   if (queued(client_) > kPauseReadingAbove) StopReading(upstream_);
   else if (queued(client_) < kResumeReadingBelow && phase_ != Phase::kClosing && phase_ != Phase::kConnecting) StartReading(upstream_);
   if (queued(upstream_) > kPauseReadingAbove) StopReading(client_);
@@ -171,8 +178,8 @@ void Session::Close(const char* reason) {
   phase_ = Phase::kClosing;
   worker_->logger()->Debug("session", "session=" + std::to_string(id_) + " closed: " + reason);
   for (Conn* c : {&client_, &upstream_}) {
-    if (c->open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), &Session::OnClosed);
+    if (c->open && !uv_is_closing(&c->h.handle)) {
+      uv_close(&c->h.handle, &Session::OnClosed);
     }
   }
 }

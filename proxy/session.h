@@ -50,7 +50,12 @@ class Session {
   enum class Phase : uint8_t { kConnecting, kGreeting, kHandshakeResponse, kAuth, kCommand, kClosing };
   enum class Side : uint8_t { kClient, kUpstream };
   struct Conn {
-    uv_tcp_t tcp;
+    union {
+      uv_handle_t handle;
+      uv_stream_t stream;
+      uv_tcp_t tcp;
+      uv_pipe_t pipe;  // upstream over a Unix socket
+    } h;
     Session* session;
     Side side;
     bool reading = false;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <thread>
 
 #include "common/log.h"
@@ -31,7 +32,8 @@ struct ProxyStats {
 
 struct WorkerOptions {
   int index = 0;
-  sockaddr_storage upstream;  // resolved upstream address
+  sockaddr_storage upstream;   // resolved upstream address
+  std::string upstream_socket;  // if set: connect to the upstream over this Unix socket instead
   size_t max_packet_bytes = size_t{1} << 30;
 };
 
@@ -51,6 +53,7 @@ class Worker {
 
   // Loop-thread API for sessions.
   uv_loop_t* loop() { return &loop_; }
+  const std::string& upstream_socket() const { return options_.upstream_socket; }
   const sockaddr* upstream_addr() const { return reinterpret_cast<const sockaddr*>(&options_.upstream); }
   size_t max_packet_bytes() const { return options_.max_packet_bytes; }
   ProxyStats* stats() { return stats_; }
