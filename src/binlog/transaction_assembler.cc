@@ -49,8 +49,14 @@ bool ReadXaString(const std::string& s, size_t* i, std::string* out) {
   if (*i < s.size() && (s[*i] == '\'' || s[*i] == '"')) {
     char q = s[*i];
     out->clear();
-    for (++*i; *i < s.size() && s[*i] != q; ++*i) {
-      if (s[*i] == '\\' && *i + 1 < s.size()) ++*i;
+    for (++*i; *i < s.size(); ++*i) {
+      if (s[*i] == q && *i + 1 < s.size() && s[*i + 1] == q) {
+        ++*i;  // doubled quote
+      } else if (s[*i] == q) {
+        break;
+      } else if (s[*i] == '\\' && *i + 1 < s.size()) {
+        ++*i;
+      }
       out->push_back(s[*i]);
     }
     ++*i;

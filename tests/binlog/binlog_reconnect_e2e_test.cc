@@ -1,0 +1,164 @@
+// Reconnects against a private MariaDB (never the shared one): a server
+// restart and dropped connections mid-stream lose and repeat nothing; a
+// purged start position is a typed error.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "binlog/binlog_stream.h"
+#include "support/test_conn.h"
+#include "support/test_env.h"
+
+namespace sealgate::binlog {
+namespace {
+
+using sealgate::test::TestConn;
+
+class PrivateServer {
+ public:
+  PrivateServer() : dir_(test::ScratchDir() + "/binlog-reconnect-" + std::to_string(::getpid())), port_(test::FreePort()) {}
+  ~PrivateServer() {
+    Stop();
+    std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+  bool Start() {
+    std::string cmd = test::SourceDir() + "/scripts/mariadb.sh start '" + dir_ + "' " + std::to_string(port_) + " 7 >/dev/null";
+    return std::system(cmd.c_str()) == 0;
+  }
+  void Stop() { std::system((test::SourceDir() + "/scripts/mariadb.sh stop '" + dir_ + "' >/dev/null").c_str()); }
+  test::ServerAddress Address() const { return {"127.0.0.1", port_, "sealgate", "sealgate"}; }
+  ServerEndpoint Endpoint() const {
+    ServerEndpoint e;
+    e.port = port_;
+    e.user = "sealgate";
+    e.password = "sealgate";
+    return e;
+  }
+
+ private:
+  std::string dir_;
+  int port_;
+};
+
+class ReconnectE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new PrivateServer();
+    ASSERT_TRUE(server_->Start());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static PrivateServer* server_;
+};
+PrivateServer* ReconnectE2E::server_ = nullptr;
+
+StreamOptions Options(const PrivateServer& s, uint32_t id) {
+  StreamOptions o;
+  o.server = s.Endpoint();
+  o.server_id = id;
+  o.heartbeat = std::chrono::milliseconds(300);
+  o.reconnect_min = std::chrono::milliseconds(50);
+  o.reconnect_max = std::chrono::milliseconds(500);
+  return o;
+}
+
+// Reads inserted ids until `last` is seen; fails on a gap or repeat.
+void ExpectIdsExactlyOnce(Subscription& sub, int last) {
+  int expect = 1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (expect <= last && std::chrono::steady_clock::now() < deadline) {
+    auto next = sub.Next(std::chrono::milliseconds(200));
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    if (!*next) continue;
+    for (auto& ev : (*next)->rows) {
+      for (auto& row : ev->after) {
+        ASSERT_EQ(row[0].i, expect) << "lost or repeated id";
+        ++expect;
+      }
+    }
+  }
+  EXPECT_EQ(expect, last + 1);
+  auto extra = sub.Next(std::chrono::milliseconds(700));
+  ASSERT_TRUE(extra.ok());
+  EXPECT_FALSE(extra->has_value()) << "a transaction was delivered twice";
+}
+
+TEST_F(ReconnectE2E, ServerRestartMidStreamLosesAndRepeatsNothing) {
+  auto conn = TestConn::Open(server_->Address());
+  conn->MustExec("DROP DATABASE IF EXISTS rc");
+  conn->MustExec("CREATE DATABASE rc");
+  conn->MustExec("CREATE TABLE rc.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  BinlogStream stream(Options(*server_, 801));
+  auto sub = stream.Subscribe({{{"rc", "t"}}, false});
+  ASSERT_TRUE(stream.Start().ok());
+  int id = 0;
+  for (int k = 0; k < 50; ++k, ++id) conn->MustExec("INSERT INTO rc.t VALUES (" + std::to_string(id + 1) + ", 'before')");
+  // Multi-statement transactions so a drop can fall inside one.
+  conn->MustExec("BEGIN");
+  for (int k = 0; k < 5; ++k, ++id) conn->MustExec("INSERT INTO rc.t VALUES (" + std::to_string(id + 1) + ", 'txn')");
+  conn->MustExec("COMMIT");
+  conn.reset();
+  server_->Stop();
+  ASSERT_TRUE(server_->Start());
+  conn = TestConn::Open(server_->Address());
+  for (int k = 0; k < 50; ++k, ++id) conn->MustExec("INSERT INTO rc.t VALUES (" + std::to_string(id + 1) + ", 'after')");
+  ExpectIdsExactlyOnce(*sub, id);
+  EXPECT_GE(stream.stats().reconnects, 1u);
+  stream.Stop();
+}
+
+TEST_F(ReconnectE2E, DroppedConnectionsWhileWritingLoseAndRepeatNothing) {
+  auto conn = TestConn::Open(server_->Address());
+  conn->MustExec("DROP DATABASE IF EXISTS rd");
+  conn->MustExec("CREATE DATABASE rd");
+  conn->MustExec("CREATE TABLE rd.t (id INT PRIMARY KEY, pad VARCHAR(200))");
+  BinlogStream stream(Options(*server_, 802));
+  auto sub = stream.Subscribe({{{"rd", "t"}}, false});
+  ASSERT_TRUE(stream.Start().ok());
+  std::atomic<bool> done{false};
+  std::thread chaos([&] {
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(37));
+      stream.InterruptConnection();
+    }
+  });
+  int id = 0;
+  for (int t = 0; t < 100; ++t) {
+    conn->MustExec("BEGIN");
+    for (int k = 0; k < 3; ++k, ++id) conn->MustExec("INSERT INTO rd.t VALUES (" + std::to_string(id + 1) + ", REPEAT('x', 200))");
+    conn->MustExec("COMMIT");
+  }
+  ExpectIdsExactlyOnce(*sub, id);
+  done = true;
+  chaos.join();
+  EXPECT_GE(stream.stats().reconnects, 3u);
+  stream.Stop();
+}
+
+TEST_F(ReconnectE2E, PurgedPositionIsATypedError) {
+  auto conn = TestConn::Open(server_->Address());
+  auto first = conn->Query("SHOW BINARY LOGS");
+  ASSERT_FALSE(first.empty());
+  std::string oldest = *first[0][0];
+  conn->MustExec("FLUSH BINARY LOGS");
+  auto master = conn->Query("SHOW MASTER STATUS");
+  conn->MustExec("PURGE BINARY LOGS TO '" + *master[0][0] + "'");
+  StreamOptions o = Options(*server_, 803);
+  o.start.file = oldest;
+  o.start.offset = 4;
+  BinlogStream stream(o);
+  auto sub = stream.Subscribe({});
+  ASSERT_TRUE(stream.Start().ok());
+  auto next = sub->Next(std::chrono::seconds(20));
+  ASSERT_FALSE(next.ok());
+  EXPECT_TRUE(IsPositionLost(next.status())) << next.status().ToString();
+  EXPECT_EQ(next.status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(IsPositionLost(stream.status()));
+  stream.Stop();
+}
+
+}  // namespace
+}  // namespace sealgate::binlog
