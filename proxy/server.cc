@@ -54,6 +54,17 @@ Server::~Server() {
 Status Server::Start() {
   auto upstream = ResolveHostPort(config_.upstream);
   if (!upstream.ok()) return upstream.status();
+  std::shared_ptr<TlsContext> server_tls, upstream_tls;
+  if (!config_.tls.cert_file.empty()) {
+    auto ctx = TlsContext::Server(config_.tls.cert_file, config_.tls.key_file);
+    if (!ctx.ok()) return ctx.status();
+    server_tls = *ctx;
+  }
+  if (config_.tls.upstream) {
+    auto ctx = TlsContext::Client();
+    if (!ctx.ok()) return ctx.status();
+    upstream_tls = *ctx;
+  }
   int threads = config_.threads > 0 ? config_.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads < 1) threads = 1;
   std::vector<int> fds;
@@ -70,6 +81,8 @@ Status Server::Start() {
     options.index = i;
     options.upstream = *upstream;
     options.upstream_socket = config_.upstream_socket;
+    options.server_tls = server_tls;
+    options.upstream_tls = upstream_tls;
     options.max_packet_bytes = config_.max_packet_bytes;
     workers_.push_back(std::make_unique<Worker>(options, &stats_, logger_));
     Status s = workers_.back()->Start(fds[i]);

@@ -8,6 +8,7 @@
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 #include "proxy/proxy_errors.h"
+#include "proxy/tls_channel.h"
 #include "proxy/worker.h"
 
 namespace sealgate::proxy {
@@ -114,16 +115,50 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     self->Close(c->side == Side::kClient ? "client disconnected" : "upstream disconnected");
     return;
   }
-  if (c->side == Side::kClient) {
-    self->worker_->stats()->bytes_from_clients.fetch_add(nread, std::memory_order_relaxed);
-    self->OnClientData(buf->base, static_cast<size_t>(nread));
-  } else {
-    self->worker_->stats()->bytes_from_upstream.fetch_add(nread, std::memory_order_relaxed);
-    self->OnUpstreamData(buf->base, static_cast<size_t>(nread));
+  bool client = c->side == Side::kClient;
+  (client ? self->worker_->stats()->bytes_from_clients : self->worker_->stats()->bytes_from_upstream)
+      .fetch_add(nread, std::memory_order_relaxed);
+  TlsChannel* tls = client ? self->client_tls_.get() : self->upstream_tls_.get();
+  if (!tls) {
+    if (client) self->OnClientData(buf->base, static_cast<size_t>(nread));
+    else self->OnUpstreamData(buf->base, static_cast<size_t>(nread));
+    return;
   }
+  std::string plain;
+  Status s = tls->Feed(buf->base, static_cast<size_t>(nread), &plain);
+  self->FlushTls(c->side);
+  if (!s.ok()) {
+    self->worker_->logger()->Warn("session", "session=" + std::to_string(self->id_) + " " + s.message());
+    self->Close("TLS failure");
+    return;
+  }
+  if (tls->handshake_done() && !client && self->phase_ == Phase::kUpstreamTls) self->OnUpstreamTlsReady();
+  if (plain.empty() || self->phase_ == Phase::kClosing) return;
+  if (client) self->OnClientData(plain.data(), plain.size());
+  else self->OnUpstreamData(plain.data(), plain.size());
+}
+
+void Session::FlushTls(Side side) {
+  TlsChannel* tls = side == Side::kClient ? client_tls_.get() : upstream_tls_.get();
+  std::string out = tls->TakeOutput();
+  if (!out.empty()) SendRaw(side, out.data(), out.size());
 }
 
 void Session::Send(Side side, const char* data, size_t n) {
+  TlsChannel* tls = side == Side::kClient ? client_tls_.get() : upstream_tls_.get();
+  if (!tls) {
+    SendRaw(side, data, n);
+    return;
+  }
+  Status s = tls->Write(data, n);
+  if (!s.ok()) {
+    Close("TLS write failed");
+    return;
+  }
+  FlushTls(side);
+}
+
+void Session::SendRaw(Side side, const char* data, size_t n) {
   Conn& c = conn(side);
   if (!c.open || n == 0) return;
   auto* stream = &c.h.stream;
@@ -165,6 +200,20 @@ void Session::OnWrite(uv_write_t* req, int status) {
     return;
   }
   self->ApplyBackpressure();
+}
+
+void Session::SendShifted(Side side, const char* data, size_t n, int shift) {
+  if (shift == 0) {
+    Send(side, data, n);
+    return;
+  }
+  // Connection-phase sequence ids differ by one on a side that did an SSLRequest.
+  std::string copy(data, n);
+  for (size_t at = 0; at + 4 <= copy.size();) {
+    copy[at + 3] = static_cast<char>(static_cast<uint8_t>(copy[at + 3]) + shift);
+    at += 4 + protocol::LoadLE(reinterpret_cast<const unsigned char*>(copy.data()) + at, 3);
+  }
+  Send(side, copy.data(), copy.size());
 }
 
 void Session::SendError(uint16_t code, const char* sqlstate, const std::string& message, uint8_t seq) {
@@ -226,7 +275,9 @@ void Session::HandleGreeting() {
     return;
   }
   auto greeting = protocol::ParseGreeting(pkt.payload);
-  Status cleared = greeting.ok() ? protocol::ClearGreetingCapabilities(&pkt.payload, protocol::OpaqueCapabilities())
+  uint64_t offer_tls = worker_->server_tls() ? protocol::cap::kSsl : 0;
+  Status cleared = greeting.ok() ? protocol::ClearGreetingCapabilities(&pkt.payload, protocol::OpaqueCapabilities(),
+                                                                       offer_tls)
                                  : greeting.status();
   if (!cleared.ok()) {
     worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
@@ -235,6 +286,14 @@ void Session::HandleGreeting() {
     return;
   }
   server_caps_ = greeting->capabilities & ~protocol::OpaqueCapabilities();
+  if (worker_->upstream_tls() && !(greeting->capabilities & protocol::cap::kSsl)) {
+    SendError(error::kUpstreamProtocol, "",
+              "sealgate is configured to speak TLS to the upstream, but the upstream server does not offer TLS; "
+              "configure ssl on the server or turn off tls.upstream",
+              0);
+    Close("upstream does not offer TLS");
+    return;
+  }
   std::string out;
   protocol::AppendPacket(&out, pkt.seq, pkt.payload);
   Send(Side::kClient, out.data(), out.size());
@@ -261,6 +320,24 @@ void Session::HandleHandshakeResponse() {
     Close("malformed handshake response");
     return;
   }
+  if (response->is_ssl_request && worker_->server_tls() && !client_tls_) {
+    client_tls_ = std::make_unique<TlsChannel>(worker_->server_tls(), TlsChannel::Role::kServer);
+    client_seq_shift_ = 1;
+    if (!client_in_.empty()) {
+      // Bytes after the SSLRequest are the start of the TLS handshake.
+      std::string early = std::move(client_in_);
+      client_in_.clear();
+      std::string plain;
+      Status s = client_tls_->Feed(early.data(), early.size(), &plain);
+      FlushTls(Side::kClient);
+      if (!s.ok()) {
+        Close("TLS failure");
+        return;
+      }
+      client_in_ = std::move(plain);
+    }
+    return;
+  }
   if (response->is_ssl_request) {
     SendError(1043, "08S01",
               "this sealgate has no TLS certificate configured: connect without TLS (e.g. --ssl=0 or "
@@ -271,9 +348,36 @@ void Session::HandleHandshakeResponse() {
   }
   (void)protocol::ClearResponseCapabilities(&pkt.payload, protocol::OpaqueCapabilities());
   client_caps_ = response->capabilities & ~protocol::OpaqueCapabilities();
+  if (worker_->upstream_tls()) {
+    // Our own SSLRequest (the response's first 32 bytes with CLIENT_SSL), then TLS, then the response.
+    std::string ssl_request = pkt.payload.substr(0, 32);
+    ssl_request[1] = static_cast<char>(ssl_request[1] | 0x08);  // CLIENT_SSL is bit 11
+    std::string out;
+    protocol::AppendPacket(&out, 1, ssl_request);
+    SendRaw(Side::kUpstream, out.data(), out.size());
+    upstream_tls_ = std::make_unique<TlsChannel>(worker_->upstream_tls(), TlsChannel::Role::kClient);
+    upstream_seq_shift_ = 1;
+    Status s = upstream_tls_->Start();
+    FlushTls(Side::kUpstream);
+    if (!s.ok()) {
+      Close("TLS failure");
+      return;
+    }
+    pending_response_.clear();
+    protocol::AppendPacket(&pending_response_, static_cast<uint8_t>(pkt.seq - client_seq_shift_ + 1), pkt.payload);
+    phase_ = Phase::kUpstreamTls;
+    return;
+  }
   std::string out;
-  protocol::AppendPacket(&out, pkt.seq, pkt.payload);
+  protocol::AppendPacket(&out, static_cast<uint8_t>(pkt.seq - client_seq_shift_), pkt.payload);
   Send(Side::kUpstream, out.data(), out.size());
+  phase_ = Phase::kAuth;
+  if (!client_in_.empty()) RelayAuthFromClient();
+}
+
+void Session::OnUpstreamTlsReady() {
+  Send(Side::kUpstream, pending_response_.data(), pending_response_.size());
+  pending_response_.clear();
   phase_ = Phase::kAuth;
   if (!client_in_.empty()) RelayAuthFromClient();
 }
@@ -288,7 +392,7 @@ void Session::RelayAuthFromClient() {
       Close("oversized authentication packet");
       return;
     }
-    Send(Side::kUpstream, client_in_.data(), pkt.wire_size);
+    SendShifted(Side::kUpstream, client_in_.data(), pkt.wire_size, upstream_seq_shift_ - client_seq_shift_);
     client_in_.erase(0, pkt.wire_size);
   }
 }
@@ -303,7 +407,7 @@ void Session::HandleAuthFromServer() {
       Close("malformed authentication packet from upstream");
       return;
     }
-    Send(Side::kClient, upstream_in_.data(), pkt.wire_size);
+    SendShifted(Side::kClient, upstream_in_.data(), pkt.wire_size, client_seq_shift_ - upstream_seq_shift_);
     upstream_in_.erase(0, pkt.wire_size);
     uint8_t first = static_cast<uint8_t>(pkt.payload[0]);
     if (first == protocol::kErrHeader) {
@@ -346,6 +450,9 @@ void Session::OnClientData(const char* data, size_t n) {
     case Phase::kAuth:
       client_in_.append(data, n);
       RelayAuthFromClient();
+      return;
+    case Phase::kUpstreamTls:
+      client_in_.append(data, n);  // relayed once the upstream TLS handshake is done
       return;
     case Phase::kCommand:
       break;
@@ -425,7 +532,7 @@ void Session::OnUpstreamData(const char* data, size_t n) {
     case Phase::kCommand:
       break;
     default:
-      return;
+      return;  // nothing is expected from the server in the other phases
   }
   Status s = tracker_->Feed(data, n);
   Send(Side::kClient, data, n);

@@ -16,6 +16,7 @@
 
 #include "protocol/response_tracker.h"
 #include "proxy/session_state.h"
+#include "proxy/tls_channel.h"
 
 namespace sealgate::proxy {
 
@@ -47,7 +48,9 @@ class Session {
   Session* next = nullptr;
 
  private:
-  enum class Phase : uint8_t { kConnecting, kGreeting, kHandshakeResponse, kAuth, kCommand, kClosing };
+  enum class Phase : uint8_t {
+    kConnecting, kGreeting, kHandshakeResponse, kUpstreamTls, kAuth, kCommand, kClosing
+  };
   enum class Side : uint8_t { kClient, kUpstream };
   struct Conn {
     union {
@@ -78,8 +81,15 @@ class Session {
   size_t ForwardCommands(const char* data, size_t n);
   void AfterUpstreamResponse();
 
-  // Writes to one side; data is copied if it cannot be written at once.
+  // Writes to one side (through TLS where that side uses it); data is copied
+  // if it cannot be written at once.
   void Send(Side side, const char* data, size_t n);
+  // Writes bytes to the socket as they are.
+  void SendRaw(Side side, const char* data, size_t n);
+  // Sends whole frames with their sequence ids shifted by `shift`.
+  void SendShifted(Side side, const char* data, size_t n, int shift);
+  void FlushTls(Side side);
+  void OnUpstreamTlsReady();
   void SendError(uint16_t code, const char* sqlstate, const std::string& message, uint8_t seq);
   void StartReading(Conn& conn);
   void StopReading(Conn& conn);
@@ -98,6 +108,11 @@ class Session {
   uint64_t server_caps_ = 0;
   uint64_t client_caps_ = 0;
   std::unique_ptr<protocol::ResponseTracker> tracker_;
+  std::unique_ptr<TlsChannel> client_tls_;    // TLS terminated for the client
+  std::unique_ptr<TlsChannel> upstream_tls_;  // TLS spoken to the upstream
+  int client_seq_shift_ = 0;    // 1 once the client sent an SSLRequest
+  int upstream_seq_shift_ = 0;  // 1 once we sent the upstream an SSLRequest
+  std::string pending_response_;  // handshake response waiting for the upstream TLS handshake
   SessionState state_;
   bool close_when_idle_ = false;
   bool quit_sent_ = false;

@@ -8,12 +8,14 @@
 #include <uv.h>
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <thread>
 
 #include "common/log.h"
 #include "common/status.h"
+#include "proxy/tls_channel.h"
 
 namespace sealgate::proxy {
 
@@ -35,6 +37,8 @@ struct WorkerOptions {
   sockaddr_storage upstream;   // resolved upstream address
   std::string upstream_socket;  // if set: connect to the upstream over this Unix socket instead
   size_t max_packet_bytes = size_t{1} << 30;
+  std::shared_ptr<TlsContext> server_tls;    // terminate client TLS with this, if set
+  std::shared_ptr<TlsContext> upstream_tls;  // speak TLS to the upstream with this, if set
 };
 
 class Worker {
@@ -56,6 +60,8 @@ class Worker {
   const std::string& upstream_socket() const { return options_.upstream_socket; }
   const sockaddr* upstream_addr() const { return reinterpret_cast<const sockaddr*>(&options_.upstream); }
   size_t max_packet_bytes() const { return options_.max_packet_bytes; }
+  const std::shared_ptr<TlsContext>& server_tls() const { return options_.server_tls; }
+  const std::shared_ptr<TlsContext>& upstream_tls() const { return options_.upstream_tls; }
   ProxyStats* stats() { return stats_; }
   Logger* logger() { return logger_; }
   bool shutting_down() const { return shutting_down_; }

@@ -78,18 +78,18 @@ StatusOr<Greeting> ParseGreeting(std::string_view payload) {
   return ParseGreetingWithLayout(payload, &layout);
 }
 
-Status ClearGreetingCapabilities(std::string* payload, uint64_t clear_mask) {
+Status ClearGreetingCapabilities(std::string* payload, uint64_t clear_mask, uint64_t set_mask) {
   GreetingLayout layout;
   auto parsed = ParseGreetingWithLayout(*payload, &layout);
   if (!parsed.ok()) return parsed.status();
-  auto clear = [&](size_t at, size_t width, uint64_t bits) {
+  auto clear = [&](size_t at, size_t width, uint64_t bits, uint64_t set) {
     auto* p = reinterpret_cast<unsigned char*>(payload->data()) + at;
-    uint64_t v = LoadLE(p, width) & ~bits;
+    uint64_t v = (LoadLE(p, width) & ~bits) | set;
     for (size_t i = 0; i < width; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
   };
-  clear(layout.caps_low, 2, clear_mask & 0xffff);
-  if (layout.caps_high) clear(layout.caps_high, 2, (clear_mask >> 16) & 0xffff);
-  if (layout.mariadb_caps) clear(layout.mariadb_caps, 4, clear_mask >> 32);
+  clear(layout.caps_low, 2, clear_mask & 0xffff, set_mask & 0xffff);
+  if (layout.caps_high) clear(layout.caps_high, 2, (clear_mask >> 16) & 0xffff, (set_mask >> 16) & 0xffff);
+  if (layout.mariadb_caps) clear(layout.mariadb_caps, 4, clear_mask >> 32, set_mask >> 32);
   return Status::Ok();
 }
 

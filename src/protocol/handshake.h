@@ -30,8 +30,10 @@ struct Greeting {
 // Parses a greeting payload. Errors: truncated or not protocol version 10.
 StatusOr<Greeting> ParseGreeting(std::string_view payload);
 
-// Clears `clear_mask` capability bits in a greeting payload in place.
-Status ClearGreetingCapabilities(std::string* payload, uint64_t clear_mask);
+// Clears `clear_mask` and then sets `set_mask` capability bits in a greeting
+// payload in place (bits above 31 only where the greeting carries MariaDB's
+// extended capabilities).
+Status ClearGreetingCapabilities(std::string* payload, uint64_t clear_mask, uint64_t set_mask = 0);
 
 struct HandshakeResponse {
   uint64_t capabilities = 0;  // including MariaDB extended capabilities
