@@ -184,5 +184,48 @@ TEST_F(ReconnectE2E, PurgedPositionIsATypedError) {
   stream.Stop();
 }
 
+// log_bin_compress is a global setting, so it is exercised on the private
+// server: compressed query and rows events decode like plain ones.
+TEST_F(ReconnectE2E, CompressedEventsFromTheServer) {
+  auto conn = TestConn::Open(server_->Address());
+  conn->MustExec("DROP DATABASE IF EXISTS cz");
+  conn->MustExec("CREATE DATABASE cz");
+  conn->MustExec("CREATE TABLE cz.t (id INT PRIMARY KEY, v TEXT)");
+  conn->MustExec("SET GLOBAL log_bin_compress = ON, GLOBAL log_bin_compress_min_len = 10");
+  auto writer = TestConn::Open(server_->Address());  // a new session sees the global
+  StreamOptions o = Options(*server_, 804);
+  o.start = CurrentPosition(*writer);
+  o.start.file = *writer->Query("SHOW MASTER STATUS")[0][0];  // for SHOW BINLOG EVENTS below
+  BinlogStream stream(o);
+  auto sub = stream.Subscribe({{{"cz", "t"}}, false});
+  ASSERT_TRUE(stream.Start().ok());
+  writer->MustExec("INSERT INTO cz.t VALUES (1, REPEAT('compress me ', 500))");
+  writer->MustExec("UPDATE cz.t SET v = REPEAT('again ', 300) WHERE id = 1");
+  writer->MustExec("ALTER TABLE cz.t ADD COLUMN w INT /* a statement long enough to be compressed */");
+  std::vector<Transaction> got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto next = sub->Next(std::chrono::milliseconds(200));
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    if (*next) got.push_back(std::move(**next));
+  }
+  conn->MustExec("SET GLOBAL log_bin_compress = OFF");
+  int compressed = 0;  // the server really wrote compressed events
+  for (auto& row : conn->Query("SHOW BINLOG EVENTS IN '" + o.start.file + "'")) {
+    if (row[2] && row[2]->find("compressed") != std::string::npos) ++compressed;
+  }
+  EXPECT_GE(compressed, 3);
+  ASSERT_EQ(got.size(), 3u);
+  std::string want1, want2;
+  for (int k = 0; k < 500; ++k) want1 += "compress me ";
+  for (int k = 0; k < 300; ++k) want2 += "again ";
+  EXPECT_EQ(got[0].rows[0]->after[0][1].bytes, want1);
+  EXPECT_EQ(got[1].rows[0]->before[0][1].bytes, want1);
+  EXPECT_EQ(got[1].rows[0]->after[0][1].bytes, want2);
+  ASSERT_EQ(got[2].statements.size(), 1u);
+  EXPECT_NE(got[2].statements[0]->statement.find("ADD COLUMN w"), std::string::npos);
+  stream.Stop();
+}
+
 }  // namespace
 }  // namespace sealgate::binlog
