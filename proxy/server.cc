@@ -83,6 +83,7 @@ Status Server::Start() {
     options.upstream_socket = config_.upstream_socket;
     options.server_tls = server_tls;
     options.upstream_tls = upstream_tls;
+    options.interceptor = interceptor_;
     options.max_packet_bytes = config_.max_packet_bytes;
     workers_.push_back(std::make_unique<Worker>(options, &stats_, logger_));
     Status s = workers_.back()->Start(fds[i]);
@@ -92,6 +93,9 @@ Status Server::Start() {
       return s.Annotate("listen " + config_.listen.ToString());
     }
   }
+  std::vector<Worker*> raw;
+  for (auto& w : workers_) raw.push_back(w.get());
+  hold_gate_ = std::make_unique<HoldGate>(std::move(raw));
   return Status::Ok();
 }
 

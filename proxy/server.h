@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "proxy/config.h"
+#include "proxy/hold_gate.h"
+#include "proxy/interceptor.h"
 #include "proxy/worker.h"
 
 namespace sealgate::proxy {
@@ -26,6 +28,10 @@ class Server {
   void Shutdown();
 
   ProxyStats& stats() { return stats_; }
+  // Valid after Start().
+  HoldGate& hold_gate() { return *hold_gate_; }
+  // Statements sealgate answers itself; set before Start() (not owned).
+  void set_interceptor(StatementInterceptor* interceptor) { interceptor_ = interceptor; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
 
  private:
@@ -33,6 +39,8 @@ class Server {
   Logger* logger_;
   ProxyStats stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<HoldGate> hold_gate_;
+  StatementInterceptor* interceptor_ = nullptr;
 };
 
 // Resolves host:port (numeric or by name) to the first address found.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "protocol/response_tracker.h"
+#include "proxy/interceptor.h"
 #include "proxy/session_state.h"
 #include "proxy/tls_channel.h"
 
@@ -40,6 +41,14 @@ class Session {
 
   uint64_t id() const { return id_; }
   bool idle() const;
+  // At a statement boundary for the seal: nothing in flight, not in a
+  // transaction, no session locks (or waiting on sealgate itself, or not yet
+  // authenticated). A quiet session's next statement can be held.
+  bool quiet() const;
+  // Re-evaluates paused forwarding (after a hold ends, a response completes, ...).
+  void Resume();
+  // Set by the Worker while a hold is active: counted as not yet quiet.
+  bool counted_not_quiet = false;
   bool in_transaction() const { return tracker_ && tracker_->in_transaction(); }
   const SessionState& state() const { return state_; }
 
@@ -70,8 +79,25 @@ class Session {
   static void OnConnect(uv_connect_t* req, int status);
   static void OnWrite(uv_write_t* req, int status);
   static void OnClosed(uv_handle_t* handle);
+  static void OnTimerClosed(uv_handle_t* handle);
+
+  enum class Gate : uint8_t { kForward, kWait, kIntercept };
+  // Tags passed through the response tracker: the low 32 bits are the
+  // SessionState effects of a COM_QUERY.
+  static constexpr uint64_t kTagResetsSession = 1ull << 40;
+  static constexpr uint64_t kTagInternal = 1ull << 41;  // sealgate's own command (keepalive)
 
   void OnClientData(const char* data, size_t n);
+  void ProcessBufferedCommands();
+  bool AtBoundary() const;
+  Gate DecideGate(std::string_view payload, sql::Statement* statement);
+  void OnCommandForwarded(std::string_view payload);
+  SessionView View() const;
+  void StartLocalRequest(std::string_view sql, sql::Statement statement);
+  void OnLocalReply(LocalReply reply);
+  void StartKeepalive();
+  void StopKeepalive();
+  static void OnKeepalive(uv_timer_t* timer);
   void OnUpstreamData(const char* data, size_t n);
   void HandleGreeting();
   void HandleHandshakeResponse();
@@ -116,6 +142,14 @@ class Session {
   SessionState state_;
   bool close_when_idle_ = false;
   bool quit_sent_ = false;
+  bool paused_ = false;                // client commands wait in client_in_; not reading from the client
+  bool local_request_active_ = false;  // sealgate is answering the client's statement itself
+  bool deprecate_eof_ = false;
+  int internal_pending_ = 0;           // sealgate's own commands in flight on the upstream
+  uv_timer_t keepalive_;
+  bool keepalive_open_ = false;
+  std::string user_;
+  std::string database_;
 };
 
 }  // namespace sealgate::proxy

@@ -15,9 +15,7 @@ enum Effect : uint32_t {
   kMayReleaseUserLock = 1u << 5,
 };
 
-// Cheap pre-check: the plain DML that makes up nearly all traffic has none of
-// the effects tracked here, unless it calls GET_LOCK/RELEASE_LOCK.
-bool MayHaveEffects(std::string_view sql) {
+bool StartsWithPlainDml(std::string_view sql) {
   size_t i = 0;
   while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r')) ++i;
   auto starts = [&](std::string_view word) {
@@ -29,16 +27,22 @@ bool MayHaveEffects(std::string_view sql) {
     }
     return true;
   };
-  if (!(starts("SELECT") || starts("INSERT") || starts("UPDATE") || starts("DELETE") || starts("REPLACE"))) {
-    return true;
-  }
-  for (size_t k = i; k + 4 < sql.size(); ++k) {
+  return starts("SELECT") || starts("INSERT") || starts("UPDATE") || starts("DELETE") || starts("REPLACE");
+}
+
+// Cheap pre-check: the plain DML that makes up nearly all traffic has none of
+// the effects tracked here, unless it calls GET_LOCK/RELEASE_LOCK.
+bool MayHaveEffects(std::string_view sql) {
+  if (!StartsWithPlainDml(sql)) return true;
+  for (size_t k = 0; k + 4 < sql.size(); ++k) {
     if ((sql[k] == '_') && (sql[k + 1] == 'L' || sql[k + 1] == 'l')) return true;  // GET_LOCK, RELEASE_LOCK
   }
   return false;
 }
 
 }  // namespace
+
+bool SessionState::MayBeInteresting(std::string_view sql) { return !StartsWithPlainDml(sql); }
 
 uint32_t SessionState::OnQuerySent(std::string_view sql) {
   if (!MayHaveEffects(sql)) return 0;
@@ -62,8 +66,14 @@ uint32_t SessionState::OnQuerySent(std::string_view sql) {
         break;
       case sql::StatementKind::kGetLock: effects |= kTakesUserLock; break;
       case sql::StatementKind::kReleaseLock: effects |= kMayReleaseUserLock; break;
+      case sql::StatementKind::kUse:
+        effects |= kChangesDatabase;
+        last_use_database_ = st.database;
+        break;
       default: break;
     }
+    if (st.calls_get_lock) effects |= kTakesUserLock;
+    if (st.calls_release_lock) effects |= kMayReleaseUserLock;
   }
   return effects;
 }

@@ -8,12 +8,21 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sealgate::proxy {
 
 class SessionState {
  public:
+  // Effects of a statement (bits of the tag OnQuerySent returns).
+  static constexpr uint32_t kChangesDatabase = 1u << 6;
+
+  // Cheap pre-check: false for the plain DML (SELECT/INSERT/UPDATE/DELETE/
+  // REPLACE ...) that makes up nearly all traffic, true if the statement may
+  // be a DEPLOY statement, DDL or a session-state change worth classifying.
+  static bool MayBeInteresting(std::string_view sql);
+
   // A COM_QUERY text is about to be forwarded; returns a tag describing its
   // effects, to be passed to OnQueryDone when its response completes.
   uint32_t OnQuerySent(std::string_view sql);
@@ -26,11 +35,14 @@ class SessionState {
   bool holds_handlers() const { return handlers_ > 0; }
   bool holds_user_locks() const { return user_locks_; }
   bool holds_session_locks() const { return table_locks_ || handlers_ > 0 || user_locks_; }
+  // The database named by the last USE seen (valid when kChangesDatabase completed OK).
+  const std::string& last_use_database() const { return last_use_database_; }
 
  private:
   bool table_locks_ = false;  // LOCK TABLES or FLUSH TABLES ... WITH READ LOCK
   int handlers_ = 0;          // HANDLER ... OPEN without CLOSE
   bool user_locks_ = false;   // GET_LOCK taken and not known to be released
+  std::string last_use_database_;
 };
 
 }  // namespace sealgate::proxy

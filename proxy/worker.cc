@@ -51,7 +51,63 @@ void Worker::Join() {
 
 void Worker::OnAsync(uv_async_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
+  self->RunPosted();
   if (self->shutdown_requested_ && !self->shutting_down_) self->BeginShutdown();
+}
+
+void Worker::Post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(posted_mu_);
+  if (!accepting_posts_) return;  // the loop has ended; nothing is left to act on
+  posted_.push_back(std::move(fn));
+  uv_async_send(&async_);
+}
+
+void Worker::RunPosted() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void Worker::BeginHold() {
+  hold_applied_.store(false, std::memory_order_release);
+  Post([this] { ApplyHold(true); });
+}
+
+void Worker::EndHold() {
+  Post([this] { ApplyHold(false); });
+}
+
+void Worker::ApplyHold(bool on) {
+  holding_ = on;
+  int busy = 0;
+  for (Session* s = sessions_; s; s = s->next) {
+    s->counted_not_quiet = on && !s->quiet();
+    if (s->counted_not_quiet) ++busy;
+  }
+  not_quiet_.store(busy, std::memory_order_release);
+  hold_applied_.store(on, std::memory_order_release);
+  if (!on) {
+    for (Session* s = sessions_; s;) {
+      Session* next = s->next;  // Resume may close s
+      s->Resume();
+      s = next;
+    }
+  }
+}
+
+void Worker::OnSessionMaybeQuiet(Session* s) {
+  if (holding_ && s->counted_not_quiet && s->quiet()) {
+    s->counted_not_quiet = false;
+    not_quiet_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+Session* Worker::FindSession(uint64_t id) {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 void Worker::BeginShutdown() {
@@ -78,6 +134,10 @@ void Worker::OnGraceTimer(uv_timer_t* handle) {
 void Worker::MaybeFinish() {
   if (!shutting_down_ || finished_ || sessions_) return;
   finished_ = true;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    accepting_posts_ = false;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&grace_timer_), nullptr);
 }
@@ -94,6 +154,7 @@ void Worker::OnConnection(uv_stream_t* listener, int status) {
 }
 
 void Worker::Register(Session* s) {
+  by_id_[s->id()] = s;
   s->next = sessions_;
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
@@ -102,6 +163,11 @@ void Worker::Register(Session* s) {
 }
 
 void Worker::Unregister(Session* s) {
+  by_id_.erase(s->id());
+  if (s->counted_not_quiet) {
+    s->counted_not_quiet = false;
+    not_quiet_.fetch_sub(1, std::memory_order_acq_rel);
+  }
   if (s->prev) s->prev->next = s->next;
   else if (sessions_ == s) sessions_ = s->next;
   if (s->next) s->next->prev = s->prev;

@@ -8,6 +8,10 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <memory>
 #include <cstdint>
 #include <string>
@@ -32,6 +36,9 @@ struct ProxyStats {
   std::atomic<uint64_t> upstream_connect_failures{0};
 };
 
+class HoldGate;
+class StatementInterceptor;
+
 struct WorkerOptions {
   int index = 0;
   sockaddr_storage upstream;   // resolved upstream address
@@ -39,6 +46,8 @@ struct WorkerOptions {
   size_t max_packet_bytes = size_t{1} << 30;
   std::shared_ptr<TlsContext> server_tls;    // terminate client TLS with this, if set
   std::shared_ptr<TlsContext> upstream_tls;  // speak TLS to the upstream with this, if set
+  StatementInterceptor* interceptor = nullptr;  // statements sealgate answers itself (not owned)
+  uint64_t keepalive_ms = 60000;                // upstream ping interval while a client waits on sealgate
 };
 
 class Worker {
@@ -55,7 +64,24 @@ class Worker {
   void RequestShutdown(double grace_seconds);
   void Join();
 
+  // Thread-safe: runs `fn` on the loop thread soon.
+  void Post(std::function<void()> fn);
+
+  // Thread-safe hold control (used by HoldGate). BeginHold: new statements of
+  // quiet sessions are held; not_quiet() counts the sessions still running
+  // something (valid once hold_applied() is true). EndHold releases them.
+  void BeginHold();
+  void EndHold();
+  bool hold_applied() const { return hold_applied_.load(std::memory_order_acquire); }
+  int not_quiet() const { return not_quiet_.load(std::memory_order_acquire); }
+
   // Loop-thread API for sessions.
+  bool holding() const { return holding_; }
+  StatementInterceptor* interceptor() const { return options_.interceptor; }
+  uint64_t keepalive_ms() const { return options_.keepalive_ms; }
+  Session* FindSession(uint64_t id);
+  // A session may have become quiet: updates the hold's count.
+  void OnSessionMaybeQuiet(Session* s);
   uv_loop_t* loop() { return &loop_; }
   const std::string& upstream_socket() const { return options_.upstream_socket; }
   const sockaddr* upstream_addr() const { return reinterpret_cast<const sockaddr*>(&options_.upstream); }
@@ -76,6 +102,8 @@ class Worker {
   static void OnAsync(uv_async_t* handle);
   static void OnGraceTimer(uv_timer_t* handle);
   void Run();
+  void RunPosted();
+  void ApplyHold(bool on);
   void BeginShutdown();
   void MaybeFinish();
 
@@ -90,6 +118,13 @@ class Worker {
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<double> grace_seconds_{30};
   bool shutting_down_ = false;
+  bool holding_ = false;
+  std::atomic<bool> hold_applied_{false};
+  std::atomic<int> not_quiet_{0};
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
+  bool accepting_posts_ = true;                // GUARDED_BY(posted_mu_)
+  std::unordered_map<uint64_t, Session*> by_id_;
   bool finished_ = false;
   Session* sessions_ = nullptr;
   uint64_t next_session_id_;

@@ -1,0 +1,50 @@
+// StatementInterceptor: how the proxy front hands statements it answers itself
+// (the DEPLOY surface, staged DDL) to the deploy layer, and gets the answer back.
+//
+// The session calls Wants() on its loop thread for every COM_QUERY while it is
+// idle (no response in flight); it must be cheap and must not block. If it
+// returns true, Handle() is called (also on the loop thread, also
+// non-blocking); the interceptor does its work elsewhere and calls `reply`
+// exactly once, from any thread. Until then the session forwards nothing else
+// for that client, and keeps the client's upstream connection alive.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sql/statement.h"
+
+namespace sealgate::proxy {
+
+// What the interceptor may know about the session asking.
+struct SessionView {
+  uint64_t session_id = 0;
+  std::string user;      // as sent in the handshake / COM_CHANGE_USER
+  std::string database;  // current default database, "" if none
+  bool in_transaction = false;
+  bool holds_table_locks = false;
+  bool deprecate_eof = false;  // result sets end with an OK packet instead of EOF
+};
+
+struct LocalRequest {
+  SessionView session;
+  std::string sql;
+  sql::Statement statement;
+};
+
+// The complete answer as protocol frames, sequence ids starting at 1.
+struct LocalReply {
+  std::string packets;
+};
+
+class StatementInterceptor {
+ public:
+  virtual ~StatementInterceptor() = default;
+  virtual bool Wants(const sql::Statement& statement, const SessionView& session) = 0;
+  virtual void Handle(LocalRequest request, std::function<void(LocalReply)> reply) = 0;
+  // The session ended (client gone or shutdown). Loop thread; must not block.
+  virtual void OnSessionClosed(uint64_t session_id) = 0;
+};
+
+}  // namespace sealgate::proxy

@@ -1,0 +1,268 @@
+// The command phase of a Session: forwarding commands, following responses,
+// the write hold of a seal, and statements answered by sealgate itself.
+#include <cstring>
+
+#include "protocol/constants.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+#include "proxy/session.h"
+#include "proxy/worker.h"
+
+namespace sealgate::proxy {
+
+using protocol::Command;
+
+void Session::OnClientData(const char* data, size_t n) {
+  switch (phase_) {
+    case Phase::kConnecting:
+    case Phase::kGreeting:
+      client_in_.append(data, n);  // a client that speaks first: kept for later
+      return;
+    case Phase::kHandshakeResponse:
+      client_in_.append(data, n);
+      HandleHandshakeResponse();
+      return;
+    case Phase::kAuth:
+      client_in_.append(data, n);
+      RelayAuthFromClient();
+      return;
+    case Phase::kUpstreamTls:
+      client_in_.append(data, n);  // relayed once the upstream TLS handshake is done
+      return;
+    case Phase::kCommand:
+      break;
+    case Phase::kClosing:
+      return;
+  }
+  if (paused_ || !client_in_.empty()) {
+    client_in_.append(data, n);
+    if (!paused_) ProcessBufferedCommands();
+  } else {
+    size_t used = ForwardCommands(data, n);
+    if (phase_ != Phase::kClosing && used < n) client_in_.assign(data + used, n - used);
+  }
+  if (close_when_idle_ && idle()) Close("shutdown");
+}
+
+void Session::ProcessBufferedCommands() {
+  size_t used = ForwardCommands(client_in_.data(), client_in_.size());
+  if (phase_ != Phase::kClosing) client_in_.erase(0, used);
+}
+
+bool Session::AtBoundary() const {
+  return tracker_->idle() && !tracker_->in_transaction() && !state_.holds_session_locks();
+}
+
+bool Session::quiet() const {
+  if (phase_ != Phase::kCommand) return true;  // no statement runs before authentication
+  return local_request_active_ || AtBoundary();
+}
+
+Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* statement) {
+  auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
+  if (worker_->holding()) {
+    // While a seal holds writes, one command at a time: decide on a settled state.
+    if (!tracker_->idle()) return Gate::kWait;
+    if (AtBoundary()) return Gate::kWait;  // held until the hold ends
+  }
+  StatementInterceptor* interceptor = worker_->interceptor();
+  if (cmd == Command::kQuery && interceptor && SessionState::MayBeInteresting(payload.substr(1))) {
+    *statement = sql::Classify(payload.substr(1));
+    if (interceptor->Wants(*statement, View())) {
+      // Earlier pipelined responses go to the client before the local answer.
+      return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
+    }
+  }
+  return Gate::kForward;
+}
+
+size_t Session::ForwardCommands(const char* data, size_t n) {
+  size_t pos = 0, span = 0;  // bytes [span, pos) are forwarded in one write
+  while (phase_ == Phase::kCommand && !paused_) {
+    if (n - pos < 4) break;
+    uint32_t len = static_cast<uint32_t>(protocol::LoadLE(reinterpret_cast<const unsigned char*>(data + pos), 3));
+    size_t wire;
+    std::string_view payload;
+    std::string joined;
+    if (len < protocol::kMaxFramePayload) {
+      if (n - pos - 4 < len) break;
+      payload = std::string_view(data + pos + 4, len);
+      wire = 4 + len;
+    } else {
+      protocol::LogicalPacket pkt;
+      auto r = protocol::ParseLogicalPacket(std::string_view(data + pos, n - pos), &pkt, worker_->max_packet_bytes());
+      if (r == protocol::FrameResult::kNeedMore) break;
+      if (r == protocol::FrameResult::kInvalid) {
+        worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
+        SendError(1153, "08S01", "Got a packet bigger than sealgate's max packet size", 0);
+        Close("client packet exceeds the maximum size");
+        return n;
+      }
+      joined = std::move(pkt.payload);
+      payload = joined;
+      wire = pkt.wire_size;
+    }
+    if (tracker_->awaiting_local_infile_data()) {
+      if (payload.empty()) tracker_->LocalInfileDataSent();
+    } else if (!tracker_->in_auth_exchange() && !tracker_->streaming()) {
+      if (payload.empty()) {
+        worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
+        worker_->logger()->Warn("session", "session=" + std::to_string(id_) + " sent an empty command packet");
+        Close("malformed command");
+        return n;
+      }
+      sql::Statement statement;
+      Gate gate = DecideGate(payload, &statement);
+      if (gate == Gate::kWait) {
+        paused_ = true;
+        break;
+      }
+      if (gate == Gate::kIntercept) {
+        if (pos > span) Send(Side::kUpstream, data + span, pos - span);
+        StartLocalRequest(payload.substr(1), std::move(statement));
+        pos += wire;
+        span = pos;
+        break;
+      }
+      OnCommandForwarded(payload);
+    }
+    pos += wire;
+  }
+  if (pos > span) Send(Side::kUpstream, data + span, pos - span);
+  if (paused_) StopReading(client_);
+  return pos;
+}
+
+void Session::OnCommandForwarded(std::string_view payload) {
+  worker_->stats()->commands_forwarded.fetch_add(1, std::memory_order_relaxed);
+  auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
+  uint64_t tag = 0;
+  if (cmd == Command::kQuery) tag = state_.OnQuerySent(payload.substr(1));
+  if (cmd == Command::kChangeUser || cmd == Command::kResetConnection) tag = kTagResetsSession;
+  if (cmd == Command::kInitDb) database_ = std::string(payload.substr(1));
+  if (cmd == Command::kQuit) quit_sent_ = true;
+  tracker_->Expect(cmd, tag);
+}
+
+void Session::Resume() {
+  if (!paused_ || phase_ != Phase::kCommand || local_request_active_) return;
+  paused_ = false;
+  ProcessBufferedCommands();
+  if (!paused_ && phase_ == Phase::kCommand) StartReading(client_);
+}
+
+SessionView Session::View() const {
+  SessionView v;
+  v.session_id = id_;
+  v.user = user_;
+  v.database = database_;
+  v.in_transaction = tracker_ && tracker_->in_transaction();
+  v.holds_table_locks = state_.holds_table_locks();
+  v.deprecate_eof = deprecate_eof_;
+  return v;
+}
+
+// ---- statements answered by sealgate ----------------------------------------
+
+void Session::StartLocalRequest(std::string_view sql, sql::Statement statement) {
+  local_request_active_ = true;
+  paused_ = true;
+  StartKeepalive();
+  LocalRequest request{View(), std::string(sql), std::move(statement)};
+  Worker* worker = worker_;
+  uint64_t id = id_;
+  worker_->interceptor()->Handle(std::move(request), [worker, id](LocalReply reply) {
+    worker->Post([worker, id, reply = std::move(reply)]() mutable {
+      if (Session* s = worker->FindSession(id)) s->OnLocalReply(std::move(reply));
+    });
+  });
+}
+
+void Session::OnLocalReply(LocalReply reply) {
+  if (phase_ == Phase::kClosing) return;
+  local_request_active_ = false;
+  StopKeepalive();
+  Send(Side::kClient, reply.packets.data(), reply.packets.size());
+  Resume();
+  if (close_when_idle_ && idle()) Close("shutdown");
+  worker_->OnSessionMaybeQuiet(this);
+}
+
+// While the client waits on sealgate (a COMMIT DEPLOY can take hours), ping the
+// upstream so the server's wait_timeout does not end the client's session.
+void Session::StartKeepalive() {
+  if (!keepalive_open_) {
+    uv_timer_init(worker_->loop(), &keepalive_);
+    keepalive_.data = this;
+    keepalive_open_ = true;
+    ++open_handles_;
+  }
+  uint64_t every = worker_->keepalive_ms();
+  uv_timer_start(&keepalive_, &Session::OnKeepalive, every, every);
+}
+
+void Session::StopKeepalive() {
+  if (keepalive_open_) uv_timer_stop(&keepalive_);
+}
+
+void Session::OnKeepalive(uv_timer_t* timer) {
+  auto* self = static_cast<Session*>(timer->data);
+  if (self->phase_ != Phase::kCommand || !self->local_request_active_ || !self->tracker_->idle()) return;
+  std::string ping;
+  protocol::AppendPacket(&ping, 0, std::string(1, static_cast<char>(Command::kPing)));
+  self->tracker_->Expect(Command::kPing, kTagInternal);
+  ++self->internal_pending_;
+  self->Send(Side::kUpstream, ping.data(), ping.size());
+}
+
+// ---- responses ----------------------------------------------------------------
+
+void Session::OnUpstreamData(const char* data, size_t n) {
+  switch (phase_) {
+    case Phase::kGreeting:
+      upstream_in_.append(data, n);
+      HandleGreeting();
+      return;
+    case Phase::kAuth:
+      upstream_in_.append(data, n);
+      HandleAuthFromServer();
+      return;
+    case Phase::kCommand:
+      break;
+    default:
+      return;  // nothing is expected from the server in the other phases
+  }
+  Status s = tracker_->Feed(data, n);
+  // Internal commands run only while the client has nothing in flight, so
+  // everything the server sends meanwhile answers them and is not forwarded.
+  if (internal_pending_ == 0) Send(Side::kClient, data, n);
+  if (!s.ok()) {
+    worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
+    worker_->logger()->Warn("session", "session=" + std::to_string(id_) +
+                                           " ended: unexpected response from upstream: " + s.message());
+    Close("unexpected response from upstream");
+    return;
+  }
+  AfterUpstreamResponse();
+}
+
+void Session::AfterUpstreamResponse() {
+  for (const auto& done : tracker_->TakeCompletions()) {
+    if (done.tag == kTagInternal) {
+      --internal_pending_;
+      continue;
+    }
+    if (done.command == Command::kQuery) {
+      uint32_t effects = static_cast<uint32_t>(done.tag);
+      state_.OnQueryDone(effects, done.ok);
+      if (done.ok && (effects & SessionState::kChangesDatabase)) database_ = state_.last_use_database();
+    }
+    if ((done.tag & kTagResetsSession) && done.ok) state_.OnSessionReset();
+  }
+  if (paused_ && tracker_->idle()) Resume();
+  if (close_when_idle_ && idle()) Close("shutdown");
+  if (phase_ != Phase::kClosing) worker_->OnSessionMaybeQuiet(this);
+}
+
+}  // namespace sealgate::proxy
