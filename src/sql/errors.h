@@ -40,4 +40,67 @@ inline constexpr uint16_t kAlterNonTransactionalEngine = 7723;
 // DISCARD/IMPORT [PARTITION ...] TABLESPACE.
 inline constexpr uint16_t kAlterTablespace = 7724;
 
+// --- 7740-7759: inspector refusals and staged-migration failures ------------
+// Binary logging is off (log_bin=OFF): start the server with --log-bin.
+inline constexpr uint16_t kInspectBinlogOff = 7740;
+// binlog_format is not ROW: SET GLOBAL binlog_format=ROW (and reconnect writers).
+inline constexpr uint16_t kInspectBinlogFormat = 7741;
+// binlog_row_image is not FULL: SET GLOBAL binlog_row_image=FULL.
+inline constexpr uint16_t kInspectBinlogRowImage = 7742;
+// No PRIMARY KEY or NOT NULL UNIQUE key that the original and the altered table share.
+inline constexpr uint16_t kInspectNoUniqueKey = 7743;
+// The table has foreign keys, or other tables reference it.
+inline constexpr uint16_t kInspectForeignKey = 7744;
+// The table has triggers.
+inline constexpr uint16_t kInspectTrigger = 7745;
+// Not enough free space for the shadow table (estimate given).
+inline constexpr uint16_t kInspectFreeSpace = 7746;
+// Binlog retention shorter than the staging the migration needs.
+inline constexpr uint16_t kInspectBinlogRetention = 7747;
+// The user may not ALTER the table.
+inline constexpr uint16_t kInspectAlterPrivilege = 7748;
+// The table does not exist, or is not an InnoDB base table.
+inline constexpr uint16_t kInspectTable = 7749;
+// The table is already being migrated (or a leftover shadow is in the way).
+inline constexpr uint16_t kMigrationTableBusy = 7750;
+// A row conflicts on a unique key of the altered table (key and values named).
+inline constexpr uint16_t kMigrationDuplicateKey = 7751;
+// The table changed outside row events (TRUNCATE, ALTER, DROP, partition
+// operation, statement-based write): cancel and run the ALTER again.
+inline constexpr uint16_t kMigrationTableChanged = 7752;
+// The checksum of original and shadow differ (key range named).
+inline constexpr uint16_t kMigrationChecksumMismatch = 7753;
+// The shadow table could not be built from the ALTER (server error given).
+inline constexpr uint16_t kMigrationShadowFailed = 7754;
+
+// --- 7760-7779: deploy control ------------------------------------------------
+// BEGIN DEPLOY while this session already has a block open.
+inline constexpr uint16_t kDeployBlockOpen = 7760;
+// COMMIT/ROLLBACK/END DEPLOY without a name while no block is open here.
+inline constexpr uint16_t kDeployNoBlock = 7761;
+// BEGIN DEPLOY 'name' with a name some deploy already has.
+inline constexpr uint16_t kDeployNameTaken = 7762;
+// The table is already part of another active deploy.
+inline constexpr uint16_t kDeployTableBusy = 7763;
+// A statement other than ALTER/CREATE/DROP TABLE or SHOW DEPLOY... inside a block.
+inline constexpr uint16_t kDeployStatementNotAllowed = 7764;
+// No deploy has that name.
+inline constexpr uint16_t kDeployNotFound = 7765;
+// The deploy is not in a state that allows this (sealed, rolled back, busy, ...).
+inline constexpr uint16_t kDeployWrongState = 7766;
+// Plain ALTER TABLE outside a block while ddl.plain_alter = reject.
+inline constexpr uint16_t kPlainAlterRejected = 7767;
+// A form sealgate cannot stage (CREATE TABLE ... SELECT, TEMPORARY, REVERT before
+// reverse replication exists, ...).
+inline constexpr uint16_t kDeployUnsupported = 7768;
+// Too many staged migrations at once (the configured limit).
+inline constexpr uint16_t kDeployLimit = 7769;
+// END DEPLOY on an anonymous block: only named deploys can be detached.
+inline constexpr uint16_t kDeployNeedsName = 7770;
+
+// --- 7780-7799: seal, revert and runtime failures (7780-7781: proxy/proxy_errors.h)
+// The seal cannot be done as the deploy stands (a RENAME target exists, a
+// migration failed, ...); the deploy stays staged.
+inline constexpr uint16_t kSealFailed = 7782;
+
 }  // namespace sealgate::error

@@ -1,0 +1,273 @@
+// Engine: metadata, the shared binlog stream and its dispatcher, heartbeats,
+// copy scheduling, and the public API over the per-table Migration writers.
+#include "migration/engine.h"
+
+#include "migration/engine_internal.h"
+#include "migration/shadow.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+namespace {
+
+uint64_t AsU64(const binlog::Value& v) {
+  return v.kind == binlog::ValueKind::kUInt ? v.u : uint64_t(v.i);
+}
+
+// Columns of the migrations table, in this order (the dispatcher reads
+// id and copy_seq from row images by position).
+constexpr const char* kMigrationsDdl =
+    "CREATE TABLE IF NOT EXISTS %s (\n"
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+    "  copy_seq BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
+    "  table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, shadow_name VARCHAR(64) NOT NULL,\n"
+    "  alter_sql LONGTEXT NOT NULL, key_name VARCHAR(64) NOT NULL,\n"
+    "  state VARCHAR(16) NOT NULL, last_error TEXT NULL,\n"
+    "  copy_cursor LONGTEXT NULL, rows_copied BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
+    "  rows_estimated BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
+    "  applied_seq BIGINT UNSIGNED NOT NULL DEFAULT 0, applied_cursor LONGTEXT NULL,\n"
+    "  applied_gtid TEXT NOT NULL, applied_file VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL,\n"
+    "  created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL\n"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Engine::Impl::~Impl() {
+  stop = true;
+  stop_cv.notify_all();
+  if (heartbeat_thread.joinable()) heartbeat_thread.join();
+  if (sub) sub->Close();
+  if (stream) stream->Stop();
+  if (dispatcher.joinable()) dispatcher.join();
+  std::map<uint64_t, std::shared_ptr<Migration>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    all.swap(migrations);
+  }
+  for (auto& [id, m] : all) m->Stop();
+}
+
+StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
+  if (options.replica_server_id == 0) return Status::InvalidArgument("replica_server_id is required");
+  auto impl = std::make_unique<Impl>(std::move(options));
+  const EngineOptions& o = impl->options;
+  impl->tuning.target_chunk_time = o.target_chunk_time;
+  impl->tuning.initial_chunk_rows = o.initial_chunk_rows;
+  impl->tuning.min_chunk_rows = o.min_chunk_rows;
+  impl->tuning.max_chunk_rows = o.max_chunk_rows;
+  impl->tuning.batch_items = o.apply_batch_transactions;
+  impl->tuning.queue_bytes = o.queue_bytes;
+  impl->tuning.ready_lag = o.ready_lag;
+  auto admin = SqlConn::Open(o.server);
+  if (!admin.ok()) return admin.status();
+  impl->admin = std::move(*admin);
+  auto hb = SqlConn::Open(o.server);
+  if (!hb.ok()) return hb.status();
+  impl->hb_conn = std::move(*hb);
+  SEALGATE_RETURN_IF_ERROR(impl->CreateMetadata());
+  SEALGATE_RETURN_IF_ERROR(impl->LoadMigrations());
+  // The stream starts at the oldest checkpoint of any running migration, or now.
+  binlog::BinlogPosition from;
+  bool first = true;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    for (auto& [id, m] : impl->migrations) {
+      (void)id;
+      if (m->state() == MigrationState::kFailed) continue;
+      const auto& p = m->checkpoint_position();
+      if (first || PositionAfter(from, p)) from = p;
+      first = false;
+    }
+  }
+  SEALGATE_RETURN_IF_ERROR(impl->StartStream(from));
+  Impl* raw = impl.get();
+  impl->heartbeat_thread = std::thread([raw] { raw->HeartbeatLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    for (auto& [id, m] : impl->migrations) {
+      (void)id;
+      if (m->state() != MigrationState::kFailed) SEALGATE_RETURN_IF_ERROR(m->Start());
+    }
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::Impl::CreateMetadata() {
+  std::lock_guard<std::mutex> lock(admin_mu);
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteIdent(options.metadata_schema) +
+                                      " CHARACTER SET utf8mb4"));
+  char ddl[2048];
+  std::snprintf(ddl, sizeof ddl, kMigrationsDdl, Table("migrations").c_str());
+  SEALGATE_RETURN_IF_ERROR(admin.Exec(ddl));
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeat") +
+                                      " (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, "
+                                      "written_at DATETIME(6) NOT NULL) ENGINE=InnoDB"));
+  auto seq = admin.Scalar("SELECT seq FROM " + Table("heartbeat") + " WHERE id = 1");
+  if (!seq.ok()) return seq.status();
+  std::lock_guard<std::mutex> hb(hb_mu);
+  hb_seq = std::stoull(seq->value_or("0"));
+  return Status::Ok();
+}
+
+StatusOr<binlog::BinlogPosition> Engine::Impl::ServerPosition() {
+  binlog::BinlogPosition p;
+  auto gtid = admin.Scalar("SELECT @@global.gtid_binlog_pos");
+  if (!gtid.ok()) return gtid.status();
+  p.gtid_state = gtid->value_or("");
+  auto st = admin.Query("SHOW MASTER STATUS");
+  if (!st.ok()) return st.status();
+  if (st->empty()) return Status::FailedPrecondition("SHOW MASTER STATUS is empty: binary logging is off");
+  p.file = st->at(0)[0].value_or("");
+  p.offset = std::stoull(st->at(0)[1].value_or("4"));
+  return p;
+}
+
+Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
+  binlog::StreamOptions so;
+  so.server = options.server;
+  so.server_id = options.replica_server_id;
+  so.start = from;
+  so.logger = options.logger;
+  so.column_lookup = [this](const std::string& s, const std::string& t) { return catalog.Lookup(s, t); };
+  stream = std::make_unique<binlog::BinlogStream>(so);
+  binlog::SubscriptionOptions sub_options;
+  sub_options.include_unrelated = true;
+  sub = stream->Subscribe(sub_options);
+  SEALGATE_RETURN_IF_ERROR(stream->Start());
+  dispatcher = std::thread([this] { DispatchLoop(); });
+  return Status::Ok();
+}
+
+void Engine::Impl::DispatchLoop() {
+  while (!stop) {
+    auto next = sub->Next(std::chrono::milliseconds(200));
+    if (!next.ok()) {
+      if (stop) break;
+      // Terminal stream error (position purged, credentials, undecodable
+      // event): every running migration fails with it; the proxy decides.
+      Status st = next.status().Annotate(binlog::IsPositionLost(next.status())
+                                             ? "binlog position lost (purged?): cancel and deploy again"
+                                             : "binlog stream ended");
+      Log(LogLevel::kError, st.ToString());
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [id, m] : migrations) {
+        (void)id;
+        m->FailFromOutside(st);
+      }
+      break;
+    }
+    if (*next) Dispatch(**next);
+  }
+}
+
+void Engine::Impl::Dispatch(const binlog::Transaction& txn) {
+  std::optional<uint64_t> heartbeat;
+  std::map<uint64_t, uint64_t> marks;  // migration id -> copy_seq committed here
+  const std::string& meta = options.metadata_schema;
+  for (const auto& r : txn.rows) {
+    if (r->table->schema != meta) continue;
+    if (r->table->table == "heartbeat") {
+      for (const auto& row : r->after) {
+        if (row.size() > 1) heartbeat = std::max(heartbeat.value_or(0), AsU64(row[1]));
+      }
+    } else if (r->table->table == "migrations" && r->kind == binlog::RowsKind::kUpdate) {
+      for (size_t i = 0; i < r->after.size(); ++i) {
+        if (r->after[i].size() < 2) continue;
+        uint64_t id = AsU64(r->after[i][0]), seq = AsU64(r->after[i][1]);
+        if (seq != AsU64(r->before[i][1])) marks[id] = seq;
+      }
+    }
+  }
+  std::vector<std::shared_ptr<Migration>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [id, m] : migrations) targets.push_back(m);
+  }
+  for (auto& m : targets) {
+    const auto& t = m->spec().table;
+    WorkItem item;
+    item.position = txn.position;
+    for (const auto& r : txn.rows) {
+      if (r->table->schema == t.schema && r->table->table == t.name) item.rows.push_back(r);
+    }
+    for (const auto& q : txn.statements) {
+      for (const auto& named : q->tables) {
+        if (named.first == t.schema && named.second == t.name) {
+          item.statements.push_back(q);
+          break;
+        }
+      }
+    }
+    auto mark = marks.find(m->spec().id);
+    if (mark != marks.end()) item.copy_mark = mark->second;
+    item.heartbeat = heartbeat;
+    if (item.rows.empty() && item.statements.empty() && !item.copy_mark && !item.heartbeat) continue;
+    item.bytes = item.rows.empty() ? 256 : txn.bytes + 256;
+    m->Enqueue(std::move(item));
+  }
+}
+
+void Engine::Impl::HeartbeatLoop() {
+  std::mutex wait_mu;
+  while (!stop) {
+    auto st = WriteHeartbeat();
+    if (!st.ok()) Log(LogLevel::kWarn, "heartbeat: " + st.status().ToString());
+    std::unique_lock<std::mutex> lock(wait_mu);
+    stop_cv.wait_for(lock, options.heartbeat_interval, [&] { return stop.load(); });
+  }
+}
+
+StatusOr<uint64_t> Engine::Impl::WriteHeartbeat() {
+  std::lock_guard<std::mutex> write(hb_write_mu);
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(hb_mu);
+    seq = ++hb_seq;
+    hb_written.emplace_back(seq, std::chrono::steady_clock::now());
+    while (hb_written.size() > 100000) hb_written.pop_front();
+  }
+  std::string sql = "INSERT INTO " + Table("heartbeat") + " (id, seq, written_at) VALUES (1, " + std::to_string(seq) +
+                    ", NOW(6)) ON DUPLICATE KEY UPDATE seq = VALUES(seq), written_at = VALUES(written_at)";
+  Status st = hb_conn.Exec(sql);
+  if (!st.ok() && st.code() == StatusCode::kUnavailable) {
+    auto c = SqlConn::Open(options.server);
+    if (!c.ok()) return c.status();
+    hb_conn = std::move(*c);
+    st = hb_conn.Exec(sql);
+  }
+  if (!st.ok()) return st;
+  return seq;
+}
+
+std::chrono::milliseconds Engine::Impl::LagAfter(uint64_t seen) const {
+  std::lock_guard<std::mutex> lock(hb_mu);
+  // The oldest heartbeat not yet applied has been waiting this long.
+  for (const auto& [seq, at] : hb_written) {
+    if (seq > seen) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - at);
+    }
+  }
+  return std::chrono::milliseconds(0);
+}
+
+bool Engine::Impl::TryAcquireCopySlot() {
+  std::lock_guard<std::mutex> lock(mu);
+  if (copies_running >= options.max_concurrent_copies) return false;
+  ++copies_running;
+  return true;
+}
+
+void Engine::Impl::ReleaseCopySlot() {
+  std::lock_guard<std::mutex> lock(mu);
+  --copies_running;
+}
+
+std::shared_ptr<Migration> Engine::Impl::Find(uint64_t id) const {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = migrations.find(id);
+  return it == migrations.end() ? nullptr : it->second;
+}
+
+}  // namespace sealgate::migration

@@ -1,0 +1,122 @@
+// Engine: runs staged shadow-table migrations (DESIGN.md §3) against one
+// upstream server. Library only: no client sockets, blocking MySQL client
+// calls on its own threads.
+//
+// One Engine owns one binlog stream that serves every migration (decoded
+// once, fanned out by table), a heartbeat writer (lag is measured through
+// the binlog), a copy scheduler (at most `max_concurrent_copies` backfills at
+// once; every staged migration keeps tailing) and one writer thread per
+// migration, the only writer to its shadow table.
+//
+// Lifetime and durability: state lives in the metadata schema (created on
+// first use). Destroying the Engine stops all threads without changing any
+// migration's state; Engine::Open on the same metadata schema resumes every
+// migration that was copying or staged from its checkpoint (no re-copy).
+//
+// Thread-safety: all public methods may be called from any thread
+// concurrently. Methods that talk to the server block the caller.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binlog/binlog_stream.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "migration/inspector.h"
+#include "migration/progress.h"
+#include "migration/throttler.h"
+
+namespace sealgate::migration {
+
+struct EngineOptions {
+  binlog::ServerEndpoint server;          // admin account (ALL on the tables, REPLICATION SLAVE)
+  uint32_t replica_server_id = 0;         // required; unique among the server's replicas
+  std::string metadata_schema = "_sealgate";
+  int max_concurrent_copies = 2;
+  std::chrono::milliseconds heartbeat_interval{250};
+  std::chrono::milliseconds ready_lag{1000};      // staged migrations are ready under this lag
+  std::chrono::milliseconds target_chunk_time{500};
+  uint64_t initial_chunk_rows = 1000;
+  uint64_t min_chunk_rows = 100;
+  uint64_t max_chunk_rows = 50000;
+  size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
+  size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
+  std::shared_ptr<Throttler> throttler;   // may be null: never throttle
+  Logger* logger = nullptr;               // not owned; may be null
+};
+
+struct MigrationRequest {
+  std::string alter_sql;         // one ALTER TABLE statement
+  std::string default_schema;    // for an unqualified table name
+  PrivilegeCheck* privileges = nullptr;  // borrowed for the call; null = not checked here
+  InspectOptions inspect;
+};
+
+struct MigrationNames {
+  std::string schema;
+  std::string original;
+  std::string shadow;
+};
+
+// Result of Checksum(): ok when every chunk matched.
+struct ChecksumReport {
+  bool match = true;
+  uint64_t chunks = 0;
+  uint64_t rows = 0;
+  std::string mismatch;  // the first differing key range, when !match
+};
+
+class Engine {
+ public:
+  // Connects, creates the metadata schema if needed, starts the stream and
+  // resumes recorded migrations.
+  static StatusOr<std::unique_ptr<Engine>> Open(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Inspects (refusals carry 7740+ numbers), builds the shadow, records the
+  // migration and starts staging it. Returns the migration id.
+  StatusOr<uint64_t> Start(const MigrationRequest& request);
+
+  // Stops the migration and drops its shadow; the original is never touched.
+  Status Cancel(uint64_t id);
+  // Stops the migration and marks it completed without dropping anything
+  // (the seal renamed the shadow into place).
+  Status Complete(uint64_t id);
+
+  StatusOr<MigrationProgress> Progress(uint64_t id) const;
+  std::vector<MigrationProgress> ListProgress() const;
+  StatusOr<MigrationNames> Names(uint64_t id) const;
+
+  // --- hooks for the seal ---------------------------------------------------
+  // Writes a sentinel (heartbeat) row and returns its sequence number; every
+  // change committed before this call is before the sentinel in the binlog.
+  StatusOr<uint64_t> WriteSentinel();
+  // Blocks until the migration has applied (committed to the shadow)
+  // everything up to sentinel `seq`. DeadlineExceeded after `timeout`;
+  // FailedPrecondition if the migration failed or is paused.
+  Status WaitApplied(uint64_t id, uint64_t seq, std::chrono::milliseconds timeout);
+  // Stops / resumes applying to the shadow. While paused, the shadow is not
+  // written at all and the migration's binlog queue fills (then the stream waits).
+  Status Pause(uint64_t id);
+  Status Resume(uint64_t id);
+  // The next AUTO_INCREMENT value of a table (0 if it has none).
+  StatusOr<uint64_t> ReadAutoIncrement(const std::string& schema, const std::string& table);
+
+  // Compares original and shadow over the projected columns chunk by chunk,
+  // each chunk at a consistent point (original range locked in share mode,
+  // the applier caught up to a sentinel written under the lock).
+  StatusOr<ChecksumReport> Checksum(uint64_t id);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sealgate::migration

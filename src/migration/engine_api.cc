@@ -1,0 +1,215 @@
+// Engine: starting, resuming and controlling migrations.
+#include <strings.h>
+
+#include "migration/engine_internal.h"
+#include "migration/shadow.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+
+namespace {
+
+constexpr const char* kSelectMigration =
+    "SELECT id, table_schema, table_name, shadow_name, alter_sql, key_name, state, IFNULL(last_error, ''), "
+    "copy_seq, copy_cursor, rows_copied, rows_estimated, applied_seq, applied_cursor, applied_gtid, applied_file, "
+    "applied_pos FROM ";
+
+}  // namespace
+
+Status Engine::Impl::LoadMigrations() {
+  std::lock_guard<std::mutex> lock(admin_mu);
+  auto rows = admin.Query(std::string(kSelectMigration) + Table("migrations") +
+                          " WHERE state IN ('copying', 'staged', 'failed') ORDER BY id");
+  if (!rows.ok()) return rows.status();
+  for (const SqlRow& r : *rows) {
+    auto m = LoadOne(r);
+    if (!m.ok()) {
+      Log(LogLevel::kError, "cannot resume migration " + r[0].value_or("?") + ": " + m.status().ToString());
+      continue;
+    }
+    std::lock_guard<std::mutex> mlock(mu);
+    migrations[(*m)->spec().id] = *m;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
+  auto alter = sql::AnalyzeAlter(r[4].value_or(""));
+  if (!alter.ok()) return alter.status();
+  alter->table = {r[1].value_or(""), r[2].value_or("")};
+  auto original = LoadTableSchema(admin, alter->table);
+  if (!original.ok()) return original.status();
+  const TableSchema::Key* key = nullptr;
+  for (const auto& k : original->unique_keys) {
+    if (k.name == r[5].value_or("")) key = &k;
+  }
+  if (!key) return Status::FailedPrecondition("key " + r[5].value_or("") + " is gone from the original");
+  auto spec = DescribeShadow(admin, *alter, *original, *key, r[3].value_or(""));
+  if (!spec.ok()) return spec.status();
+  spec->id = std::stoull(r[0].value_or("0"));
+  spec->meta_schema = options.metadata_schema;
+  spec->rows_estimated = std::stoull(r[11].value_or("0"));
+  Checkpoint cp;
+  cp.copy_seq = std::stoull(r[8].value_or("0"));
+  cp.copy_cursor = Cursor::Parse(r[9]);
+  cp.rows_copied = std::stoull(r[10].value_or("0"));
+  cp.applied_seq = std::stoull(r[12].value_or("0"));
+  cp.applied_cursor = Cursor::Parse(r[13]);
+  cp.applied = {r[14].value_or(""), r[15].value_or(""), std::stoull(r[16].value_or("0"))};
+  auto m = std::make_shared<Migration>(std::move(*spec), std::move(cp), ParseMigrationState(r[6].value_or("")),
+                                       tuning, this);
+  if (m->state() == MigrationState::kFailed) m->FailFromOutside(Status::Aborted(r[7].value_or("")));
+  return m;
+}
+
+StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
+  Impl& d = *impl_;
+  auto alter = sql::AnalyzeAlter(request.alter_sql);
+  if (!alter.ok()) return alter.status();
+  if (alter->table.schema.empty()) alter->table.schema = request.default_schema;
+  if (alter->table.schema.empty()) {
+    return Status::InvalidArgument("no database selected: qualify the table name or USE a database")
+        .WithMysqlError(1046, "3D000");
+  }
+  std::lock_guard<std::mutex> start(d.start_mu);
+  std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  auto report = Inspect(d.admin, *alter, request.inspect, request.privileges);
+  if (!report.ok()) return report.status();
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    for (auto& [id, m] : d.migrations) {
+      if (m->spec().table == alter->table) {
+        return Refusal(error::kMigrationTableBusy, "`" + alter->table.name + "` is already being migrated (id " +
+                                                       std::to_string(id) + "): cancel that first");
+      }
+    }
+  }
+  auto shadow = ChooseShadowName(d.admin, alter->table);
+  if (!shadow.ok()) return shadow.status();
+  // Transactions before this point are the copy's business, not the applier's.
+  auto pos = d.ServerPosition();
+  if (!pos.ok()) return pos.status();
+  auto spec = BuildShadow(d.admin, *alter, *report, *shadow);
+  if (!spec.ok()) return spec.status();
+  SqlConn& a = d.admin;
+  Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
+                     " (table_schema, table_name, shadow_name, alter_sql, key_name, state, rows_estimated, "
+                     "applied_gtid, applied_file, applied_pos, created_at, updated_at) VALUES (" +
+                     a.Quote(alter->table.schema) + ", " + a.Quote(alter->table.name) + ", " + a.Quote(*shadow) +
+                     ", " + a.Quote(request.alter_sql) + ", " + a.Quote(spec->key_index) + ", 'copying', " +
+                     std::to_string(report->estimated_rows) + ", " + a.Quote(pos->gtid_state) + ", " +
+                     a.Quote(pos->file) + ", " + std::to_string(pos->offset) + ", NOW(6), NOW(6))");
+  auto id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
+  if (!id.ok()) {
+    (void)a.Exec("DROP TABLE IF EXISTS " + QuoteTable(alter->table.schema, *shadow));
+    return id.status();
+  }
+  spec->id = std::stoull(id->value_or("0"));
+  spec->meta_schema = d.options.metadata_schema;
+  Checkpoint cp;
+  cp.applied = *pos;
+  auto m = std::make_shared<Migration>(std::move(*spec), std::move(cp), MigrationState::kCopying, d.tuning, &d);
+  {
+    // From here on the dispatcher routes this table's transactions to the
+    // migration: the subscription is in place before the first copy chunk.
+    std::lock_guard<std::mutex> lock(d.mu);
+    d.migrations[m->spec().id] = m;
+  }
+  SEALGATE_RETURN_IF_ERROR(m->Start());
+  d.Log(LogLevel::kInfo, "migration " + std::to_string(m->spec().id) + " started: " + alter->table.schema + "." +
+                             alter->table.name + " -> " + *shadow);
+  return m->spec().id;
+}
+
+namespace {
+
+Status NoSuch(uint64_t id) { return Status::NotFound("no migration with id " + std::to_string(id)); }
+
+}  // namespace
+
+Status Engine::Cancel(uint64_t id) {
+  Impl& d = *impl_;
+  std::shared_ptr<Migration> m;
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    auto it = d.migrations.find(id);
+    if (it == d.migrations.end()) return NoSuch(id);
+    m = it->second;
+    d.migrations.erase(it);
+  }
+  std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  SEALGATE_RETURN_IF_ERROR(m->Finish(MigrationState::kCancelled, d.admin));
+  // Only the shadow is dropped; the original is never touched.
+  return d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(m->spec().table.schema, m->spec().shadow));
+}
+
+Status Engine::Complete(uint64_t id) {
+  Impl& d = *impl_;
+  std::shared_ptr<Migration> m;
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    auto it = d.migrations.find(id);
+    if (it == d.migrations.end()) return NoSuch(id);
+    m = it->second;
+    d.migrations.erase(it);
+  }
+  std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  return m->Finish(MigrationState::kCompleted, d.admin);
+}
+
+StatusOr<MigrationProgress> Engine::Progress(uint64_t id) const {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  return m->Progress();
+}
+
+std::vector<MigrationProgress> Engine::ListProgress() const {
+  std::vector<std::shared_ptr<Migration>> all;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& [id, m] : impl_->migrations) all.push_back(m);
+  }
+  std::vector<MigrationProgress> out;
+  for (auto& m : all) out.push_back(m->Progress());
+  return out;
+}
+
+StatusOr<MigrationNames> Engine::Names(uint64_t id) const {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  return MigrationNames{m->spec().table.schema, m->spec().table.name, m->spec().shadow};
+}
+
+StatusOr<uint64_t> Engine::WriteSentinel() { return impl_->WriteHeartbeat(); }
+
+Status Engine::WaitApplied(uint64_t id, uint64_t seq, std::chrono::milliseconds timeout) {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  return m->WaitApplied(seq, timeout);
+}
+
+Status Engine::Pause(uint64_t id) {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  m->Pause();
+  return Status::Ok();
+}
+
+Status Engine::Resume(uint64_t id) {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  m->Resume();
+  return Status::Ok();
+}
+
+StatusOr<uint64_t> Engine::ReadAutoIncrement(const std::string& schema, const std::string& table) {
+  std::lock_guard<std::mutex> lock(impl_->admin_mu);
+  SqlConn& a = impl_->admin;
+  auto v = a.Scalar("SELECT IFNULL(AUTO_INCREMENT, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                    a.Quote(schema) + " AND TABLE_NAME = " + a.Quote(table));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("table `" + schema + "`.`" + table + "` does not exist");
+  return std::stoull(**v);
+}
+
+}  // namespace sealgate::migration

@@ -1,0 +1,67 @@
+// Engine internals shared by engine.cc and engine_checksum.cc.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "binlog/column_catalog.h"
+#include "migration/engine.h"
+#include "migration/migration.h"
+
+namespace sealgate::migration {
+
+struct Engine::Impl : public MigrationHost {
+  explicit Impl(EngineOptions o) : options(std::move(o)), catalog(options.server) {}
+  ~Impl() override;
+
+  // MigrationHost
+  const binlog::ServerEndpoint& server() const override { return options.server; }
+  Logger* logger() const override { return options.logger; }
+  bool TryAcquireCopySlot() override;
+  void ReleaseCopySlot() override;
+  std::string ThrottleReason() override { return options.throttler ? options.throttler->Reason() : ""; }
+  StatusOr<uint64_t> WriteHeartbeat() override;
+  std::chrono::milliseconds LagAfter(uint64_t seen) const override;
+
+  Status CreateMetadata();
+  Status LoadMigrations();
+  StatusOr<std::shared_ptr<Migration>> LoadOne(const SqlRow& row);
+  Status StartStream(const binlog::BinlogPosition& from);
+  void DispatchLoop();
+  void Dispatch(const binlog::Transaction& txn);
+  void HeartbeatLoop();
+  StatusOr<binlog::BinlogPosition> ServerPosition();
+  std::shared_ptr<Migration> Find(uint64_t id) const;
+  std::string Table(const std::string& name) const { return QuoteTable(options.metadata_schema, name); }
+  void Log(LogLevel level, const std::string& m) const {
+    if (options.logger) options.logger->Log(level, "engine", m);
+  }
+
+  EngineOptions options;
+  MigrationTuning tuning;
+  binlog::ServerColumnCatalog catalog;  // stream reader thread only
+
+  std::mutex admin_mu;
+  SqlConn admin;  // guarded by admin_mu
+  std::mutex start_mu;  // one Start() at a time
+
+  std::unique_ptr<binlog::BinlogStream> stream;  // dispatcher thread after Open
+  std::shared_ptr<binlog::Subscription> sub;
+  std::thread dispatcher, heartbeat_thread;
+  std::atomic<bool> stop{false};
+
+  mutable std::mutex mu;
+  std::condition_variable stop_cv;
+  std::map<uint64_t, std::shared_ptr<Migration>> migrations;  // guarded by mu
+  int copies_running = 0;                                     // guarded by mu
+
+  std::mutex hb_write_mu;  // serialises heartbeat writes
+  SqlConn hb_conn;         // guarded by hb_write_mu
+  mutable std::mutex hb_mu;
+  uint64_t hb_seq = 0;                                                      // guarded by hb_mu
+  std::deque<std::pair<uint64_t, std::chrono::steady_clock::time_point>> hb_written;  // guarded by hb_mu
+};
+
+}  // namespace sealgate::migration

@@ -1,0 +1,145 @@
+#include "migration/inspector.h"
+
+#include <strings.h>
+
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+
+Status Refusal(uint16_t err, std::string message) {
+  return Status::FailedPrecondition(std::move(message)).WithMysqlError(err, error::kSqlstateGeneral);
+}
+
+Status GrantTablePrivilegeCheck::CheckAlter(const sql::TableName& table) {
+  SqlConn& c = *admin_;
+  std::string u = c.Quote(user_), h = c.Quote(host_);
+  std::string sql =
+      "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = " + u + " AND " + h +
+      " LIKE Host AND Alter_priv = 'Y') + (SELECT COUNT(*) FROM mysql.db WHERE User = " + u + " AND " + h +
+      " LIKE Host AND " + c.Quote(table.schema) + " LIKE Db AND Alter_priv = 'Y') + "
+      "(SELECT COUNT(*) FROM mysql.tables_priv WHERE User = " + u + " AND " + h + " LIKE Host AND Db = " +
+      c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET('Alter', Table_priv))";
+  auto n = c.Scalar(sql);
+  if (!n.ok()) return n.status().Annotate("reading grant tables");
+  if (n->value_or("0") != "0") return Status::Ok();
+  return Status::PermissionDenied("ALTER command denied to user '" + user_ + "'@'" + host_ + "' for table " +
+                                  QuoteTable(table.schema, table.name) +
+                                  ": GRANT ALTER ON the table (or its database) to this user, or deploy as a user "
+                                  "who has it")
+      .WithMysqlError(error::kInspectAlterPrivilege, error::kSqlstateSyntax);
+}
+
+namespace {
+
+Status CheckServer(SqlConn& c, const InspectOptions& options, InspectReport* report) {
+  auto rows = c.Query(
+      "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image, "
+      "@@global.binlog_expire_logs_seconds");
+  if (!rows.ok()) return rows.status();
+  const SqlRow& r = rows->at(0);
+  if (r[0].value_or("0") != "1") {
+    return Refusal(error::kInspectBinlogOff,
+                   "binary logging is off: restart the server with --log-bin so changes can be staged");
+  }
+  if (r[1].value_or("") != "ROW") {
+    return Refusal(error::kInspectBinlogFormat, "binlog_format is " + r[1].value_or("?") +
+                                                    ": run SET GLOBAL binlog_format=ROW (and reconnect writers) "
+                                                    "before deploying");
+  }
+  if (r[2].value_or("") != "FULL") {
+    return Refusal(error::kInspectBinlogRowImage, "binlog_row_image is " + r[2].value_or("?") +
+                                                      ": run SET GLOBAL binlog_row_image=FULL before deploying");
+  }
+  report->binlog_retention_seconds = std::stoull(r[3].value_or("0"));
+  auto need = uint64_t(options.min_binlog_retention.count());
+  if (report->binlog_retention_seconds != 0 && report->binlog_retention_seconds < need) {
+    return Refusal(error::kInspectBinlogRetention,
+                   "binlogs expire after " + std::to_string(report->binlog_retention_seconds) +
+                       " s but staging needs at least " + std::to_string(need) +
+                       " s: raise binlog_expire_logs_seconds (or 0 to keep them)");
+  }
+  return Status::Ok();
+}
+
+Status CheckTable(SqlConn& c, const sql::TableName& t, InspectReport* report) {
+  std::string where = "TABLE_SCHEMA = " + c.Quote(t.schema) + " AND TABLE_NAME = " + c.Quote(t.name);
+  auto info = c.Query("SELECT ENGINE, TABLE_TYPE, IFNULL(TABLE_ROWS, 0), IFNULL(DATA_LENGTH, 0) + "
+                      "IFNULL(INDEX_LENGTH, 0) FROM information_schema.TABLES WHERE " + where);
+  if (!info.ok()) return info.status();
+  std::string name = QuoteTable(t.schema, t.name);
+  if (info->empty()) return Refusal(error::kInspectTable, "table " + name + " does not exist");
+  const SqlRow& r = info->front();
+  if (r[1].value_or("") != "BASE TABLE" || strcasecmp(r[0].value_or("").c_str(), "InnoDB") != 0) {
+    return Refusal(error::kInspectTable, name + " is not an InnoDB base table: only InnoDB tables can be staged");
+  }
+  report->estimated_rows = std::stoull(r[2].value_or("0"));
+  report->estimated_bytes = std::stoull(r[3].value_or("0"));
+  auto fks = c.Scalar(
+      "SELECT CONCAT(CONSTRAINT_SCHEMA, '.', TABLE_NAME, ' (', CONSTRAINT_NAME, ')') FROM "
+      "information_schema.REFERENTIAL_CONSTRAINTS WHERE (CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
+      " AND TABLE_NAME = " + c.Quote(t.name) + ") OR (UNIQUE_CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
+      " AND REFERENCED_TABLE_NAME = " + c.Quote(t.name) + ") LIMIT 1");
+  if (!fks.ok()) return fks.status();
+  if (fks->has_value()) {
+    return Refusal(error::kInspectForeignKey, name + " has a foreign key in or out (" + **fks +
+                                                  "): drop the foreign keys first; staged migrations cannot keep them");
+  }
+  auto trg = c.Scalar("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = " +
+                      c.Quote(t.schema) + " AND EVENT_OBJECT_TABLE = " + c.Quote(t.name) + " LIMIT 1");
+  if (!trg.ok()) return trg.status();
+  if (trg->has_value()) {
+    return Refusal(error::kInspectTrigger, name + " has trigger " + **trg +
+                                               ": drop its triggers before deploying (recreate them after the seal)");
+  }
+  return Status::Ok();
+}
+
+bool Dropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
+  for (const auto& s : alter.specs) {
+    if (s.kind == sql::AlterSpecKind::kDropPrimaryKey && key.name == "PRIMARY") return true;
+    if (s.kind == sql::AlterSpecKind::kDropIndex && strcasecmp(s.index_name.c_str(), key.name.c_str()) == 0) {
+      return true;
+    }
+    if (s.kind == sql::AlterSpecKind::kDropColumn) {
+      for (const auto& col : key.columns) {
+        if (strcasecmp(col.c_str(), s.column.c_str()) == 0) return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, const InspectOptions& options,
+                                PrivilegeCheck* privileges) {
+  InspectReport report;
+  if (privileges) SEALGATE_RETURN_IF_ERROR(privileges->CheckAlter(alter.table));
+  SEALGATE_RETURN_IF_ERROR(CheckServer(admin, options, &report));
+  SEALGATE_RETURN_IF_ERROR(CheckTable(admin, alter.table, &report));
+  auto schema = LoadTableSchema(admin, alter.table);
+  if (!schema.ok()) return schema.status();
+  report.schema = std::move(*schema);
+  const TableSchema::Key* chosen = nullptr;
+  for (const auto& k : report.schema.unique_keys) {
+    if (!Dropped(alter, k)) {
+      chosen = &k;
+      break;
+    }
+  }
+  if (!chosen) {
+    return Refusal(error::kInspectNoUniqueKey,
+                   QuoteTable(alter.table.schema, alter.table.name) +
+                       " has no PRIMARY KEY or NOT NULL UNIQUE key that the ALTER keeps: add a primary key first "
+                       "(as its own deploy), or keep one in this ALTER");
+  }
+  report.key = *chosen;
+  if (options.available_bytes && report.estimated_bytes + report.estimated_bytes / 5 > *options.available_bytes) {
+    return Refusal(error::kInspectFreeSpace,
+                   "the shadow table needs about " + std::to_string(report.estimated_bytes) + " bytes (+20%) but only " +
+                       std::to_string(*options.available_bytes) + " are free: free disk space first");
+  }
+  return report;
+}
+
+}  // namespace sealgate::migration

@@ -1,0 +1,68 @@
+// Inspector: the read-only checks run before anything is created for a
+// migration (DESIGN.md §3.1). Every refusal is a Status carrying a number
+// from sql/errors.h (7740-7749), a SQLSTATE and a message that says what to do.
+//
+// Privileges: the caller's right to ALTER the table is decided through a
+// PrivilegeCheck, which the proxy implements on the client's own connection;
+// GrantTablePrivilegeCheck reads the mysql.* grant tables with the admin
+// connection instead (global, database and table grants; roles and proxy
+// users are not followed).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "migration/sql_conn.h"
+#include "migration/table_schema.h"
+#include "sql/alter.h"
+
+namespace sealgate::migration {
+
+class PrivilegeCheck {
+ public:
+  virtual ~PrivilegeCheck() = default;
+  // OK if the caller may ALTER `table`; a refusal Status otherwise.
+  virtual Status CheckAlter(const sql::TableName& table) = 0;
+};
+
+// ALTER privilege of user@host from mysql.user / mysql.db / mysql.tables_priv.
+// `admin` is borrowed and used only during CheckAlter (same thread).
+class GrantTablePrivilegeCheck : public PrivilegeCheck {
+ public:
+  GrantTablePrivilegeCheck(SqlConn* admin, std::string user, std::string host)
+      : admin_(admin), user_(std::move(user)), host_(std::move(host)) {}
+  Status CheckAlter(const sql::TableName& table) override;
+
+ private:
+  SqlConn* admin_;
+  std::string user_;
+  std::string host_;
+};
+
+struct InspectOptions {
+  // Free bytes where the shadow will be written; nullopt = not checked
+  // (the server does not report its disk space over SQL).
+  std::optional<uint64_t> available_bytes;
+  // Binlogs must be kept at least this long (0 = no requirement).
+  std::chrono::seconds min_binlog_retention{std::chrono::hours(24)};
+};
+
+struct InspectReport {
+  TableSchema schema;
+  TableSchema::Key key;            // the chunking/apply key (survives the ALTER)
+  uint64_t estimated_rows = 0;
+  uint64_t estimated_bytes = 0;    // data + indexes of the original: the shadow's size estimate
+  uint64_t binlog_retention_seconds = 0;  // 0 = binlogs never expire
+};
+
+// Runs every check against the server through `admin` (read-only).
+// `privileges` may be null (no privilege check: the caller has done it).
+StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, const InspectOptions& options,
+                                PrivilegeCheck* privileges);
+
+// Refusal helper: a FailedPrecondition carrying `err` and SQLSTATE HY000.
+Status Refusal(uint16_t err, std::string message);
+
+}  // namespace sealgate::migration

@@ -1,0 +1,293 @@
+// The writer loop of one migration: state, queue, progress. Apply and copy
+// live in migration_apply.cc and migration_copy.cc.
+#include "migration/migration.h"
+
+#include <strings.h>
+
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+
+const char* MigrationStateName(MigrationState state) {
+  switch (state) {
+    case MigrationState::kCopying: return "copying";
+    case MigrationState::kStaged: return "staged";
+    case MigrationState::kFailed: return "failed";
+    case MigrationState::kCancelled: return "cancelled";
+    case MigrationState::kCompleted: return "completed";
+  }
+  return "failed";
+}
+
+MigrationState ParseMigrationState(const std::string& name) {
+  for (auto s : {MigrationState::kCopying, MigrationState::kStaged, MigrationState::kCancelled,
+                 MigrationState::kCompleted}) {
+    if (name == MigrationStateName(s)) return s;
+  }
+  return MigrationState::kFailed;
+}
+
+std::optional<std::string> Cursor::Serialize() const {
+  if (kind == kNone) return std::nullopt;
+  if (kind == kAll) return std::string("*");
+  std::string out;
+  for (const auto& l : literals) {
+    if (!out.empty()) out.push_back('\n');
+    out += l;  // literals never contain a newline: strings are hex
+  }
+  return out;
+}
+
+Cursor Cursor::Parse(const std::optional<std::string>& text) {
+  Cursor c;
+  if (!text) return c;
+  if (*text == "*") {
+    c.kind = kAll;
+    return c;
+  }
+  c.kind = kAt;
+  size_t start = 0;
+  while (true) {
+    size_t nl = text->find('\n', start);
+    c.literals.push_back(text->substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return c;
+}
+
+bool PositionAfter(const binlog::BinlogPosition& a, const binlog::BinlogPosition& b) {
+  if (a.file != b.file) return a.file > b.file;
+  return a.offset > b.offset;
+}
+
+bool WorkQueue::Push(WorkItem item) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return closed_ || items_.empty() || bytes_ + item.bytes <= capacity_; });
+  if (closed_) return false;
+  bytes_ += item.bytes;
+  items_.push_back(std::move(item));
+  cv_.notify_all();
+  return true;
+}
+
+std::vector<WorkItem> WorkQueue::PopBatch(size_t max, std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return closed_ || !items_.empty(); });
+  std::vector<WorkItem> out;
+  while (!items_.empty() && out.size() < max) {
+    bytes_ -= items_.front().bytes;
+    out.push_back(std::move(items_.front()));
+    items_.pop_front();
+  }
+  if (!out.empty()) cv_.notify_all();
+  return out;
+}
+
+void WorkQueue::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  cv_.notify_all();
+}
+
+Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState state, MigrationTuning tuning,
+                     MigrationHost* host)
+    : spec_(std::move(spec)),
+      tuning_(tuning),
+      host_(host),
+      queue_(tuning.queue_bytes),
+      cp_(std::move(checkpoint)),
+      chunk_rows_(tuning.initial_chunk_rows),
+      state_(state) {
+  // A copy mark committed but not yet seen by the applier (restart mid-window).
+  if (cp_.copy_seq > cp_.applied_seq) {
+    awaiting_seq_ = cp_.copy_seq;
+    pending_cursor_ = cp_.copy_cursor;
+  }
+  rows_copied_ = cp_.rows_copied;
+}
+
+Migration::~Migration() { Stop(); }
+
+Status Migration::Start() {
+  auto c = SqlConn::Open(host_->server());
+  if (!c.ok()) return c.status();
+  conn_ = std::move(*c);
+  // The copy's sql_mode is the applier's too (DESIGN.md §8): explicit zero ids stay zero.
+  SEALGATE_RETURN_IF_ERROR(conn_.Exec(
+      "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
+      "SESSION innodb_lock_wait_timeout = 60"));
+  SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    copy_started_ = std::chrono::steady_clock::now();
+    copy_rows_at_start_ = rows_copied_;
+  }
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void Migration::Stop() {
+  stop_ = true;
+  queue_.Close();
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Migration::Run() {
+  while (!stop_) {
+    Status st = Step();
+    if (!st.ok()) {
+      if (!stop_) Fail(st);
+      break;
+    }
+  }
+  if (has_slot_) {
+    host_->ReleaseCopySlot();
+    has_slot_ = false;
+  }
+}
+
+Status Migration::Step() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (paused_) {
+      pause_acked_ = true;
+      cv_.notify_all();  // Pause() waits for the writer to be here
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      return Status::Ok();
+    }
+  }
+  uint64_t seen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen = seen_heartbeat_;
+  }
+  bool want_copy = cp_.applied_cursor.kind != Cursor::kAll && awaiting_seq_ == 0 && seen >= catch_up_to_;
+  auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
+  if (!items.empty()) return ApplyBatch(items);
+  if (!want_copy || stop_) return Status::Ok();
+  if (!has_slot_) {
+    if (!host_->TryAcquireCopySlot()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return Status::Ok();
+    }
+    has_slot_ = true;
+  }
+  std::string reason = host_->ThrottleReason();
+  if (!reason.empty()) {
+    Log(LogLevel::kDebug, "copy throttled: " + reason);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return Status::Ok();
+  }
+  return CopyChunk();
+}
+
+MigrationState Migration::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+MigrationProgress Migration::Progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MigrationProgress p;
+  p.id = spec_.id;
+  p.schema = spec_.table.schema;
+  p.table = spec_.table.name;
+  p.shadow = spec_.shadow;
+  p.state = state_;
+  p.paused = paused_;
+  p.rows_copied = rows_copied_;
+  p.rows_estimated = std::max(spec_.rows_estimated, rows_copied_);
+  bool copied = state_ != MigrationState::kCopying;
+  p.percent = copied ? 100.0 : p.rows_estimated ? 100.0 * double(rows_copied_) / double(p.rows_estimated) : 0;
+  if (copied) p.percent = 100.0;
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started_).count();
+  uint64_t done = rows_copied_ - std::min(rows_copied_, copy_rows_at_start_);
+  if (!copied && done > 0 && elapsed > 0) {
+    double rate = double(done) / elapsed;
+    p.eta = std::chrono::seconds(int64_t(double(p.rows_estimated - rows_copied_) / rate));
+  }
+  p.lag = host_->LagAfter(seen_heartbeat_);
+  p.ready = state_ == MigrationState::kStaged && !paused_ && p.lag < tuning_.ready_lag;
+  p.rows_applied = rows_applied_;
+  p.chunk_rows = chunk_rows_;
+  p.last_error = last_error_;
+  return p;
+}
+
+void Migration::Pause() {
+  std::unique_lock<std::mutex> lock(mu_);
+  paused_ = true;
+  cv_.notify_all();
+  // The writer checks `paused_` between batches; once it has looked, no more
+  // writes reach the shadow. Wait for it (it never holds mu_ across SQL).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (thread_.joinable() && !stop_ && state_ != MigrationState::kFailed && !pause_acked_ &&
+         std::chrono::steady_clock::now() < deadline) {
+    cv_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
+
+void Migration::Resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  paused_ = false;
+  pause_acked_ = false;
+  cv_.notify_all();
+}
+
+Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (seen_heartbeat_ < seq) {
+    if (state_ == MigrationState::kFailed) return Status::FailedPrecondition("migration failed: " + last_error_);
+    if (paused_) return Status::FailedPrecondition("migration is paused: resume it before waiting");
+    if (stop_) return Status::Aborted("migration stopped");
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && seen_heartbeat_ < seq) {
+      return Status::DeadlineExceeded("sentinel " + std::to_string(seq) + " not applied within " +
+                                      std::to_string(timeout.count()) + " ms");
+    }
+  }
+  return Status::Ok();
+}
+
+void Migration::Fail(const Status& status) {
+  Log(LogLevel::kError, "failed: " + status.ToString());
+  (void)conn_.Exec("ROLLBACK");
+  (void)conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") +
+                   " SET state = 'failed', last_error = " + conn_.Quote(status.message()) +
+                   " WHERE id = " + std::to_string(spec_.id));
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = MigrationState::kFailed;
+  last_error_ = status.message();
+  failure_ = status;
+  cv_.notify_all();
+}
+
+void Migration::FailFromOutside(const Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = MigrationState::kFailed;
+  last_error_ = status.message();
+  failure_ = status;
+  stop_ = true;
+  queue_.Close();
+  cv_.notify_all();
+}
+
+Status Migration::Finish(MigrationState state, SqlConn& admin) {
+  Stop();
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = state;
+  cv_.notify_all();
+  return admin.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET state = " +
+                    admin.Quote(MigrationStateName(state)) + " WHERE id = " + std::to_string(spec_.id));
+}
+
+void Migration::Log(LogLevel level, const std::string& message) const {
+  if (Logger* l = host_->logger()) {
+    l->Log(level, "migration", "id=" + std::to_string(spec_.id) + " table=" + spec_.table.schema + "." +
+                                   spec_.table.name + " " + message);
+  }
+}
+
+}  // namespace sealgate::migration

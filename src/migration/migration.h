@@ -1,0 +1,211 @@
+// Migration: one table's staged migration — the writer thread that owns the
+// shadow table, interleaving binlog apply and copy chunks. Internal to the
+// engine (engine.h is the public API).
+//
+// Copy vs apply (DESIGN.md §8). The shadow only ever holds rows with keys at
+// or below the applied cursor C. A row event is applied iff its key <= C;
+// other events are skipped, because the copy will read their result. A copy
+// chunk (C, hi] runs as one transaction: a locking INSERT ... SELECT (LOCK IN
+// SHARE MODE waits for uncommitted writers, so nothing is resurrected) and an
+// update of the copy mark in the metadata table. Every write to (C, hi]
+// commits either before that transaction (and is in the copy) or after it
+// (and is after the mark in the binlog). So C moves to hi exactly when the
+// writer sees the mark in the stream, and no interleaving loses or repeats a
+// row. Inserts are plain INSERTs: a duplicate on any unique key is real and
+// fails the migration, naming the key and values. Only while a copied chunk
+// is ahead of the applier (the window between copy commit and its mark) can
+// a unique conflict be an artefact; then the chunk is undone and the
+// statement retried.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "binlog/transaction_assembler.h"
+#include "common/log.h"
+#include "migration/progress.h"
+#include "migration/sql_conn.h"
+#include "migration/table_schema.h"
+#include "sql/alter.h"
+
+namespace sealgate::migration {
+
+// How far the copy has gone: nothing, up to a key (inclusive), or all rows.
+struct Cursor {
+  enum Kind : uint8_t { kNone, kAt, kAll };
+  Kind kind = kNone;
+  std::vector<std::string> literals;  // kAt: KeyLiteral* of each key column
+  std::optional<std::string> Serialize() const;  // nullopt for kNone
+  static Cursor Parse(const std::optional<std::string>& text);
+  bool operator==(const Cursor&) const = default;
+};
+
+// The part of one binlog transaction that concerns one migration.
+struct WorkItem {
+  binlog::BinlogPosition position;
+  std::vector<std::shared_ptr<const binlog::RowsEvent>> rows;
+  std::vector<std::shared_ptr<const binlog::QueryEvent>> statements;
+  std::optional<uint64_t> copy_mark;  // copy_seq committed in this transaction
+  std::optional<uint64_t> heartbeat;  // heartbeat seq committed in this transaction
+  size_t bytes = 0;
+};
+
+// Bounded FIFO between the dispatcher and one writer. Push blocks while full
+// (at least one item always fits) until Close().
+class WorkQueue {
+ public:
+  explicit WorkQueue(size_t capacity) : capacity_(capacity) {}
+  bool Push(WorkItem item);  // false once closed
+  // Up to `max` items; waits up to `wait` for the first one.
+  std::vector<WorkItem> PopBatch(size_t max, std::chrono::milliseconds wait);
+  void Close();
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WorkItem> items_;  // guarded by mu_
+  size_t bytes_ = 0;            // guarded by mu_
+  bool closed_ = false;         // guarded by mu_
+};
+
+// One projected column: shadow column `name` filled from original column `source`.
+struct ProjectedColumn {
+  std::string name;
+  size_t source = 0;  // index into the original's columns
+};
+
+// Everything fixed for the life of a migration.
+struct MigrationSpec {
+  uint64_t id = 0;
+  std::string meta_schema;
+  sql::TableName table;
+  std::string shadow;
+  TableSchema original;
+  std::vector<ProjectedColumn> columns;
+  std::vector<size_t> key;             // original column indices of the key
+  std::vector<std::string> shadow_key; // the same columns' names in the shadow
+  std::string key_index;               // index name in the original (for FORCE INDEX)
+  uint64_t rows_estimated = 0;
+};
+
+struct Checkpoint {
+  uint64_t copy_seq = 0;
+  Cursor copy_cursor;
+  uint64_t rows_copied = 0;
+  uint64_t applied_seq = 0;
+  Cursor applied_cursor;
+  binlog::BinlogPosition applied;  // resume point: everything up to here is in the shadow
+};
+
+// What a migration needs from its engine. Implementations are thread-safe.
+class MigrationHost {
+ public:
+  virtual ~MigrationHost() = default;
+  virtual const binlog::ServerEndpoint& server() const = 0;
+  virtual Logger* logger() const = 0;
+  // Copy scheduling: a slot is needed for each copy chunk phase.
+  virtual bool TryAcquireCopySlot() = 0;
+  virtual void ReleaseCopySlot() = 0;
+  virtual std::string ThrottleReason() = 0;
+  virtual StatusOr<uint64_t> WriteHeartbeat() = 0;
+  // Lag of a consumer that has seen heartbeats up to `seen`.
+  virtual std::chrono::milliseconds LagAfter(uint64_t seen) const = 0;
+};
+
+struct MigrationTuning {
+  std::chrono::milliseconds target_chunk_time{500};
+  uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
+  size_t batch_items = 200;
+  size_t queue_bytes = size_t(32) << 20;
+  std::chrono::milliseconds ready_lag{1000};
+};
+
+// "key > cursor" for key expressions `lhs` (column names or literals),
+// expanded so that the optimizer reads it as a range; "1"/"0" for kNone/kAll.
+std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c);
+
+// Orders positions by (file, offset); equal files compare offsets.
+bool PositionAfter(const binlog::BinlogPosition& a, const binlog::BinlogPosition& b);
+
+class Migration {
+ public:
+  Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState state, MigrationTuning tuning,
+            MigrationHost* host);
+  ~Migration();  // Stop()
+
+  Status Start();      // opens the writer connection, starts the writer thread
+  void Stop();         // joins the writer thread; state unchanged
+  bool Enqueue(WorkItem item) { return queue_.Push(std::move(item)); }
+
+  const MigrationSpec& spec() const { return spec_; }
+  MigrationProgress Progress() const;
+  MigrationState state() const;
+  void Pause();
+  void Resume();
+  Status WaitApplied(uint64_t seq, std::chrono::milliseconds timeout);
+  // Marks the migration failed from another thread (e.g. the stream ended);
+  // the writer stops at its next step.
+  void FailFromOutside(const Status& status);
+  // The resume point it was created with (before Start only).
+  const binlog::BinlogPosition& checkpoint_position() const { return cp_.applied; }
+  // Stops the writer and records the final state (and error) in the metadata table.
+  Status Finish(MigrationState state, SqlConn& admin);
+
+ private:
+  void Run();
+  Status Step();
+  Status ApplyBatch(std::vector<WorkItem>& items);
+  Status ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window);
+  Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos);
+  Status CheckStatement(const binlog::QueryEvent& q);
+  StatusOr<std::vector<bool>> KeysCopied(const std::vector<std::vector<std::string>>& keys);
+  Status UndoWindow();
+  Status CopyChunk();
+  StatusOr<std::optional<std::vector<std::string>>> NextBoundary(uint64_t rows);
+  std::string CheckpointSql() const;
+  std::string KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const;
+  void Fail(const Status& status);
+  void Log(LogLevel level, const std::string& message) const;
+
+  const MigrationSpec spec_;
+  const MigrationTuning tuning_;
+  MigrationHost* const host_;
+  WorkQueue queue_;
+  SqlConn conn_;  // writer thread only (after Start)
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  // Writer-thread state.
+  Checkpoint cp_;
+  uint64_t awaiting_seq_ = 0;  // copy mark the writer waits for (0: none)
+  Cursor pending_cursor_;      // becomes the applied cursor when awaiting_seq_ is seen
+  uint64_t chunk_rows_;
+  int copy_conflicts_ = 0;
+  uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
+  bool has_slot_ = false;
+  std::chrono::steady_clock::time_point last_checkpoint_{};
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  MigrationState state_;            // guarded by mu_
+  bool paused_ = false;             // guarded by mu_
+  bool pause_acked_ = false;        // guarded by mu_: the writer saw paused_
+  std::string last_error_;          // guarded by mu_
+  Status failure_;                  // guarded by mu_
+  uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)
+  uint64_t rows_copied_ = 0;        // guarded by mu_
+  uint64_t rows_applied_ = 0;       // guarded by mu_
+  std::chrono::steady_clock::time_point copy_started_;  // guarded by mu_
+  uint64_t copy_rows_at_start_ = 0; // guarded by mu_
+};
+
+}  // namespace sealgate::migration

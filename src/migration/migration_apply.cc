@@ -1,0 +1,311 @@
+// Applying binlog transactions to the shadow (see migration.h for why the
+// cursor rule makes copy and apply commute).
+#include <strings.h>
+
+#include "migration/migration.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+namespace {
+
+constexpr unsigned kErDupEntry = 1062;
+
+// First word of a statement, upper-cased, skipping comments loosely.
+std::string FirstWord(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (isspace(static_cast<unsigned char>(s[i]))) {
+      ++i;
+    } else if (s.compare(i, 2, "/*") == 0 && s.compare(i, 3, "/*!") != 0 && s.compare(i, 3, "/*M") != 0) {
+      size_t e = s.find("*/", i + 2);
+      i = e == std::string::npos ? s.size() : e + 2;
+    } else {
+      break;
+    }
+  }
+  std::string w;
+  while (i < s.size() && isalpha(static_cast<unsigned char>(s[i]))) w.push_back(char(toupper(s[i++])));
+  return w;
+}
+
+}  // namespace
+
+std::string Migration::KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const {
+  return KeyAboveSql(lhs, c);
+}
+
+std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c) {
+  if (c.kind == Cursor::kNone) return "1";
+  if (c.kind == Cursor::kAll) return "0";
+  // (k1 > c1 OR (k1 = c1 AND (k2 > c2 OR ...))): a form every optimizer turns into a range.
+  std::string out;
+  size_t n = lhs.size();
+  for (size_t i = 0; i < n; ++i) {
+    std::string gt = lhs[i] + " > " + c.literals[i];
+    if (i + 1 == n) {
+      out += gt;
+    } else {
+      out += "(" + gt + " OR (" + lhs[i] + " = " + c.literals[i] + " AND ";
+    }
+  }
+  for (size_t i = 0; i + 1 < n; ++i) out += "))";
+  return "(" + out + ")";
+}
+
+std::string Migration::CheckpointSql() const {
+  auto cur = cp_.applied_cursor.Serialize();
+  return "UPDATE " + QuoteTable(spec_.meta_schema, "migrations") +
+         " SET applied_seq = " + std::to_string(cp_.applied_seq) +
+         ", applied_cursor = " + (cur ? conn_.Quote(*cur) : "NULL") +
+         ", applied_gtid = " + conn_.Quote(cp_.applied.gtid_state) +
+         ", applied_file = " + conn_.Quote(cp_.applied.file) +
+         ", applied_pos = " + std::to_string(cp_.applied.offset) +
+         ", state = " + conn_.Quote(cp_.applied_cursor.kind == Cursor::kAll ? "staged" : "copying") +
+         ", updated_at = NOW(6) WHERE id = " + std::to_string(spec_.id);
+}
+
+Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
+  // Transactions at or before the checkpoint are already in the shadow
+  // (the stream serves several migrations and may start earlier).
+  std::vector<WorkItem> fresh;
+  for (auto& it : items) {
+    if (PositionAfter(it.position, cp_.applied)) fresh.push_back(std::move(it));
+  }
+  if (fresh.empty()) return Status::Ok();
+  bool conflict = false;
+  Status st = ApplyItems(fresh, &conflict);
+  if (!st.ok() && conflict) {
+    // A chunk copied ahead of the applier can collide with a row the
+    // applier has not caught up on yet: undo the chunk, apply again.
+    Log(LogLevel::kInfo, "unique conflict while a copied chunk is ahead; undoing the chunk and retrying");
+    SEALGATE_RETURN_IF_ERROR(UndoWindow());
+    st = ApplyItems(fresh, &conflict);
+  }
+  return st;
+}
+
+Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window) {
+  bool heartbeat_only = true;
+  uint64_t heartbeat = 0;
+  for (const auto& it : items) {
+    if (!it.rows.empty() || !it.statements.empty() || it.copy_mark) heartbeat_only = false;
+    if (it.heartbeat) heartbeat = std::max(heartbeat, *it.heartbeat);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (heartbeat_only && now - last_checkpoint_ < std::chrono::seconds(1)) {
+    // Nothing to write; the position is persisted with the next real batch.
+    cp_.applied = items.back().position;
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
+    cv_.notify_all();
+    return Status::Ok();
+  }
+  const Checkpoint saved = cp_;
+  const uint64_t saved_awaiting = awaiting_seq_;
+  const Cursor saved_pending = pending_cursor_;
+  uint64_t applied_rows = 0;
+  Status st = conn_.Exec("BEGIN");
+  for (size_t i = 0; st.ok() && i < items.size(); ++i) {
+    const WorkItem& it = items[i];
+    for (const auto& q : it.statements) {
+      st = CheckStatement(*q);
+      if (!st.ok()) break;
+    }
+    for (size_t r = 0; st.ok() && r < it.rows.size(); ++r) {
+      st = ApplyRows(*it.rows[r], it.position);
+      applied_rows += it.rows[r]->row_count();
+    }
+    if (!st.ok()) break;
+    if (it.copy_mark && *it.copy_mark == awaiting_seq_) {
+      cp_.applied_cursor = pending_cursor_;
+      cp_.applied_seq = awaiting_seq_;
+      awaiting_seq_ = 0;
+    }
+    cp_.applied = it.position;
+  }
+  if (st.ok()) st = conn_.Exec(CheckpointSql());
+  if (st.ok()) st = conn_.Exec("COMMIT");
+  if (!st.ok()) {
+    bool window_has_rows = saved_awaiting != 0 && !(saved_pending == saved.applied_cursor);
+    *conflict_in_window = conn_.server_errno() == kErDupEntry && window_has_rows;
+    (void)conn_.Exec("ROLLBACK");
+    cp_ = saved;
+    awaiting_seq_ = saved_awaiting;
+    pending_cursor_ = saved_pending;
+    return st;
+  }
+  last_checkpoint_ = now;
+  std::lock_guard<std::mutex> lock(mu_);
+  seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
+  rows_applied_ += applied_rows;
+  if (cp_.applied_cursor.kind == Cursor::kAll && state_ == MigrationState::kCopying) {
+    state_ = MigrationState::kStaged;
+    if (has_slot_) {
+      host_->ReleaseCopySlot();
+      has_slot_ = false;
+    }
+    Log(LogLevel::kInfo, "copy complete; staged");
+  }
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status Migration::CheckStatement(const binlog::QueryEvent& q) {
+  // Our own statements name the shadow as well (CREATE ... LIKE, the seal's RENAME).
+  for (const auto& t : q.tables) {
+    if (t.first == spec_.table.schema && t.second == spec_.shadow) return Status::Ok();
+  }
+  std::string w = FirstWord(q.statement);
+  for (const char* harmless : {"ANALYZE", "OPTIMIZE", "CHECK", "CHECKSUM", "GRANT", "REVOKE", "FLUSH", "SHOW"}) {
+    if (w == harmless) return Status::Ok();
+  }
+  std::string text = q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
+  return Status::Aborted("`" + spec_.table.schema + "`.`" + spec_.table.name +
+                         "` was changed outside row events while staging (" + text +
+                         "): the shadow can no longer follow it. Cancel the deploy and run the ALTER again.")
+      .WithMysqlError(error::kMigrationTableChanged, error::kSqlstateGeneral);
+}
+
+StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<std::string>>& keys) {
+  std::vector<bool> out(keys.size(), cp_.applied_cursor.kind == Cursor::kAll);
+  if (cp_.applied_cursor.kind != Cursor::kAt || keys.empty()) return out;
+  // Key order is the index's collation order: let the server compare.
+  for (size_t start = 0; start < keys.size(); start += 500) {
+    size_t end = std::min(keys.size(), start + 500);
+    std::string sql = "SELECT ";
+    for (size_t i = start; i < end; ++i) {
+      if (i > start) sql += ", ";
+      sql += "NOT " + KeyAbove(keys[i], cp_.applied_cursor);
+    }
+    auto rows = conn_.Query(sql);
+    if (!rows.ok()) return rows.status();
+    for (size_t i = start; i < end; ++i) out[i] = rows->at(0)[i - start].value_or("0") == "1";
+  }
+  return out;
+}
+
+namespace {
+
+struct RowOp {
+  enum Kind : uint8_t { kInsert, kDelete, kUpdate } kind;
+  const binlog::Row* before = nullptr;
+  const binlog::Row* after = nullptr;
+};
+
+}  // namespace
+
+Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos) {
+  const auto& cols = spec_.original.columns;
+  if (!ev.table || ev.table->columns.size() != cols.size()) {
+    return Status::Aborted("row event for `" + spec_.table.name + "` has " +
+                           std::to_string(ev.table ? ev.table->columns.size() : 0) + " columns, expected " +
+                           std::to_string(cols.size()) +
+                           ": the table was altered outside the deploy. Cancel the deploy and run the ALTER again.")
+        .WithMysqlError(error::kMigrationTableChanged, error::kSqlstateGeneral);
+  }
+  auto key_of = [&](const binlog::Row& row) {
+    std::vector<std::string> k;
+    for (size_t idx : spec_.key) k.push_back(KeyLiteralFromValue(cols[idx], row[idx]));
+    return k;
+  };
+  std::vector<RowOp> ops;
+  std::vector<std::vector<std::string>> keys;  // per op: before key (delete/update), after key (insert/update)
+  for (size_t i = 0; i < ev.row_count(); ++i) {
+    RowOp op{ev.kind == binlog::RowsKind::kInsert ? RowOp::kInsert
+             : ev.kind == binlog::RowsKind::kDelete ? RowOp::kDelete : RowOp::kUpdate};
+    if (op.kind != RowOp::kInsert) op.before = &ev.before[i];
+    if (op.kind != RowOp::kDelete) op.after = &ev.after[i];
+    keys.push_back(key_of(op.before ? *op.before : *op.after));
+    keys.push_back(key_of(op.after ? *op.after : *op.before));
+    ops.push_back(op);
+  }
+  auto copied = KeysCopied(keys);
+  if (!copied.ok()) return copied.status();
+
+  const std::string shadow = QuoteTable(spec_.table.schema, spec_.shadow);
+  std::string names;
+  for (const auto& c : spec_.columns) names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
+  auto values = [&](const binlog::Row& row) {
+    std::string v = "(";
+    for (size_t i = 0; i < spec_.columns.size(); ++i) {
+      if (i) v += ", ";
+      v += ColumnLiteral(cols[spec_.columns[i].source], row[spec_.columns[i].source]);
+    }
+    return v + ")";
+  };
+  auto where_key = [&](const binlog::Row& row) {
+    std::string w;
+    for (size_t i = 0; i < spec_.key.size(); ++i) {
+      if (i) w += " AND ";
+      w += QuoteIdent(spec_.shadow_key[i]) + " = " + ColumnLiteral(cols[spec_.key[i]], row[spec_.key[i]]);
+    }
+    return w;
+  };
+  auto describe = [&](const binlog::Row& row) {
+    std::string d;
+    for (size_t i = 0; i < spec_.columns.size() && d.size() < 400; ++i) {
+      const auto& src = cols[spec_.columns[i].source];
+      std::string text = binlog::ValueToText(row[spec_.columns[i].source]);
+      if (text.size() > 40) text = text.substr(0, 40) + "...";
+      d += (d.empty() ? "" : ", ") + spec_.columns[i].name + "=" + (src.is_string() ? "'" + text + "'" : text);
+    }
+    return "(" + d + ")";
+  };
+  std::string pending_insert;  // consecutive inserts go out as one multi-row INSERT
+  const binlog::Row* first_insert = nullptr;
+  auto fail_dup = [&](const binlog::Row* row) {
+    return Status::Aborted("duplicate key in the altered table while applying the binlog at " + pos.ToString() +
+                           ": " + conn_.server_error() + "; row " + (row ? describe(*row) : "?") +
+                           ". The data violates a unique key of the ALTER: fix the rows in `" + spec_.table.name +
+                           "` (or change the ALTER) and deploy again.")
+        .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
+  };
+  auto flush = [&]() -> Status {
+    if (pending_insert.empty()) return Status::Ok();
+    Status st = conn_.Exec("INSERT INTO " + shadow + " (" + names + ") VALUES " + pending_insert);
+    const binlog::Row* row = first_insert;
+    pending_insert.clear();
+    first_insert = nullptr;
+    if (!st.ok() && conn_.server_errno() == kErDupEntry) return fail_dup(row);
+    return st;
+  };
+  auto exec = [&](const std::string& sql, const binlog::Row* row) -> Status {
+    SEALGATE_RETURN_IF_ERROR(flush());
+    Status st = conn_.Exec(sql);
+    if (!st.ok() && conn_.server_errno() == kErDupEntry) return fail_dup(row);
+    return st;
+  };
+  auto insert = [&](const binlog::Row& row) -> Status {
+    if (!pending_insert.empty()) pending_insert += ", ";
+    if (!first_insert) first_insert = &row;
+    pending_insert += values(row);
+    return pending_insert.size() > (size_t(4) << 20) ? flush() : Status::Ok();
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const RowOp& op = ops[i];
+    bool before_in = (*copied)[2 * i], after_in = (*copied)[2 * i + 1];
+    if (op.kind == RowOp::kInsert) {
+      if (after_in) SEALGATE_RETURN_IF_ERROR(insert(*op.after));
+      continue;
+    }
+    if (op.kind == RowOp::kDelete) {
+      if (before_in) SEALGATE_RETURN_IF_ERROR(exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before));
+      continue;
+    }
+    if (keys[2 * i] == keys[2 * i + 1] && before_in) {
+      std::string set;
+      for (size_t c = 0; c < spec_.columns.size(); ++c) {
+        size_t src = spec_.columns[c].source;
+        set += (c ? ", " : "") + QuoteIdent(spec_.columns[c].name) + " = " + ColumnLiteral(cols[src], (*op.after)[src]);
+      }
+      SEALGATE_RETURN_IF_ERROR(exec("UPDATE " + shadow + " SET " + set + " WHERE " + where_key(*op.before), op.after));
+      continue;
+    }
+    // The key changed: delete + insert (DESIGN.md §8), each side by its own range.
+    if (before_in) SEALGATE_RETURN_IF_ERROR(exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before));
+    if (after_in) SEALGATE_RETURN_IF_ERROR(insert(*op.after));
+  }
+  return flush();
+}
+
+}  // namespace sealgate::migration

@@ -1,0 +1,138 @@
+// Backfill: key-range chunks copied server-side with a locking
+// INSERT ... SELECT, each committed together with its copy mark.
+#include "migration/migration.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+namespace {
+
+constexpr unsigned kErDupEntry = 1062;
+constexpr int kCopyConflictRetries = 3;
+
+}  // namespace
+
+StatusOr<std::optional<std::vector<std::string>>> Migration::NextBoundary(uint64_t rows) {
+  const auto& cols = spec_.original.columns;
+  std::vector<std::string> key_cols;
+  std::string select, order;
+  for (size_t idx : spec_.key) {
+    key_cols.push_back(QuoteIdent(cols[idx].name));
+    select += (select.empty() ? "" : ", ") + KeySelectExpr(cols[idx]);
+    order += (order.empty() ? "" : ", ") + QuoteIdent(cols[idx].name);
+  }
+  auto row = conn_.Query("SELECT " + select + " FROM " + QuoteTable(spec_.table.schema, spec_.table.name) +
+                         " FORCE INDEX (" + QuoteIdent(spec_.key_index) + ") WHERE " +
+                         KeyAbove(key_cols, cp_.applied_cursor) + " ORDER BY " + order + " LIMIT 1 OFFSET " +
+                         std::to_string(rows - 1));
+  if (!row.ok()) return row.status();
+  if (row->empty()) return std::optional<std::vector<std::string>>();
+  std::vector<std::string> lits;
+  for (size_t i = 0; i < spec_.key.size(); ++i) lits.push_back(KeyLiteralFromText(cols[spec_.key[i]], row->at(0)[i]));
+  return std::optional<std::vector<std::string>>(std::move(lits));
+}
+
+Status Migration::CopyChunk() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto hi = NextBoundary(chunk_rows_);
+  if (!hi.ok()) return hi.status();
+  Cursor next;
+  next.kind = hi->has_value() ? Cursor::kAt : Cursor::kAll;
+  if (hi->has_value()) next.literals = **hi;
+
+  const auto& cols = spec_.original.columns;
+  std::vector<std::string> key_cols;
+  for (size_t idx : spec_.key) key_cols.push_back(QuoteIdent(cols[idx].name));
+  std::string where = KeyAbove(key_cols, cp_.applied_cursor);
+  if (next.kind == Cursor::kAt) where += " AND NOT " + KeyAbove(key_cols, next);
+  std::string names, sources;
+  for (const auto& c : spec_.columns) {
+    names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
+    sources += (sources.empty() ? "" : ", ") + QuoteIdent(cols[c.source].name);
+  }
+  // LOCK IN SHARE MODE: a row whose change is not yet committed is waited
+  // for, never copied in its old state (DESIGN.md §8).
+  std::string copy = "INSERT INTO " + QuoteTable(spec_.table.schema, spec_.shadow) + " (" + names + ") SELECT " +
+                     sources + " FROM " + QuoteTable(spec_.table.schema, spec_.table.name) + " FORCE INDEX (" +
+                     QuoteIdent(spec_.key_index) + ") WHERE " + where + " LOCK IN SHARE MODE";
+  uint64_t seq = cp_.copy_seq + 1;
+  auto cursor_text = next.Serialize();
+  Status st = conn_.Exec("BEGIN");
+  uint64_t rows = 0;
+  if (st.ok()) st = conn_.Exec(copy);
+  if (st.ok()) {
+    rows = conn_.affected_rows();
+    st = conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET copy_seq = " +
+                    std::to_string(seq) + ", copy_cursor = " + (cursor_text ? conn_.Quote(*cursor_text) : "NULL") +
+                    ", rows_copied = rows_copied + " + std::to_string(rows) + " WHERE id = " + std::to_string(spec_.id));
+  }
+  if (st.ok()) st = conn_.Exec("COMMIT");
+  if (!st.ok()) {
+    unsigned err = conn_.server_errno();
+    std::string server_error = conn_.server_error();
+    (void)conn_.Exec("ROLLBACK");
+    if (err != kErDupEntry) return st;
+    // The applier may be behind rows this chunk reads: catch up past a fresh
+    // heartbeat and try again. A conflict that survives that is in the data.
+    if (++copy_conflicts_ >= kCopyConflictRetries) {
+      std::string range = "key " + (cp_.applied_cursor.kind == Cursor::kAt ? "> (" + cp_.applied_cursor.Serialize().value_or("") + ")" : "from the start");
+      return Status::Aborted("the rows of `" + spec_.table.name + "` violate a unique key of the ALTER: " +
+                             server_error + " (copying " + range +
+                             "). Remove the duplicates (or change the ALTER) and deploy again.")
+          .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
+    }
+    auto hb = host_->WriteHeartbeat();
+    if (!hb.ok()) return hb.status();
+    catch_up_to_ = *hb;
+    return Status::Ok();
+  }
+  copy_conflicts_ = 0;
+  cp_.copy_seq = seq;
+  cp_.copy_cursor = next;
+  cp_.rows_copied += rows;
+  awaiting_seq_ = seq;
+  pending_cursor_ = next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_copied_ = cp_.rows_copied;
+  }
+  // Adapt the chunk to the target time, at most halving or doubling per step.
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double target = std::chrono::duration<double>(tuning_.target_chunk_time).count();
+  double factor = elapsed > 0 ? std::clamp(target / elapsed, 0.5, 2.0) : 2.0;
+  chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows_) * factor), tuning_.min_chunk_rows,
+                                     tuning_.max_chunk_rows);
+  return Status::Ok();
+}
+
+Status Migration::UndoWindow() {
+  std::vector<std::string> key_cols;
+  for (const auto& k : spec_.shadow_key) key_cols.push_back(QuoteIdent(k));
+  uint64_t seq = cp_.copy_seq + 1;
+  auto cursor_text = cp_.applied_cursor.Serialize();
+  Status st = conn_.Exec("BEGIN");
+  uint64_t removed = 0;
+  if (st.ok()) st = conn_.Exec("DELETE FROM " + QuoteTable(spec_.table.schema, spec_.shadow) + " WHERE " +
+                               KeyAbove(key_cols, cp_.applied_cursor));
+  if (st.ok()) {
+    removed = conn_.affected_rows();
+    st = conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET copy_seq = " +
+                    std::to_string(seq) + ", copy_cursor = " + (cursor_text ? conn_.Quote(*cursor_text) : "NULL") +
+                    ", rows_copied = rows_copied - " + std::to_string(removed) + " WHERE id = " +
+                    std::to_string(spec_.id));
+  }
+  if (st.ok()) st = conn_.Exec("COMMIT");
+  if (!st.ok()) {
+    (void)conn_.Exec("ROLLBACK");
+    return st;
+  }
+  cp_.copy_seq = seq;
+  cp_.copy_cursor = cp_.applied_cursor;
+  cp_.rows_copied -= std::min(cp_.rows_copied, removed);
+  awaiting_seq_ = seq;
+  pending_cursor_ = cp_.applied_cursor;
+  std::lock_guard<std::mutex> lock(mu_);
+  rows_copied_ = cp_.rows_copied;
+  return Status::Ok();
+}
+
+}  // namespace sealgate::migration

@@ -1,0 +1,43 @@
+// Live progress of a migration, as plain values the proxy renders in
+// SHOW DEPLOY STATUS and /status. Snapshots: copying them is cheap and they
+// never change after being returned.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sealgate::migration {
+
+enum class MigrationState : uint8_t {
+  kCopying,    // backfill running (binlog applied alongside)
+  kStaged,     // copy done; tailing the binlog (see `ready`)
+  kFailed,     // stopped with an error (last_error); shadow kept until Cancel
+  kCancelled,  // Cancel(): shadow dropped
+  kCompleted,  // Complete(): the caller (the seal) took over the shadow
+};
+
+const char* MigrationStateName(MigrationState state);
+// Parses MigrationStateName's output; kFailed for unknown text.
+MigrationState ParseMigrationState(const std::string& name);
+
+struct MigrationProgress {
+  uint64_t id = 0;
+  std::string schema;
+  std::string table;
+  std::string shadow;
+  MigrationState state = MigrationState::kCopying;
+  bool paused = false;               // applying stopped by Pause()
+  uint64_t rows_copied = 0;
+  uint64_t rows_estimated = 0;       // information_schema estimate at start
+  double percent = 0;                // of the copy, 0..100
+  std::optional<std::chrono::seconds> eta;  // of the copy; nullopt when unknown or done
+  std::chrono::milliseconds lag{0};  // binlog apply lag, measured by heartbeat rows
+  bool ready = false;                // staged, not paused and lag under the threshold
+  uint64_t rows_applied = 0;         // row changes applied from the binlog
+  uint64_t chunk_rows = 0;           // current copy chunk size
+  std::string last_error;            // empty unless failed (or a notice such as a copy restart)
+};
+
+}  // namespace sealgate::migration

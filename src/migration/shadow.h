@@ -1,0 +1,25 @@
+// Shadow table: name choice, creation (CREATE TABLE ... LIKE + the ALTER
+// rendered against it) and the column projection original -> shadow.
+#pragma once
+
+#include <string>
+
+#include "migration/inspector.h"
+#include "migration/migration.h"
+
+namespace sealgate::migration {
+
+// `_<table>_new`, or `_<table>_new2`, ... if taken; long names are cut and
+// given a hash so the result is at most 64 characters.
+StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table);
+
+// Creates the shadow and describes the migration. On any failure after the
+// CREATE the shadow is dropped again.
+StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter, const InspectReport& report,
+                                    const std::string& shadow);
+
+// Describes an existing shadow (resume after restart): projection and key.
+StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
+                                       const TableSchema::Key& key, const std::string& shadow);
+
+}  // namespace sealgate::migration

@@ -1,0 +1,66 @@
+// SqlConn: one blocking MariaDB Connector/C connection used by the migration
+// engine (admin account). Errors come back as Status carrying the server's
+// error number in the message and in server_errno().
+//
+// Not thread-safe: one owner thread at a time. Move-only; closes on
+// destruction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "binlog/binlog_stream.h"
+#include "common/status.h"
+
+namespace sealgate::migration {
+
+using SqlRow = std::vector<std::optional<std::string>>;
+
+class SqlConn {
+ public:
+  SqlConn() = default;
+  ~SqlConn();
+  SqlConn(SqlConn&& other) noexcept;
+  SqlConn& operator=(SqlConn&& other) noexcept;
+  SqlConn(const SqlConn&) = delete;
+  SqlConn& operator=(const SqlConn&) = delete;
+
+  // Connects with utf8mb4, time_zone '+00:00' and autocommit on.
+  static StatusOr<SqlConn> Open(const binlog::ServerEndpoint& server);
+
+  // Runs a statement, discarding any result. Unavailable on connection loss,
+  // Aborted for other server errors (server_errno() says which).
+  Status Exec(const std::string& sql);
+  // All rows of the first result set (NULL -> nullopt).
+  StatusOr<std::vector<SqlRow>> Query(const std::string& sql);
+  // First column of the first row; nullopt if no row or NULL.
+  StatusOr<std::optional<std::string>> Scalar(const std::string& sql);
+  // Rows affected by the last Exec.
+  uint64_t affected_rows() const { return affected_; }
+  unsigned server_errno() const { return errno_; }
+  std::string server_error() const { return error_; }
+  // Escapes for use inside '...'.
+  std::string Escape(const std::string& s) const;
+  // 'text' with escaping.
+  std::string Quote(const std::string& s) const { return "'" + Escape(s) + "'"; }
+  bool connected() const { return mysql_ != nullptr; }
+
+ private:
+  Status Fail(const std::string& sql);
+  MYSQL* mysql_ = nullptr;
+  uint64_t affected_ = 0;
+  unsigned errno_ = 0;
+  std::string error_;
+};
+
+// `name` quoted with backticks (doubling embedded backticks).
+std::string QuoteIdent(const std::string& name);
+// `schema`.`table`
+std::string QuoteTable(const std::string& schema, const std::string& table);
+// Uppercase hex of bytes.
+std::string HexBytes(const std::string& bytes);
+
+}  // namespace sealgate::migration
