@@ -30,6 +30,7 @@ std::string UsageText() {
          "                [--admin-user USER] [--admin-password PASS]   (or env SEALGATE_ADMIN_PASSWORD)\n"
          "                [--http HOST:PORT] [--metadata-schema NAME] [--threads N]\n"
          "                [--upstream-socket PATH]   (client sessions reach the upstream over this Unix socket)\n"
+         "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n";
 }
@@ -60,6 +61,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     long v = strtol(value.c_str(), &end, 10);
     if (value.empty() || *end || v < 0 || v > 256) return Status::InvalidArgument("threads must be 0..256");
     c->threads = static_cast<int>(v);
+    return Status::Ok();
+  }
+  if (key == "replica-server-id") {
+    char* end = nullptr;
+    unsigned long long v = strtoull(value.c_str(), &end, 10);
+    if (value.empty() || *end || v > 4294967295ull) return Status::InvalidArgument("replica-server-id must be 0..4294967295");
+    c->replica_server_id = static_cast<uint32_t>(v);
     return Status::Ok();
   }
   if (key == "log-level") {

@@ -39,6 +39,7 @@ struct Config {
   std::string admin_password;
   std::string metadata_schema = "_sealgate";
   int threads = 0;  // 0: one per core
+  uint32_t replica_server_id = 0;  // binlog replica id; 0: derived from host name and listen address
   LogLevel log_level = LogLevel::kInfo;
   PlainAlterMode plain_alter = PlainAlterMode::kOnline;
   TlsConfig tls;

@@ -14,6 +14,7 @@
 // refused before the head ends), and a head that outgrows the limit without
 // ending is kInvalid/413, so the caller never buffers more than the limit.
 // Lines may end in CRLF or a bare LF (RFC 9112 §2.2 permits accepting LF).
+// Each call rescans from the start; the limit bounds that work.
 #pragma once
 
 #include <cstddef>

@@ -25,6 +25,8 @@ struct SessionView {
   bool in_transaction = false;
   bool holds_table_locks = false;
   bool deprecate_eof = false;  // result sets end with an OK packet instead of EOF
+  bool session_track = false;  // OK packets carry length-encoded info
+  bool extended_metadata = false;  // MariaDB extended type info in column definitions
 };
 
 struct LocalRequest {
@@ -42,6 +44,9 @@ class StatementInterceptor {
  public:
   virtual ~StatementInterceptor() = default;
   virtual bool Wants(const sql::Statement& statement, const SessionView& session) = 0;
+  // True if every statement of this session goes to Wants() (a deploy block
+  // is open there), not only those that look like DDL or DEPLOY statements.
+  virtual bool ClaimsSession(uint64_t session_id) = 0;
   virtual void Handle(LocalRequest request, std::function<void(LocalReply)> reply) = 0;
   // The session ended (client gone or shutdown). Loop thread; must not block.
   virtual void OnSessionClosed(uint64_t session_id) = 0;

@@ -1,22 +1,28 @@
 // sealgate: the MySQL-protocol proxy that stages and seals schema changes.
 #include <mysql.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "deploy/deploy_controller.h"
+#include "migration/engine.h"
 #include "proxy/config.h"
+#include "proxy/deploy_frontend.h"
 #include "proxy/server.h"
 
 namespace {
 
 using sealgate::Status;
+using namespace sealgate;
 
 // Logs in to the upstream as the admin account: proves it is reachable and
 // the credentials work before any client is accepted.
-Status CheckUpstream(const sealgate::proxy::Config& config, std::string* version) {
+Status CheckUpstream(const proxy::Config& config, std::string* version) {
   MYSQL* mysql = mysql_init(nullptr);
   unsigned timeout = 10;
   mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
@@ -36,24 +42,42 @@ Status CheckUpstream(const sealgate::proxy::Config& config, std::string* version
   return result;
 }
 
+// A replica id distinct per instance: from the host name and listen address.
+uint32_t ReplicaServerId(const proxy::Config& config) {
+  if (config.replica_server_id) return config.replica_server_id;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  size_t h = std::hash<std::string>()(std::string(host) + "|" + config.listen.ToString());
+  return static_cast<uint32_t>(100000000u + h % 3000000000u);
+}
+
+deploy::PlainAlterMode PlainAlter(proxy::PlainAlterMode m) {
+  switch (m) {
+    case proxy::PlainAlterMode::kPassthrough: return deploy::PlainAlterMode::kPassthrough;
+    case proxy::PlainAlterMode::kReject: return deploy::PlainAlterMode::kReject;
+    case proxy::PlainAlterMode::kOnline: break;
+  }
+  return deploy::PlainAlterMode::kOnline;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
-      fputs(sealgate::proxy::UsageText().c_str(), stdout);
+      fputs(proxy::UsageText().c_str(), stdout);
       return 0;
     }
   }
-  auto config = sealgate::proxy::LoadConfig(args, getenv("SEALGATE_ADMIN_PASSWORD"));
+  auto config = proxy::LoadConfig(args, getenv("SEALGATE_ADMIN_PASSWORD"));
   if (!config.ok()) {
     fprintf(stderr, "sealgate: %s\n", config.status().message().c_str());
     return 2;
   }
-  sealgate::Logger logger(config->log_level);
+  Logger logger(config->log_level);
 
-  // Signals are taken synchronously by the main thread (sigwait); workers never see them.
+  // Signals are taken synchronously by the main thread (sigwait); other threads never see them.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -69,7 +93,41 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  sealgate::proxy::Server server(*config, &logger);
+  proxy::Server server(*config, &logger);
+  proxy::ServerWriteHold hold(&server);
+  binlog::ServerEndpoint admin{config->upstream.host, config->upstream.port, config->admin_user,
+                               config->admin_password};
+  std::unique_ptr<migration::Engine> engine;
+  std::unique_ptr<deploy::DeployController> controller;
+  std::string unavailable;
+  migration::EngineOptions engine_options;
+  engine_options.server = admin;
+  engine_options.replica_server_id = ReplicaServerId(*config);
+  engine_options.metadata_schema = config->metadata_schema;
+  engine_options.logger = &logger;
+  auto opened = migration::Engine::Open(engine_options);
+  if (opened.ok()) {
+    engine = std::move(*opened);
+    deploy::ControllerOptions options;
+    options.engine = engine.get();
+    options.admin = admin;
+    options.metadata_schema = config->metadata_schema;
+    options.hold = &hold;
+    options.plain_alter = PlainAlter(config->plain_alter);
+    options.logger = &logger;
+    controller = std::make_unique<deploy::DeployController>(options);
+    Status s = controller->Open();
+    if (!s.ok()) {
+      unavailable = s.message();
+      controller.reset();
+    }
+  } else {
+    unavailable = opened.status().message();
+  }
+  if (!unavailable.empty()) logger.Warn("deploy", "deploys are unavailable, proxying only: " + unavailable);
+  proxy::DeployFrontend frontend(controller.get(), unavailable);
+  server.set_interceptor(&frontend);
+
   Status started = server.Start();
   if (!started.ok()) {
     fprintf(stderr, "sealgate: %s\n", started.message().c_str());
@@ -77,8 +135,18 @@ int main(int argc, char** argv) {
   }
   logger.Info("proxy", "ready: listening on " + config->listen.ToString() + " upstream " +
                            config->upstream.ToString() + " (" + version + ") threads=" +
-                           std::to_string(server.worker_count()));
+                           std::to_string(server.worker_count()) +
+                           " deploys=" + (controller ? "on" : "off"));
   server.RunUntilSignal();
+  if (frontend.running() > 0) {
+    // A COMMIT DEPLOY may wait for hours; its deploy is durable in the metadata
+    // schema and resumes after a restart, so there is nothing to wait for.
+    logger.Info("proxy", std::to_string(frontend.running()) + " deploy request(s) still waiting; their state is kept");
+    fflush(stderr);
+    _exit(0);
+  }
+  controller.reset();
+  engine.reset();
   mysql_library_end();
   return 0;
 }

@@ -67,7 +67,8 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
     if (AtBoundary()) return Gate::kWait;  // held until the hold ends
   }
   StatementInterceptor* interceptor = worker_->interceptor();
-  if (cmd == Command::kQuery && interceptor && SessionState::MayBeInteresting(payload.substr(1))) {
+  if (cmd == Command::kQuery && interceptor &&
+      (SessionState::MayBeInteresting(payload.substr(1)) || interceptor->ClaimsSession(id_))) {
     *statement = sql::Classify(payload.substr(1));
     if (interceptor->Wants(*statement, View())) {
       // Earlier pipelined responses go to the client before the local answer.
@@ -160,6 +161,8 @@ SessionView Session::View() const {
   v.in_transaction = tracker_ && tracker_->in_transaction();
   v.holds_table_locks = state_.holds_table_locks();
   v.deprecate_eof = deprecate_eof_;
+  v.session_track = (server_caps_ & client_caps_ & protocol::cap::kSessionTrack) != 0;
+  v.extended_metadata = (server_caps_ & client_caps_ & protocol::cap::kMariaDbExtendedTypeInfo) != 0;
   return v;
 }
 

@@ -57,14 +57,15 @@ std::optional<uint16_t> OkStatusFlags(std::string_view head) {
 }
 
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
-                    std::string_view info) {
+                    std::string_view info, bool session_track) {
   std::string p;
   PutU8(&p, kOkHeader);
   PutLenencInt(&p, affected_rows);
   PutLenencInt(&p, last_insert_id);
   PutU16(&p, status_flags);
   PutU16(&p, warnings);
-  p.append(info);
+  if (session_track) PutLenencString(&p, info);
+  else p.append(info);
   return p;
 }
 
@@ -90,7 +91,7 @@ std::string BuildEof(uint16_t status_flags, uint16_t warnings) {
   return p;
 }
 
-static std::string ColumnDefinition(const ColumnSpec& col) {
+static std::string ColumnDefinition(const ColumnSpec& col, bool extended_metadata) {
   std::string p;
   PutLenencString(&p, "def");
   PutLenencString(&p, "");  // schema
@@ -98,6 +99,7 @@ static std::string ColumnDefinition(const ColumnSpec& col) {
   PutLenencString(&p, "");  // org_table
   PutLenencString(&p, col.name);
   PutLenencString(&p, col.name);
+  if (extended_metadata) PutLenencString(&p, "");
   PutLenencInt(&p, 0x0c);  // length of the fixed fields
   bool numeric = col.type != ColumnType::kVarString;
   PutU16(&p, numeric ? 63 : 45);  // binary / utf8mb4_general_ci
@@ -111,13 +113,14 @@ static std::string ColumnDefinition(const ColumnSpec& col) {
 
 std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
                                const std::vector<std::vector<std::optional<std::string>>>& rows,
-                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq) {
+                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq,
+                               bool extended_metadata) {
   std::string out;
   uint8_t seq = first_seq;
   std::string count;
   PutLenencInt(&count, columns.size());
   seq = AppendPacket(&out, seq, count);
-  for (const auto& col : columns) seq = AppendPacket(&out, seq, ColumnDefinition(col));
+  for (const auto& col : columns) seq = AppendPacket(&out, seq, ColumnDefinition(col, extended_metadata));
   if (!deprecate_eof) seq = AppendPacket(&out, seq, BuildEof(status_flags));
   for (const auto& row : rows) {
     std::string p;

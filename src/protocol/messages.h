@@ -36,8 +36,10 @@ StatusOr<uint16_t> ParseEofStatus(std::string_view payload);
 // Status flags from the head of an OK packet (enough bytes of it); nullopt if truncated.
 std::optional<uint16_t> OkStatusFlags(std::string_view head);
 
+// `session_track`: the session negotiated CLIENT_SESSION_TRACK, so the info
+// text is length-encoded.
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
-                    std::string_view info = {});
+                    std::string_view info = {}, bool session_track = false);
 // An empty `sqlstate` leaves out the '#' marker, as servers do before the
 // client's capabilities are known (an ERR sent in place of the greeting).
 std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view message);
@@ -53,9 +55,12 @@ struct ColumnSpec {
 
 // Encodes a complete text-protocol result set (column count, definitions,
 // rows, terminators) as frames starting at sequence id `first_seq`.
-// `deprecate_eof`: the session negotiated CLIENT_DEPRECATE_EOF.
+// `deprecate_eof`: the session negotiated CLIENT_DEPRECATE_EOF;
+// `extended_metadata`: it negotiated MariaDB's extended type info (column
+// definitions carry one more length-encoded field).
 std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
                                const std::vector<std::vector<std::optional<std::string>>>& rows,
-                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq = 1);
+                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq = 1,
+                               bool extended_metadata = false);
 
 }  // namespace sealgate::protocol

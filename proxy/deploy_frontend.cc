@@ -1,0 +1,94 @@
+#include "proxy/deploy_frontend.h"
+
+#include <thread>
+
+#include "protocol/constants.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+#include "proxy/server.h"
+#include "sql/errors.h"
+
+namespace sealgate::proxy {
+
+void ServerWriteHold::Begin() { server_->hold_gate().Begin(); }
+bool ServerWriteHold::WaitDrained(std::chrono::milliseconds timeout) { return server_->hold_gate().WaitDrained(timeout); }
+int ServerWriteHold::NotQuiet() const { return server_->hold_gate().NotQuiet(); }
+void ServerWriteHold::End() { server_->hold_gate().End(); }
+
+namespace {
+
+bool IsDeployControl(sql::StatementKind k) {
+  using K = sql::StatementKind;
+  return k == K::kBeginDeploy || k == K::kCommitDeploy || k == K::kRollbackDeploy || k == K::kEndDeploy ||
+         k == K::kRevertDeploy || k == K::kFinalizeDeploy || k == K::kShowDeploys || k == K::kShowDeployStatus ||
+         k == K::kAlterDeploy;
+}
+
+}  // namespace
+
+DeployFrontend::~DeployFrontend() { Drain(); }
+
+void DeployFrontend::Drain() {
+  while (running_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+bool DeployFrontend::Wants(const sql::Statement& statement, const SessionView& session) {
+  if (!controller_) return IsDeployControl(statement.kind);
+  return controller_->Wants(statement, session.session_id);
+}
+
+bool DeployFrontend::ClaimsSession(uint64_t session_id) { return controller_ && controller_->InBlock(session_id); }
+
+void DeployFrontend::OnSessionClosed(uint64_t session_id) {
+  if (controller_) controller_->OnSessionClosed(session_id);
+}
+
+void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)> reply) {
+  ++running_;
+  std::thread([this, request = std::move(request), reply = std::move(reply)] {
+    deploy::ControlReply answer;
+    if (!controller_) {
+      answer = deploy::ControlReply::Error(
+          Status::FailedPrecondition("deploys are unavailable on this sealgate: " + unavailable_reason_)
+              .WithMysqlError(error::kDeployUnsupported, error::kSqlstateNotSupported));
+    } else {
+      deploy::ClientContext client;
+      client.session_id = request.session.session_id;
+      client.user = request.session.user;
+      client.database = request.session.database;
+      client.in_transaction = request.session.in_transaction;
+      client.holds_table_locks = request.session.holds_table_locks;
+      answer = controller_->Execute(client, request.statement, request.sql);
+    }
+    reply(LocalReply{Render(answer, request.session)});
+    --running_;
+  }).detach();
+}
+
+std::string DeployFrontend::Render(const deploy::ControlReply& reply, const SessionView& session) {
+  std::string out;
+  // The client's transaction state is unchanged by what sealgate answers.
+  uint16_t flags = protocol::status::kAutocommit | (session.in_transaction ? protocol::status::kInTrans : 0);
+  switch (reply.kind) {
+    case deploy::ControlReply::Kind::kOk:
+      protocol::AppendPacket(&out, 1, protocol::BuildOk(reply.affected_rows, 0, flags, 0, reply.info, session.session_track));
+      break;
+    case deploy::ControlReply::Kind::kError: {
+      const Status& s = reply.error;
+      uint16_t code = s.mysql_errno() ? s.mysql_errno() : error::kSealFailed;
+      std::string state = s.sqlstate().empty() ? std::string(error::kSqlstateGeneral) : s.sqlstate();
+      protocol::AppendPacket(&out, 1, protocol::BuildErr(code, state, s.message()));
+      break;
+    }
+    case deploy::ControlReply::Kind::kResultSet: {
+      std::vector<protocol::ColumnSpec> columns;
+      for (const auto& name : reply.columns) columns.push_back({name, protocol::ColumnType::kVarString});
+      out = protocol::BuildTextResultSet(columns, reply.rows, flags, session.deprecate_eof, 1,
+                                         session.extended_metadata);
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace sealgate::proxy

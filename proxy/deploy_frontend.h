@@ -1,0 +1,60 @@
+// DeployFrontend: connects the proxy's sessions to the DeployController. It
+// decides which statements sealgate answers itself, runs them off the event
+// loops (a COMMIT DEPLOY blocks until sealed) and renders the controller's
+// replies as OK / ERR / result-set packets every client understands.
+//
+// Without a controller (deploys unavailable, e.g. the binlog is off) it
+// answers DEPLOY statements with an error that says why, and lets every other
+// statement through.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "deploy/deploy_controller.h"
+#include "proxy/hold_gate.h"
+#include "proxy/interceptor.h"
+
+namespace sealgate::proxy {
+
+class Server;
+
+// The seal's view of the proxy's HoldGate (valid once the server started).
+class ServerWriteHold : public deploy::WriteHold {
+ public:
+  explicit ServerWriteHold(Server* server) : server_(server) {}
+  void Begin() override;
+  bool WaitDrained(std::chrono::milliseconds timeout) override;
+  int NotQuiet() const override;
+  void End() override;
+
+ private:
+  Server* server_;
+};
+
+class DeployFrontend : public StatementInterceptor {
+ public:
+  // `controller` may be null; then `unavailable_reason` says why.
+  DeployFrontend(deploy::DeployController* controller, std::string unavailable_reason)
+      : controller_(controller), unavailable_reason_(std::move(unavailable_reason)) {}
+  ~DeployFrontend() override;
+
+  bool Wants(const sql::Statement& statement, const SessionView& session) override;
+  bool ClaimsSession(uint64_t session_id) override;
+  void Handle(LocalRequest request, std::function<void(LocalReply)> reply) override;
+  void OnSessionClosed(uint64_t session_id) override;
+
+  // Waits for requests still running (shutdown).
+  void Drain();
+  int running() const { return running_.load(); }
+
+  // Renders a reply as frames starting at sequence id 1.
+  static std::string Render(const deploy::ControlReply& reply, const SessionView& session);
+
+ private:
+  deploy::DeployController* controller_;
+  std::string unavailable_reason_;
+  std::atomic<int> running_{0};
+};
+
+}  // namespace sealgate::proxy

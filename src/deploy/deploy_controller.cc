@@ -1,0 +1,401 @@
+#include "deploy/deploy_controller.h"
+
+#include <re2/re2.h>
+
+#include <ctime>
+#include <thread>
+
+#include "migration/shadow.h"
+#include "sql/errors.h"
+
+namespace sealgate::deploy {
+
+using migration::QuoteTable;
+using migration::SqlConn;
+using sql::StatementKind;
+
+namespace {
+
+std::string UtcNow() {
+  char buf[32];
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm parts;
+  gmtime_r(&ts.tv_sec, &parts);
+  snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%03ld", parts.tm_year + 1900, parts.tm_mon + 1,
+           parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, ts.tv_nsec / 1000000);
+  return buf;
+}
+
+Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
+  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
+}
+
+std::string Qualified(const sql::TableName& t) { return QuoteTable(t.schema, t.name); }
+
+sql::TableName Resolve(const sql::TableName& t, const std::string& database) {
+  return {t.schema.empty() ? database : t.schema, t.name};
+}
+
+bool IsDeployControl(StatementKind k) {
+  switch (k) {
+    case StatementKind::kBeginDeploy:
+    case StatementKind::kCommitDeploy:
+    case StatementKind::kRollbackDeploy:
+    case StatementKind::kEndDeploy:
+    case StatementKind::kRevertDeploy:
+    case StatementKind::kFinalizeDeploy:
+    case StatementKind::kShowDeploys:
+    case StatementKind::kShowDeployStatus:
+    case StatementKind::kAlterDeploy:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsStageableDdl(StatementKind k) {
+  return k == StatementKind::kAlterTable || k == StatementKind::kCreateIndex || k == StatementKind::kDropIndex;
+}
+
+// CREATE INDEX / DROP INDEX as the equivalent ALTER TABLE.
+StatusOr<std::string> IndexStatementAsAlter(const sql::Statement& st, const std::string& sql, const std::string& db) {
+  sql::TableName t = Resolve(st.tables.at(0), db);
+  if (st.kind == StatementKind::kDropIndex) {
+    return "ALTER TABLE " + Qualified(t) + " DROP INDEX " + migration::QuoteIdent(st.index_name);
+  }
+  static const re2::RE2 kCreate(
+      R"((?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?((?:UNIQUE|FULLTEXT|SPATIAL)\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)"
+      R"((?:`(?:[^`]|``)+`|[\w$]+)\s+(?:USING\s+\w+\s+)?ON\s+(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?\s*(\(.*)$)");
+  std::string kind, rest;
+  if (!re2::RE2::FullMatch(sql, kCreate, &kind, &rest)) {
+    return DeployError(error::kDeployUnsupported, "cannot read this CREATE INDEX; write it as ALTER TABLE ... ADD INDEX",
+                       error::kSqlstateNotSupported);
+  }
+  return "ALTER TABLE " + Qualified(t) + " ADD " + kind + "INDEX " + migration::QuoteIdent(st.index_name) + " " + rest;
+}
+
+// The CREATE TABLE text with its table name replaced by `schema`.`shadow`.
+StatusOr<std::string> CreateAsShadow(const std::string& sql, const std::string& schema, const std::string& shadow) {
+  static const re2::RE2 kHead(
+      R"((?is)^(\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)(.*)$)");
+  std::string head, name, rest;
+  if (!re2::RE2::FullMatch(sql, kHead, &head, &name, &rest)) {
+    return DeployError(error::kDeployUnsupported,
+                       "cannot stage this CREATE TABLE (comments before the table name?); write it plainly",
+                       error::kSqlstateNotSupported);
+  }
+  return head + QuoteTable(schema, shadow) + rest;
+}
+
+bool TableExists(SqlConn& admin, const std::string& schema, const std::string& table) {
+  auto n = admin.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + admin.Quote(schema) +
+                        " AND TABLE_NAME = " + admin.Quote(table));
+  return n.ok() && n->value_or("0") != "0";
+}
+
+// `_<table>_old`, `_<table>_old2`, ... (at most 64 characters), not taken.
+std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::set<std::string>& reserved) {
+  for (int n = 1;; ++n) {
+    std::string suffix = n == 1 ? "_old" : "_old" + std::to_string(n);
+    std::string base = "_" + t.name;
+    if (base.size() + suffix.size() > 64) base.resize(64 - suffix.size());
+    std::string name = base + suffix;
+    if (!reserved.count(name) && !TableExists(admin, t.schema, name)) return name;
+  }
+}
+
+}  // namespace
+
+ControlReply ControlReply::Ok(std::string info, uint64_t affected) {
+  ControlReply r;
+  r.kind = Kind::kOk;
+  r.info = std::move(info);
+  r.affected_rows = affected;
+  return r;
+}
+
+ControlReply ControlReply::Error(Status status) {
+  ControlReply r;
+  r.kind = Kind::kError;
+  r.error = std::move(status);
+  return r;
+}
+
+DeployController::DeployController(ControllerOptions options)
+    : options_(options),
+      seal_(options.engine, options.admin, options.hold, options.seal, options.logger),
+      store_(options.admin, options.metadata_schema) {}
+
+DeployController::~DeployController() = default;
+
+Status DeployController::Open() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SEALGATE_RETURN_IF_ERROR(store_.Open());
+  auto all = store_.LoadAll();
+  if (!all.ok()) return all.status();
+  for (auto& d : *all) {
+    // No session owns a block after a restart; a seal that was running is retried by the next COMMIT.
+    if (d.state == DeployState::kOpen || d.state == DeployState::kSealing) {
+      d.state = DeployState::kDetached;
+      (void)store_.Update(d);
+    }
+    std::string name = d.name;
+    deploys_[name] = Entry{std::move(d), false};
+  }
+  return Status::Ok();
+}
+
+std::string DeployController::BlockOf(uint64_t session_id) const {
+  auto it = blocks_.find(session_id);
+  return it == blocks_.end() ? "" : it->second;
+}
+
+bool DeployController::InBlock(uint64_t session_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return blocks_.count(session_id) > 0;
+}
+
+bool DeployController::Wants(const sql::Statement& st, uint64_t session_id) const {
+  if (IsDeployControl(st.kind)) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (blocks_.count(session_id)) return true;
+  if (IsStageableDdl(st.kind)) return options_.plain_alter != PlainAlterMode::kPassthrough;
+  if (st.kind == StatementKind::kSetSessionVariable) {
+    for (const auto& v : st.variables) {
+      if (v == "sql_log_bin" || v == "binlog_format" || v == "binlog_row_image") {
+        for (const auto& [name, e] : deploys_) {
+          if (IsActive(e.deploy.state)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+ControlReply DeployController::Execute(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
+  if (!st.syntax_error.empty()) {
+    return ControlReply::Error(DeployError(error::kDeploySyntax, st.syntax_error, error::kSqlstateSyntax));
+  }
+  switch (st.kind) {
+    case StatementKind::kBeginDeploy: return Begin(c, st);
+    case StatementKind::kCommitDeploy: return Commit(c, st.deploy_name);
+    case StatementKind::kRollbackDeploy: return Rollback(c, st.deploy_name);
+    case StatementKind::kEndDeploy: return End(c);
+    case StatementKind::kShowDeploys: return ShowDeploys();
+    case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
+    case StatementKind::kRevertDeploy:
+    case StatementKind::kFinalizeDeploy:
+    case StatementKind::kAlterDeploy:
+      return ControlReply::Error(DeployError(error::kDeployUnsupported,
+                                             "this version of sealgate cannot do that yet: reverse replication, "
+                                             "REVERT/FINALIZE DEPLOY and ALTER DEPLOY are not available",
+                                             error::kSqlstateNotSupported));
+    default: break;
+  }
+  std::string block;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    block = BlockOf(c.session_id);
+  }
+  if (!block.empty()) return Stage(c, st, sql, block);
+  if (st.kind == StatementKind::kSetSessionVariable) {
+    return ControlReply::Error(DeployError(error::kDeployStatementNotAllowed,
+                                           "changing sql_log_bin, binlog_format or binlog_row_image is refused "
+                                           "while deploys are staging: those writes would bypass the migrations"));
+  }
+  return PlainAlter(c, st, sql);
+}
+
+Status DeployController::Persist(const Deploy& d) { return store_.Update(d); }
+
+ControlReply DeployController::Begin(const ClientContext& c, const sql::Statement& st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string open = BlockOf(c.session_id);
+  if (!open.empty()) {
+    return ControlReply::Error(DeployError(error::kDeployBlockOpen, "deploy '" + open +
+                                                                         "' is already open in this session; "
+                                                                         "COMMIT DEPLOY or ROLLBACK DEPLOY it first"));
+  }
+  Deploy d;
+  d.created_at = UtcNow();
+  d.anonymous = !st.deploy_name.has_value();
+  d.name = d.anonymous ? "anonymous-" + std::to_string(c.session_id) + "-" + std::to_string(++anonymous_counter_) +
+                             "-" + std::to_string(time(nullptr))
+                       : *st.deploy_name;
+  if (d.name.empty() || d.name.size() > 128) {
+    return ControlReply::Error(DeployError(error::kDeploySyntax, "a deploy name has 1 to 128 characters",
+                                           error::kSqlstateSyntax));
+  }
+  if (deploys_.count(d.name)) {
+    return ControlReply::Error(DeployError(error::kDeployNameTaken, "deploy name '" + d.name +
+                                                                         "' is taken; choose another name"));
+  }
+  Status s = store_.Create(d);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kAlreadyExists) return ControlReply::Error(DeployError(error::kDeployNameTaken, s.message()));
+    return ControlReply::Error(s);
+  }
+  blocks_[c.session_id] = d.name;
+  std::string name = d.name;
+  deploys_[name] = Entry{std::move(d), false};
+  return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
+}
+
+std::optional<std::string> DeployController::TableOwner(const sql::TableName& t) const {
+  for (const auto& [name, e] : deploys_) {
+    if (!IsActive(e.deploy.state)) continue;
+    for (const auto& it : e.deploy.items) {
+      if (it.table == t) return name;
+    }
+  }
+  return std::nullopt;
+}
+
+ControlReply DeployController::Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql,
+                                     const std::string& name) {
+  if (st.kind == StatementKind::kShowDeploys) return ShowDeploys();
+  std::vector<StatusOr<DeployItem>> staged;
+  switch (st.kind) {
+    case StatementKind::kAlterTable:
+      staged.push_back(StageAlter(c, sql));
+      break;
+    case StatementKind::kCreateIndex:
+    case StatementKind::kDropIndex: {
+      auto alter = IndexStatementAsAlter(st, sql, c.database);
+      staged.push_back(alter.ok() ? StageAlter(c, *alter) : StatusOr<DeployItem>(alter.status()));
+      break;
+    }
+    case StatementKind::kCreateTable:
+      staged.push_back(StageCreate(c, st, sql));
+      break;
+    case StatementKind::kDropTable:
+      for (const auto& t : st.tables) staged.push_back(StageDrop(c, Resolve(t, c.database), sql));
+      break;
+    default:
+      return ControlReply::Error(DeployError(
+          error::kDeployStatementNotAllowed,
+          "only ALTER TABLE, CREATE TABLE, DROP TABLE, CREATE/DROP INDEX and SHOW DEPLOY... are accepted inside "
+          "a deploy block; deploy '" + name + "' stays open (COMMIT DEPLOY or ROLLBACK DEPLOY ends it)"));
+  }
+  std::string info;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = deploys_.find(name);
+  for (auto& item : staged) {
+    if (!item.ok()) return ControlReply::Error(item.status());
+    if (found == deploys_.end()) return ControlReply::Error(Status::Aborted("deploy '" + name + "' went away"));
+    Deploy& d = found->second.deploy;
+    d.items.push_back(*item);
+    (void)store_.AddItem(d.name, d.items.size(), *item);
+    if (!info.empty()) info += "; ";
+    info += item->kind == ItemKind::kAlter
+                ? "migration " + std::to_string(item->migration_id) + " staging " + Qualified(item->table)
+                : std::string(item->kind == ItemKind::kCreate ? "create of " : "drop of ") + Qualified(item->table) +
+                      " staged";
+  }
+  return ControlReply::Ok(info);
+}
+
+StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const std::string& alter_sql) {
+  auto analyzed = sql::Classify(alter_sql);
+  if (!analyzed.tables.empty()) {
+    sql::TableName t = Resolve(analyzed.tables[0], c.database);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto owner = TableOwner(t)) {
+      return DeployError(error::kDeployTableBusy,
+                         "table " + Qualified(t) + " is already in deploy '" + *owner + "'; commit or roll that back first");
+    }
+    int staged = 0;
+    for (const auto& [n, e] : deploys_) {
+      if (!IsActive(e.deploy.state)) continue;
+      for (const auto& it : e.deploy.items) staged += it.kind == ItemKind::kAlter;
+    }
+    if (staged >= options_.max_staged_migrations) {
+      return DeployError(error::kDeployLimit, "already " + std::to_string(staged) +
+                                                  " staged migrations (the configured limit); seal or roll back some");
+    }
+  }
+  migration::MigrationRequest request;
+  request.alter_sql = alter_sql;
+  request.default_schema = c.database;
+  auto id = options_.engine->Start(request);
+  if (!id.ok()) return id.status();
+  auto names = options_.engine->Names(*id);
+  if (!names.ok()) return names.status();
+  auto admin = SqlConn::Open(options_.admin);
+  if (!admin.ok()) return admin.status();
+  DeployItem item;
+  item.kind = ItemKind::kAlter;
+  item.table = {names->schema, names->original};
+  item.migration_id = *id;
+  item.shadow = names->shadow;
+  item.old_name = ChooseOldName(*admin, item.table, {});
+  item.statement = alter_sql;
+  return item;
+}
+
+StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const sql::Statement& st,
+                                                   const std::string& sql) {
+  if (st.temporary || st.create_select || st.tables.empty()) {
+    return DeployError(error::kDeployUnsupported,
+                       "CREATE TEMPORARY TABLE and CREATE TABLE ... SELECT cannot be staged; run them outside the block",
+                       error::kSqlstateNotSupported);
+  }
+  sql::TableName t = Resolve(st.tables[0], c.database);
+  auto admin = SqlConn::Open(options_.admin);
+  if (!admin.ok()) return admin.status();
+  if (TableExists(*admin, t.schema, t.name)) {
+    return Status::AlreadyExists("Table '" + t.name + "' already exists").WithMysqlError(1050, "42S01");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto owner = TableOwner(t)) {
+      return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is already in deploy '" + *owner + "'");
+    }
+  }
+  auto shadow = migration::ChooseShadowName(*admin, t);
+  if (!shadow.ok()) return shadow.status();
+  auto create = CreateAsShadow(sql, t.schema, *shadow);
+  if (!create.ok()) return create.status();
+  if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
+  Status s = admin->Exec(*create);
+  if (!s.ok()) return Status(s.code(), s.message()).WithMysqlError(static_cast<uint16_t>(admin->server_errno()), "HY000");
+  DeployItem item;
+  item.kind = ItemKind::kCreate;
+  item.table = t;
+  item.shadow = *shadow;
+  item.statement = sql;
+  return item;
+}
+
+StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const sql::TableName& t, const std::string& sql) {
+  auto admin = SqlConn::Open(options_.admin);
+  if (!admin.ok()) return admin.status();
+  if (!TableExists(*admin, t.schema, t.name)) {
+    return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto owner = TableOwner(t)) {
+    return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is already in deploy '" + *owner + "'");
+  }
+  DeployItem item;
+  item.kind = ItemKind::kDrop;
+  item.table = t;
+  item.old_name = ChooseOldName(*admin, t, {});
+  item.statement = sql;
+  return item;
+}
+
+Status DeployController::CancelItems(const std::vector<DeployItem>& items) {
+  Status first;
+  auto admin = SqlConn::Open(options_.admin);
+  for (const auto& it : items) {
+    Status s;
+    if (it.kind == ItemKind::kAlter) s = options_.engine->Cancel(it.migration_id);
+    if (it.kind == ItemKind::kCreate && admin.ok()) s = admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(it.table.schema, it.shadow));
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace sealgate::deploy

@@ -1,0 +1,114 @@
+// DeployController: the SQL surface of DESIGN.md §2 — deploy blocks, staged
+// ALTER/CREATE/DROP, COMMIT/ROLLBACK/END DEPLOY, SHOW DEPLOYS and SHOW DEPLOY
+// STATUS, and plain ALTER TABLE outside a block — on top of the migration
+// Engine, the SealCoordinator and the DeployStore.
+//
+// Thread-safety: every method may be called from any thread. Execute()
+// blocks (a COMMIT DEPLOY waits until every table is staged and sealed), so
+// the proxy runs it off its event loops; InBlock() is cheap and non-blocking.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "deploy/deploy.h"
+#include "deploy/deploy_store.h"
+#include "deploy/seal.h"
+#include "migration/engine.h"
+#include "sql/statement.h"
+
+namespace sealgate::deploy {
+
+enum class PlainAlterMode { kOnline, kPassthrough, kReject };
+
+struct ClientContext {
+  uint64_t session_id = 0;
+  std::string user;
+  std::string database;
+  bool in_transaction = false;
+  bool holds_table_locks = false;
+};
+
+// What the proxy sends back: an OK, an ERR (status carries errno/SQLSTATE) or a result set.
+struct ControlReply {
+  enum class Kind { kOk, kError, kResultSet } kind = Kind::kOk;
+  uint64_t affected_rows = 0;
+  std::string info;
+  Status error;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+
+  static ControlReply Ok(std::string info, uint64_t affected = 0);
+  static ControlReply Error(Status status);
+};
+
+struct ControllerOptions {
+  migration::Engine* engine = nullptr;  // not owned
+  binlog::ServerEndpoint admin;
+  std::string metadata_schema = "_sealgate";
+  WriteHold* hold = nullptr;            // not owned
+  SealOptions seal;
+  PlainAlterMode plain_alter = PlainAlterMode::kOnline;
+  std::chrono::milliseconds seal_retry_initial{200};
+  std::chrono::milliseconds seal_retry_max{10000};
+  int max_staged_migrations = 32;
+  Logger* logger = nullptr;             // not owned
+};
+
+class DeployController {
+ public:
+  explicit DeployController(ControllerOptions options);
+  ~DeployController();
+
+  // Creates the metadata tables and loads recorded deploys (open ones become detached).
+  Status Open();
+
+  // Whether the proxy should hand this statement to Execute() (cheap).
+  bool Wants(const sql::Statement& statement, uint64_t session_id) const;
+  // A deploy block is open in this session (cheap).
+  bool InBlock(uint64_t session_id) const;
+  ControlReply Execute(const ClientContext& client, const sql::Statement& statement, const std::string& sql);
+  // The session is gone: its anonymous block is rolled back, a named one detached.
+  void OnSessionClosed(uint64_t session_id);
+
+ private:
+  struct Entry {
+    Deploy deploy;
+    bool busy = false;  // a COMMIT/ROLLBACK is running for it
+  };
+
+  ControlReply Begin(const ClientContext& c, const sql::Statement& st);
+  ControlReply Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql, const std::string& name);
+  ControlReply Commit(const ClientContext& c, const std::optional<std::string>& name);
+  ControlReply Rollback(const ClientContext& c, const std::optional<std::string>& name);
+  ControlReply End(const ClientContext& c);
+  ControlReply ShowDeploys();
+  ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
+  ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
+
+  StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
+  StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);
+  StatusOr<DeployItem> StageDrop(const ClientContext& c, const sql::TableName& table, const std::string& sql);
+  Status SealWithRetries(const std::string& name);
+  Status CancelItems(const std::vector<DeployItem>& items);
+  Status Persist(const Deploy& d);
+  std::optional<std::string> TableOwner(const sql::TableName& t) const;  // REQUIRES(mu_)
+  std::string BlockOf(uint64_t session_id) const;                      // REQUIRES(mu_)
+
+  ControllerOptions options_;
+  SealCoordinator seal_;
+  mutable std::mutex mu_;
+  DeployStore store_;                          // GUARDED_BY(mu_)
+  std::map<std::string, Entry> deploys_;       // GUARDED_BY(mu_)
+  std::map<uint64_t, std::string> blocks_;     // session id -> deploy name; GUARDED_BY(mu_)
+  uint64_t anonymous_counter_ = 0;             // GUARDED_BY(mu_)
+};
+
+}  // namespace sealgate::deploy

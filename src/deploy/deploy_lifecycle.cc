@@ -1,0 +1,293 @@
+// DeployController: sealing, rolling back, detaching and reporting deploys.
+#include <ctime>
+#include <thread>
+
+#include "deploy/deploy_controller.h"
+#include "sql/errors.h"
+
+namespace sealgate::deploy {
+
+namespace {
+
+Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
+  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
+}
+
+std::string Text(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+ControlReply DeployController::Commit(const ClientContext& c, const std::optional<std::string>& requested) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    name = requested ? *requested : BlockOf(c.session_id);
+    if (name.empty()) {
+      return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session; "
+                                                                    "use COMMIT DEPLOY 'name' for a detached deploy"));
+    }
+    auto it = deploys_.find(name);
+    if (it == deploys_.end()) {
+      return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
+    }
+    Entry& e = it->second;
+    if (!IsActive(e.deploy.state) || e.busy) {
+      return ControlReply::Error(DeployError(
+          error::kDeployWrongState, "deploy '" + name + "' is " +
+                                        (e.busy ? std::string("being committed or rolled back elsewhere")
+                                                : DeployStateName(e.deploy.state))));
+    }
+    e.busy = true;
+    e.deploy.state = DeployState::kSealing;
+    (void)Persist(e.deploy);
+  }
+  Status sealed = SealWithRetries(name);
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& e = deploys_[name];
+  e.busy = false;
+  if (!sealed.ok()) {
+    e.deploy.state = blocks_.count(c.session_id) && blocks_[c.session_id] == name ? DeployState::kOpen
+                                                                                  : DeployState::kDetached;
+    e.deploy.last_error = sealed.message();
+    (void)Persist(e.deploy);
+    if (sealed.mysql_errno() == 0) sealed = DeployError(error::kSealFailed, sealed.message());
+    return ControlReply::Error(sealed);
+  }
+  e.deploy.state = DeployState::kSealed;
+  e.deploy.last_error.clear();
+  {
+    char buf[32];
+    time_t now = time(nullptr);
+    tm parts;
+    gmtime_r(&now, &parts);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &parts);
+    e.deploy.sealed_at = buf;
+  }
+  (void)Persist(e.deploy);
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    it = it->second == name ? blocks_.erase(it) : std::next(it);
+  }
+  if (options_.logger) {
+    options_.logger->Info("deploy", "deploy=" + name + " sealed tables=" + Text(e.deploy.items.size()) +
+                                        " hold_ms=" + std::to_string(e.deploy.hold_ms) +
+                                        " attempts=" + std::to_string(e.deploy.seal_attempts));
+  }
+  return ControlReply::Ok("deploy '" + name + "' sealed: " + Text(e.deploy.items.size()) +
+                          " table(s), statements held for " + std::to_string(e.deploy.hold_ms) + " ms");
+}
+
+Status DeployController::SealWithRetries(const std::string& name) {
+  auto backoff = options_.seal_retry_initial;
+  for (;;) {
+    std::vector<DeployItem> items;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items = deploys_[name].deploy.items;
+    }
+    if (items.empty()) return Status::Ok();
+    auto attempt = seal_.Attempt(items);
+    if (attempt.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      Deploy& d = deploys_[name].deploy;
+      ++d.seal_attempts;
+      d.hold_ms = attempt->hold.count();
+      for (const auto& it : items) {
+        if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
+      }
+      return Status::Ok();
+    }
+    const Status& s = attempt.status();
+    if (s.code() == StatusCode::kUnavailable) {  // not staged yet: wait, it is not an attempt
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (s.code() != StatusCode::kAborted) return s;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Deploy& d = deploys_[name].deploy;
+      ++d.seal_attempts;
+      d.last_error = "seal attempt " + std::to_string(d.seal_attempts) + " abandoned: " + s.message();
+      (void)Persist(d);
+    }
+    if (options_.logger) options_.logger->Warn("deploy", "deploy=" + name + " seal attempt abandoned: " + s.message());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, options_.seal_retry_max);
+  }
+}
+
+ControlReply DeployController::Rollback(const ClientContext& c, const std::optional<std::string>& requested) {
+  std::vector<DeployItem> items;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    name = requested ? *requested : BlockOf(c.session_id);
+    if (name.empty()) return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session"));
+    auto it = deploys_.find(name);
+    if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
+    Entry& e = it->second;
+    if (e.busy || (!IsActive(e.deploy.state) && e.deploy.state != DeployState::kFailed)) {
+      return ControlReply::Error(DeployError(error::kDeployWrongState,
+                                             "deploy '" + name + "' is " +
+                                                 (e.busy ? std::string("being committed") : DeployStateName(e.deploy.state))));
+    }
+    e.busy = true;
+    items = e.deploy.items;
+  }
+  Status cancelled = CancelItems(items);
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& e = deploys_[name];
+  e.busy = false;
+  e.deploy.state = DeployState::kRolledBack;
+  e.deploy.last_error = cancelled.ok() ? "" : cancelled.message();
+  (void)Persist(e.deploy);
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    it = it->second == name ? blocks_.erase(it) : std::next(it);
+  }
+  return ControlReply::Ok("deploy '" + name + "' rolled back: shadow tables dropped, originals untouched");
+}
+
+ControlReply DeployController::End(const ClientContext& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string name = BlockOf(c.session_id);
+  if (name.empty()) return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session"));
+  Entry& e = deploys_[name];
+  if (e.deploy.anonymous) {
+    return ControlReply::Error(DeployError(error::kDeployNeedsName,
+                                           "END DEPLOY keeps staging in the background only for named deploys; "
+                                           "use COMMIT DEPLOY or ROLLBACK DEPLOY here (or BEGIN DEPLOY 'name')"));
+  }
+  e.deploy.state = DeployState::kDetached;
+  (void)Persist(e.deploy);
+  blocks_.erase(c.session_id);
+  return ControlReply::Ok("deploy '" + name + "' keeps staging; seal it with COMMIT DEPLOY '" + name + "'");
+}
+
+void DeployController::OnSessionClosed(uint64_t session_id) {
+  std::string name;
+  bool anonymous = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    name = BlockOf(session_id);
+    if (name.empty()) return;
+    Entry& e = deploys_[name];
+    anonymous = e.deploy.anonymous;
+    blocks_.erase(session_id);
+    if (!anonymous && !e.busy) {
+      e.deploy.state = DeployState::kDetached;
+      (void)Persist(e.deploy);
+    }
+  }
+  if (anonymous) {
+    // An anonymous block dies with its session: roll it back off the caller's thread.
+    std::thread([this, name] {
+      ClientContext nobody;
+      (void)Rollback(nobody, name);
+    }).detach();
+  }
+}
+
+ControlReply DeployController::ShowDeploys() {
+  ControlReply r;
+  r.kind = ControlReply::Kind::kResultSet;
+  r.columns = {"name", "state", "tables", "ready", "created_at", "sealed_at", "seal_attempts", "hold_ms", "last_error"};
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, e] : deploys_) {
+    const Deploy& d = e.deploy;
+    int ready = 0;
+    for (const auto& it : d.items) {
+      if (d.state == DeployState::kSealed) {
+        ++ready;
+        continue;
+      }
+      if (it.kind != ItemKind::kAlter) {
+        ++ready;
+        continue;
+      }
+      auto p = options_.engine->Progress(it.migration_id);
+      ready += p.ok() && (p->ready || p->state == migration::MigrationState::kCompleted);
+    }
+    r.rows.push_back({d.anonymous ? "(anonymous) " + name : name, DeployStateName(d.state), Text(d.items.size()),
+                      std::to_string(ready), d.created_at.empty() ? std::nullopt : std::optional(d.created_at),
+                      d.sealed_at.empty() ? std::nullopt : std::optional(d.sealed_at), std::to_string(d.seal_attempts),
+                      d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)),
+                      d.last_error.empty() ? std::nullopt : std::optional(d.last_error)});
+  }
+  return r;
+}
+
+ControlReply DeployController::ShowStatus(const ClientContext& c, const std::optional<std::string>& requested) {
+  ControlReply r;
+  r.kind = ControlReply::Kind::kResultSet;
+  r.columns = {"deploy", "table", "kind", "migration_id", "state", "rows_copied", "rows_total", "progress_pct",
+               "eta_seconds", "lag_ms", "ready", "last_error"};
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string only = requested ? *requested : BlockOf(c.session_id);
+  for (const auto& [name, e] : deploys_) {
+    if (!only.empty() && name != only) continue;
+    if (only.empty() && !IsActive(e.deploy.state)) continue;
+    for (const auto& it : e.deploy.items) {
+      std::vector<std::optional<std::string>> row = {name, it.table.schema + "." + it.table.name, ItemKindName(it.kind)};
+      if (it.kind != ItemKind::kAlter) {
+        bool done = e.deploy.state == DeployState::kSealed;
+        row.insert(row.end(), {std::nullopt, done ? "sealed" : "staged", std::nullopt, std::nullopt,
+                               std::optional<std::string>("100"), std::nullopt, std::nullopt, "yes", std::nullopt});
+        r.rows.push_back(std::move(row));
+        continue;
+      }
+      auto p = options_.engine->Progress(it.migration_id);
+      if (!p.ok()) {
+        row.insert(row.end(), {Text(it.migration_id), "unknown", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                               std::nullopt, "no", p.status().message()});
+        r.rows.push_back(std::move(row));
+        continue;
+      }
+      char pct[16];
+      snprintf(pct, sizeof pct, "%.1f", p->state == migration::MigrationState::kCopying ? p->percent : 100.0);
+      row.insert(row.end(),
+                 {Text(it.migration_id), migration::MigrationStateName(p->state), Text(p->rows_copied),
+                  Text(p->rows_estimated), std::string(pct),
+                  p->eta ? std::optional(std::to_string(p->eta->count())) : std::nullopt, Text(p->lag.count()),
+                  p->ready ? "yes" : "no", p->last_error.empty() ? std::nullopt : std::optional(p->last_error)});
+      r.rows.push_back(std::move(row));
+    }
+  }
+  return r;
+}
+
+ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
+  if (options_.plain_alter == PlainAlterMode::kReject) {
+    return ControlReply::Error(DeployError(error::kPlainAlterRejected,
+                                           "plain ALTER TABLE is disabled here (ddl.plain_alter = reject); "
+                                           "stage it with BEGIN DEPLOY ... COMMIT DEPLOY"));
+  }
+  if (c.holds_table_locks) {
+    return ControlReply::Error(DeployError(error::kDeployWrongState,
+                                           "this session holds LOCK TABLES: an online ALTER would wait for its own "
+                                           "locks at the seal; UNLOCK TABLES first"));
+  }
+  // An implicit one-statement deploy that replies once sealed.
+  ClientContext self = c;
+  self.session_id = c.session_id | (1ull << 63);  // its own block, never the client's
+  sql::Statement begin;
+  begin.kind = sql::StatementKind::kBeginDeploy;
+  ControlReply opened = Begin(self, begin);
+  if (opened.kind == ControlReply::Kind::kError) return opened;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    name = BlockOf(self.session_id);
+  }
+  ControlReply staged = Stage(self, st, sql, name);
+  if (staged.kind == ControlReply::Kind::kError) {
+    (void)Rollback(self, std::nullopt);
+    return staged;
+  }
+  ControlReply sealed = Commit(self, std::nullopt);
+  if (sealed.kind == ControlReply::Kind::kError) {
+    (void)Rollback(self, std::nullopt);
+    return sealed;
+  }
+  return ControlReply::Ok("");
+}
+
+}  // namespace sealgate::deploy

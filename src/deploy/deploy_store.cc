@@ -1,0 +1,140 @@
+#include "deploy/deploy_store.h"
+
+#include <cstdlib>
+
+namespace sealgate::deploy {
+
+const char* DeployStateName(DeployState state) {
+  switch (state) {
+    case DeployState::kOpen: return "open";
+    case DeployState::kDetached: return "detached";
+    case DeployState::kSealing: return "sealing";
+    case DeployState::kSealed: return "sealed";
+    case DeployState::kRolledBack: return "rolled_back";
+    case DeployState::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+DeployState ParseDeployState(const std::string& name) {
+  for (auto s : {DeployState::kOpen, DeployState::kDetached, DeployState::kSealing, DeployState::kSealed,
+                 DeployState::kRolledBack}) {
+    if (name == DeployStateName(s)) return s;
+  }
+  return DeployState::kFailed;
+}
+
+bool IsActive(DeployState state) {
+  return state == DeployState::kOpen || state == DeployState::kDetached || state == DeployState::kSealing;
+}
+
+const char* ItemKindName(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::kAlter: return "alter";
+    case ItemKind::kCreate: return "create";
+    case ItemKind::kDrop: return "drop";
+  }
+  return "alter";
+}
+
+ItemKind ParseItemKind(const std::string& name) {
+  if (name == "create") return ItemKind::kCreate;
+  if (name == "drop") return ItemKind::kDrop;
+  return ItemKind::kAlter;
+}
+
+Status DeployStore::Exec(const std::string& sql) {
+  if (!conn_.connected()) {
+    auto c = migration::SqlConn::Open(server_);
+    if (!c.ok()) return c.status();
+    conn_ = std::move(*c);
+  }
+  Status s = conn_.Exec(sql);
+  if (s.code() == StatusCode::kUnavailable) {  // reconnect once
+    auto c = migration::SqlConn::Open(server_);
+    if (!c.ok()) return c.status();
+    conn_ = std::move(*c);
+    s = conn_.Exec(sql);
+  }
+  return s;
+}
+
+Status DeployStore::Open() {
+  SEALGATE_RETURN_IF_ERROR(Exec("CREATE DATABASE IF NOT EXISTS " + migration::QuoteIdent(schema_) +
+                                " CHARACTER SET utf8mb4"));
+  SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table("deploys") +
+                                " (name VARCHAR(128) NOT NULL PRIMARY KEY, anonymous TINYINT NOT NULL,"
+                                " state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL,"
+                                " sealed_at DATETIME(3) NULL, seal_attempts INT NOT NULL DEFAULT 0,"
+                                " hold_ms BIGINT NOT NULL DEFAULT -1, last_error TEXT NULL) ENGINE=InnoDB"));
+  return Exec("CREATE TABLE IF NOT EXISTS " + Table("deploy_items") +
+              " (deploy VARCHAR(128) NOT NULL, seq INT NOT NULL, kind VARCHAR(8) NOT NULL,"
+              " table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
+              " migration_id BIGINT UNSIGNED NOT NULL DEFAULT 0, shadow VARCHAR(64) NOT NULL DEFAULT '',"
+              " old_name VARCHAR(64) NOT NULL DEFAULT '', statement LONGTEXT NOT NULL,"
+              " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB");
+}
+
+StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
+  SEALGATE_RETURN_IF_ERROR(Exec("DO 0"));  // connects if needed
+  auto rows = conn_.Query("SELECT name, anonymous, state, created_at, sealed_at, seal_attempts, hold_ms, last_error"
+                          " FROM " + Table("deploys") + " ORDER BY created_at, name");
+  if (!rows.ok()) return rows.status();
+  std::vector<Deploy> out;
+  for (const auto& r : *rows) {
+    Deploy d;
+    d.name = r[0].value_or("");
+    d.anonymous = r[1].value_or("0") == "1";
+    d.state = ParseDeployState(r[2].value_or(""));
+    d.created_at = r[3].value_or("");
+    d.sealed_at = r[4].value_or("");
+    d.seal_attempts = atoi(r[5].value_or("0").c_str());
+    d.hold_ms = atoll(r[6].value_or("-1").c_str());
+    d.last_error = r[7].value_or("");
+    out.push_back(std::move(d));
+  }
+  auto items = conn_.Query("SELECT deploy, kind, table_schema, table_name, migration_id, shadow, old_name, statement"
+                           " FROM " + Table("deploy_items") + " ORDER BY deploy, seq");
+  if (!items.ok()) return items.status();
+  for (const auto& r : *items) {
+    for (auto& d : out) {
+      if (d.name != r[0].value_or("")) continue;
+      DeployItem item;
+      item.kind = ParseItemKind(r[1].value_or(""));
+      item.table = {r[2].value_or(""), r[3].value_or("")};
+      item.migration_id = strtoull(r[4].value_or("0").c_str(), nullptr, 10);
+      item.shadow = r[5].value_or("");
+      item.old_name = r[6].value_or("");
+      item.statement = r[7].value_or("");
+      d.items.push_back(std::move(item));
+    }
+  }
+  return out;
+}
+
+Status DeployStore::Create(const Deploy& d) {
+  Status s = Exec("INSERT INTO " + Table("deploys") + " (name, anonymous, state, created_at) VALUES (" +
+                  conn_.Quote(d.name) + ", " + (d.anonymous ? "1" : "0") + ", " +
+                  conn_.Quote(DeployStateName(d.state)) + ", UTC_TIMESTAMP(3))");
+  if (!s.ok() && conn_.server_errno() == 1062) return Status::AlreadyExists("deploy name '" + d.name + "' is taken");
+  return s;
+}
+
+Status DeployStore::AddItem(const std::string& deploy, size_t seq, const DeployItem& item) {
+  return Exec("INSERT INTO " + Table("deploy_items") +
+              " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement) VALUES (" +
+              conn_.Quote(deploy) + ", " + std::to_string(seq) + ", " + conn_.Quote(ItemKindName(item.kind)) + ", " +
+              conn_.Quote(item.table.schema) + ", " + conn_.Quote(item.table.name) + ", " +
+              std::to_string(item.migration_id) + ", " + conn_.Quote(item.shadow) + ", " +
+              conn_.Quote(item.old_name) + ", " + conn_.Quote(item.statement) + ")");
+}
+
+Status DeployStore::Update(const Deploy& d) {
+  std::string sealed = d.state == DeployState::kSealed ? "COALESCE(sealed_at, UTC_TIMESTAMP(3))" : "sealed_at";
+  return Exec("UPDATE " + Table("deploys") + " SET state = " + conn_.Quote(DeployStateName(d.state)) +
+              ", seal_attempts = " + std::to_string(d.seal_attempts) + ", hold_ms = " + std::to_string(d.hold_ms) +
+              ", last_error = " + conn_.Quote(d.last_error) + ", sealed_at = " + sealed +
+              " WHERE name = " + conn_.Quote(d.name));
+}
+
+}  // namespace sealgate::deploy

@@ -1,0 +1,38 @@
+// DeployStore: deploys and their items, durable in the metadata schema
+// (tables `deploys` and `deploy_items`), so a named deploy survives its
+// client and a restart of the proxy.
+//
+// Not thread-safe: the caller serialises access (DeployController does).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "deploy/deploy.h"
+#include "migration/sql_conn.h"
+
+namespace sealgate::deploy {
+
+class DeployStore {
+ public:
+  DeployStore(binlog::ServerEndpoint server, std::string schema) : server_(std::move(server)), schema_(std::move(schema)) {}
+
+  // Connects and creates the tables if needed.
+  Status Open();
+  // Every deploy recorded, oldest first.
+  StatusOr<std::vector<Deploy>> LoadAll();
+  // Inserts the deploy row (AlreadyExists if the name is taken).
+  Status Create(const Deploy& deploy);
+  Status AddItem(const std::string& deploy, size_t seq, const DeployItem& item);
+  // Updates state, attempts, hold, error, sealed_at.
+  Status Update(const Deploy& deploy);
+
+ private:
+  Status Exec(const std::string& sql);
+  std::string Table(const std::string& name) const { return migration::QuoteTable(schema_, name); }
+  binlog::ServerEndpoint server_;
+  std::string schema_;
+  migration::SqlConn conn_;
+};
+
+}  // namespace sealgate::deploy
