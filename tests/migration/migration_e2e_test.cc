@@ -63,7 +63,9 @@ TEST_P(StagedAlter, ShadowEqualsProjectionAfterConcurrentWrites) {
   // Writes during the copy...
   ASSERT_TRUE(WaitFor([&] { return engine_->Progress(*id)->state != MigrationState::kCopying; },
                       std::chrono::seconds(120)))
-      << "copy did not finish";
+      << "copy did not finish: copied " << engine_->Progress(*id)->rows_copied << " applied "
+      << engine_->Progress(*id)->rows_applied << " error " << engine_->Progress(*id)->last_error << " lag "
+      << engine_->Progress(*id)->lag.count();
   auto p = engine_->Progress(*id);
   ASSERT_EQ(p->state, MigrationState::kStaged) << p->last_error;
   // ... and while staged.

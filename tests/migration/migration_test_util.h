@@ -98,7 +98,7 @@ class RandomWriters {
   }
   std::string Row(std::mt19937& rng, int id) {
     std::string b = rng() % 5 == 0 ? "NULL" : std::to_string(int(rng() % 200000) - 100000);
-    std::string c = rng() % 4 == 0 ? "NULL" : rng() % 3 == 0 ? "REPEAT('x', " + std::to_string(rng() % 70000) + ")" : Value(rng);
+    std::string c = rng() % 4 == 0 ? "NULL" : rng() % 10 == 0 ? "REPEAT('x', " + std::to_string(rng() % 70000) + ")" : Value(rng);
     std::string d = rng() % 4 == 0 ? "NULL" : "'2024-02-29 12:34:56." + std::to_string(100000 + rng() % 899999) + "'";
     std::string e = rng() % 4 == 0 ? "NULL" : std::string("'") + "xyz"[rng() % 3] + "'";
     return "(" + std::to_string(id) + ", " + Value(rng) + ", " + b + ", " + c + ", " + d + ", " + e + ")";

@@ -1,0 +1,198 @@
+// Every refusal of the inspector, each on its own, against the real server:
+// the error number, and a message that says what to do.
+#include <gtest/gtest.h>
+
+#include "migration/engine.h"
+#include "migration/inspector.h"
+#include "migration_test_util.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+namespace {
+
+using namespace sealgate::migration::testing;
+using test::TestConn;
+
+class InspectorRefusal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conn_ = TestConn::Open(test::TestServer());
+    conn_->MustExec("DROP DATABASE IF EXISTS mig_insp");
+    conn_->MustExec("DROP DATABASE IF EXISTS _sealgate_insp");
+    conn_->MustExec("CREATE DATABASE mig_insp CHARACTER SET utf8mb4");
+    conn_->MustExec("CREATE TABLE mig_insp.ok (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+    auto e = Engine::Open(SmallChunkOptions("_sealgate_insp", nullptr));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+  }
+  void TearDown() override {
+    engine_.reset();
+    conn_->Exec("SET GLOBAL binlog_format = ROW");
+    conn_->Exec("SET GLOBAL binlog_row_image = FULL");
+    conn_->Exec("SET GLOBAL binlog_expire_logs_seconds = 0");
+    conn_->Exec("DROP USER IF EXISTS 'mig_u'@'%'");
+    conn_->Exec("DROP DATABASE IF EXISTS mig_insp");
+    conn_->Exec("DROP DATABASE IF EXISTS _sealgate_insp");
+  }
+  // Starts `alter`; expects refusal `err` whose message contains `hint`.
+  void ExpectRefusal(const std::string& alter, uint16_t err, const std::string& hint, InspectOptions options = {},
+                     PrivilegeCheck* privileges = nullptr) {
+    MigrationRequest req;
+    req.alter_sql = alter;
+    req.default_schema = "mig_insp";
+    req.inspect = options;
+    req.privileges = privileges;
+    auto id = engine_->Start(req);
+    ASSERT_FALSE(id.ok()) << "accepted: " << alter;
+    EXPECT_EQ(id.status().mysql_errno(), err) << id.status().ToString();
+    EXPECT_FALSE(id.status().sqlstate().empty());
+    EXPECT_NE(id.status().message().find(hint), std::string::npos) << id.status().message();
+    // Nothing was created.
+    EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mig_insp' "
+                            "AND TABLE_NAME LIKE '\\_%\\_new%'"),
+              std::optional<std::string>("0"));
+  }
+
+  std::unique_ptr<TestConn> conn_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(InspectorRefusal, NoPrimaryKey) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (a INT, b INT) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectNoUniqueKey, "add a primary key");
+}
+
+TEST_F(InspectorRefusal, OnlyNullableUniqueKey) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (a INT NULL, b INT, UNIQUE KEY (a)) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectNoUniqueKey, "PRIMARY KEY");
+}
+
+TEST_F(InspectorRefusal, AlterDropsTheOnlyKey) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (a INT NOT NULL PRIMARY KEY, b INT) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE t DROP PRIMARY KEY", error::kInspectNoUniqueKey, "keep one");
+}
+
+TEST_F(InspectorRefusal, AlterChangesKeySoShadowIsNotUnique) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (a INT NOT NULL PRIMARY KEY, b INT NOT NULL) ENGINE=InnoDB");
+  // Found once the shadow exists (the key is rebuilt over other columns); the shadow is dropped again.
+  ExpectRefusal("ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (b)", error::kInspectNoUniqueKey, "keep");
+}
+
+TEST_F(InspectorRefusal, ForeignKeyOut) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectForeignKey, "drop the foreign keys");
+}
+
+TEST_F(InspectorRefusal, ForeignKeyIn) {
+  conn_->MustExec("CREATE TABLE mig_insp.child (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectForeignKey, "foreign key");
+}
+
+TEST_F(InspectorRefusal, Trigger) {
+  conn_->MustExec("CREATE TRIGGER mig_insp.trg BEFORE INSERT ON mig_insp.ok FOR EACH ROW SET NEW.v = 1");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectTrigger, "drop its triggers");
+}
+
+TEST_F(InspectorRefusal, FreeSpace) {
+  conn_->MustExec("INSERT INTO mig_insp.ok SELECT seq, seq FROM mig_insp.seq_1_to_1000");
+  InspectOptions o;
+  o.available_bytes = 10;
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectFreeSpace, "free disk space", o);
+}
+
+TEST_F(InspectorRefusal, BinlogFormatNotRow) {
+  conn_->MustExec("SET GLOBAL binlog_format = MIXED");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogFormat, "SET GLOBAL binlog_format=ROW");
+}
+
+TEST_F(InspectorRefusal, BinlogRowImageNotFull) {
+  conn_->MustExec("SET GLOBAL binlog_row_image = MINIMAL");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogRowImage, "binlog_row_image=FULL");
+}
+
+TEST_F(InspectorRefusal, BinlogRetentionTooShort) {
+  conn_->MustExec("SET GLOBAL binlog_expire_logs_seconds = 3600");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogRetention, "binlog_expire_logs_seconds");
+}
+
+TEST_F(InspectorRefusal, NoAlterPrivilege) {
+  conn_->MustExec("CREATE USER 'mig_u'@'%' IDENTIFIED BY 'x'");
+  conn_->MustExec("GRANT SELECT, INSERT ON mig_insp.* TO 'mig_u'@'%'");
+  auto admin = SqlConn::Open(Endpoint());
+  ASSERT_TRUE(admin.ok());
+  GrantTablePrivilegeCheck check(&*admin, "mig_u", "10.0.0.7");
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectAlterPrivilege, "GRANT ALTER", {}, &check);
+}
+
+TEST(GrantTablePrivilegeCheckTest, TableAndDatabaseGrantsAllow) {
+  auto conn = TestConn::Open(test::TestServer());
+  conn->MustExec("DROP USER IF EXISTS 'mig_g'@'%'");
+  conn->MustExec("CREATE USER 'mig_g'@'%' IDENTIFIED BY 'x'");
+  conn->MustExec("CREATE DATABASE IF NOT EXISTS mig_p");
+  conn->MustExec("CREATE TABLE IF NOT EXISTS mig_p.t (id INT PRIMARY KEY)");
+  auto admin = SqlConn::Open(Endpoint());
+  ASSERT_TRUE(admin.ok());
+  GrantTablePrivilegeCheck check(&*admin, "mig_g", "192.168.1.2");
+  EXPECT_EQ(check.CheckAlter({"mig_p", "t"}).mysql_errno(), error::kInspectAlterPrivilege);
+  conn->MustExec("GRANT ALTER ON mig_p.t TO 'mig_g'@'%'");
+  EXPECT_TRUE(check.CheckAlter({"mig_p", "t"}).ok());
+  EXPECT_FALSE(check.CheckAlter({"mig_p", "other"}).ok());
+  conn->MustExec("GRANT ALTER ON mig_p.* TO 'mig_g'@'%'");
+  EXPECT_TRUE(check.CheckAlter({"mig_p", "other"}).ok());
+  EXPECT_FALSE(check.CheckAlter({"mig_q", "other"}).ok());
+  // Another user at the same host has nothing.
+  GrantTablePrivilegeCheck stranger(&*admin, "nobody", "192.168.1.2");
+  EXPECT_FALSE(stranger.CheckAlter({"mig_p", "t"}).ok());
+  conn->MustExec("DROP USER 'mig_g'@'%'");
+  conn->MustExec("DROP DATABASE mig_p");
+}
+
+TEST_F(InspectorRefusal, TableMissing) {
+  ExpectRefusal("ALTER TABLE nope ADD COLUMN c INT", error::kInspectTable, "does not exist");
+}
+
+TEST_F(InspectorRefusal, NotInnoDb) {
+  conn_->MustExec("CREATE TABLE mig_insp.t (id INT PRIMARY KEY) ENGINE=MyISAM");
+  ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectTable, "InnoDB");
+}
+
+TEST_F(InspectorRefusal, TableAlreadyStaged) {
+  MigrationRequest req;
+  req.alter_sql = "ALTER TABLE ok ADD COLUMN c INT";
+  req.default_schema = "mig_insp";
+  auto first = engine_->Start(req);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = engine_->Start(req);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().mysql_errno(), error::kMigrationTableBusy);
+  EXPECT_TRUE(engine_->Cancel(*first).ok());
+}
+
+TEST_F(InspectorRefusal, AlterTheServerRejects) {
+  ExpectRefusal("ALTER TABLE ok ADD COLUMN c NOSUCHTYPE", error::kMigrationShadowFailed, "fix the ALTER");
+}
+
+// log_bin=OFF needs a server of its own.
+TEST(InspectorServer, BinlogOff) {
+  std::string dir = test::ScratchDir() + "/mig-nobinlog";
+  int port = test::FreePort();
+  std::string start = "MARIADB_EXTRA_ARGS=--skip-log-bin " + test::SourceDir() + "/scripts/mariadb.sh start " + dir +
+                      " " + std::to_string(port) + " 7 >/dev/null";
+  ASSERT_EQ(system(start.c_str()), 0);
+  test::ServerAddress addr{"127.0.0.1", port, "sealgate", "sealgate"};
+  auto admin = SqlConn::Open(Endpoint(addr));
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  ASSERT_TRUE(admin->Exec("CREATE DATABASE IF NOT EXISTS d").ok());
+  ASSERT_TRUE(admin->Exec("CREATE TABLE IF NOT EXISTS d.t (id INT PRIMARY KEY) ENGINE=InnoDB").ok());
+  auto alter = sql::AnalyzeAlter("ALTER TABLE d.t ADD COLUMN c INT");
+  ASSERT_TRUE(alter.ok());
+  auto report = Inspect(*admin, *alter, {}, nullptr);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().mysql_errno(), error::kInspectBinlogOff);
+  EXPECT_NE(report.status().message().find("--log-bin"), std::string::npos);
+  std::string stop = test::SourceDir() + "/scripts/mariadb.sh stop " + dir + " >/dev/null";
+  EXPECT_EQ(system(stop.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace sealgate::migration
