@@ -9,9 +9,6 @@
 namespace sealgate::proxy {
 namespace {
 
-// Stop reading a connection while this much output is queued (a client that
-// pipelines requests without reading answers must not grow our memory).
-constexpr size_t kMaxQueuedOutput = 4 * 1024 * 1024;
 // After the last answer: how long to wait for the client's EOF before closing.
 constexpr double kLingerSeconds = 2;
 
@@ -198,7 +195,7 @@ void HttpServer::ProcessInput(Connection* conn) {
       return;
     }
     RestartTimer(conn, options_.request_timeout_seconds);
-    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&conn->tcp)) > kMaxQueuedOutput) {
+    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&conn->tcp)) > options_.max_queued_output_bytes) {
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&conn->tcp));
       conn->paused = true;
       return;
@@ -253,7 +250,7 @@ void HttpServer::OnWrite(uv_write_t* req, int status) {
     if (uv_stream_get_write_queue_size(stream) == 0) self->Close(conn);
     return;
   }
-  if (conn->paused && uv_stream_get_write_queue_size(stream) <= kMaxQueuedOutput / 2) {
+  if (conn->paused && uv_stream_get_write_queue_size(stream) <= self->options_.max_queued_output_bytes / 2) {
     conn->paused = false;
     uv_read_start(stream, &HttpServer::OnAlloc, &HttpServer::OnRead);
     self->ProcessInput(conn);

@@ -38,6 +38,9 @@ struct HttpServerOptions {
   // or of the previous answer; otherwise the connection is closed. This bounds
   // both idle keep-alive connections and clients that trickle bytes.
   double request_timeout_seconds = 10;
+  // Reading a connection pauses while more answer bytes than this wait to be
+  // sent, so a client pipelining requests without reading cannot grow memory.
+  size_t max_queued_output_bytes = 4 * 1024 * 1024;
   http::RequestLimits limits;
 };
 
