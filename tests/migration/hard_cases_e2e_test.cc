@@ -1,0 +1,208 @@
+// DESIGN.md §8 hard cases against the real server: locking copy reads,
+// duplicates on a new unique key (during the copy and while staged),
+// statements that bypass row events, composite string keys under writers,
+// and the seal hooks (sentinel wait, pause/resume, auto-increment).
+#include <gtest/gtest.h>
+
+#include "migration/engine.h"
+#include "migration_test_util.h"
+#include "sql/errors.h"
+
+namespace sealgate::migration {
+namespace {
+
+using namespace sealgate::migration::testing;
+using test::TestConn;
+
+class HardCase : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conn_ = TestConn::Open(test::TestServer());
+    conn_->MustExec("DROP DATABASE IF EXISTS mig_hard");
+    conn_->MustExec("DROP DATABASE IF EXISTS _sealgate_hard");
+    conn_->MustExec("CREATE DATABASE mig_hard CHARACTER SET utf8mb4");
+  }
+  void TearDown() override {
+    engine_.reset();
+    conn_->Exec("DROP DATABASE IF EXISTS mig_hard");
+    conn_->Exec("DROP DATABASE IF EXISTS _sealgate_hard");
+  }
+  void OpenEngine(EngineOptions o = SmallChunkOptions("_sealgate_hard", nullptr)) {
+    auto e = Engine::Open(std::move(o));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+  }
+  uint64_t StartOk(const std::string& alter) {
+    MigrationRequest req;
+    req.alter_sql = alter;
+    req.default_schema = "mig_hard";
+    auto id = engine_->Start(req);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  MigrationProgress WaitLeaves(uint64_t id, MigrationState from) {
+    WaitFor([&] { return engine_->Progress(id)->state != from; }, std::chrono::seconds(60));
+    return *engine_->Progress(id);
+  }
+  void Drain(uint64_t id) {
+    auto s = engine_->WriteSentinel();
+    ASSERT_TRUE(s.ok());
+    Status st = engine_->WaitApplied(id, *s, std::chrono::milliseconds(60000));
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  std::unique_ptr<TestConn> conn_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(HardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, 'v' FROM mig_hard.seq_1_to_100");
+  auto deleter = TestConn::Open(test::TestServer(), "mig_hard");
+  deleter->MustExec("BEGIN");
+  deleter->MustExec("DELETE FROM t WHERE id = 50");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  // The copy waits on the row lock; the delete commits while it waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(engine_->Progress(id)->state, MigrationState::kCopying);
+  deleter->MustExec("COMMIT");
+  EXPECT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  Drain(id);
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new WHERE id = 50"), std::optional<std::string>("0"));
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("99"));
+}
+
+TEST_F(HardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, email VARCHAR(50)) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, CONCAT('u', seq, '@x') FROM mig_hard.seq_1_to_1000");
+  conn_->MustExec("UPDATE mig_hard.t SET email = 'twice@x' WHERE id IN (10, 900)");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD UNIQUE KEY uq_email (email)");
+  auto p = WaitLeaves(id, MigrationState::kCopying);
+  ASSERT_EQ(p.state, MigrationState::kFailed);
+  EXPECT_NE(p.last_error.find("twice@x"), std::string::npos) << p.last_error;
+  EXPECT_NE(p.last_error.find("uq_email"), std::string::npos) << p.last_error;
+  // Nothing was swallowed: both rows are still in the original.
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard.t WHERE email = 'twice@x'"), std::optional<std::string>("2"));
+  EXPECT_TRUE(engine_->Cancel(id).ok());
+}
+
+TEST_F(HardCase, DuplicateArrivingWhileStagedFailsNamingKeyAndValues) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, email VARCHAR(50)) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, CONCAT('u', seq, '@x') FROM mig_hard.seq_1_to_1000");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD UNIQUE KEY uq_email (email)");
+  ASSERT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  conn_->MustExec("INSERT INTO mig_hard.t VALUES (5000, 'u7@x')");  // legal on the original
+  auto p = WaitLeaves(id, MigrationState::kStaged);
+  ASSERT_EQ(p.state, MigrationState::kFailed);
+  EXPECT_NE(p.last_error.find("u7@x"), std::string::npos) << p.last_error;
+  EXPECT_NE(p.last_error.find("uq_email"), std::string::npos) << p.last_error;
+  EXPECT_NE(p.last_error.find("id=5000"), std::string::npos) << p.last_error;
+  // The shadow keeps its rows (nothing replaced away).
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("1000"));
+}
+
+TEST_F(HardCase, TruncateFailsTheMigration) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_500");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  ASSERT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  conn_->MustExec("TRUNCATE TABLE mig_hard.t");
+  auto p = WaitLeaves(id, MigrationState::kStaged);
+  ASSERT_EQ(p.state, MigrationState::kFailed);
+  EXPECT_NE(p.last_error.find("TRUNCATE"), std::string::npos) << p.last_error;
+  EXPECT_NE(p.last_error.find("Cancel the deploy"), std::string::npos) << p.last_error;
+}
+
+TEST_F(HardCase, DirectAlterOfTheOriginalFailsTheMigration) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_500");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  ASSERT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  conn_->MustExec("ALTER TABLE mig_hard.t ADD COLUMN sneaky INT");
+  auto p = WaitLeaves(id, MigrationState::kStaged);
+  ASSERT_EQ(p.state, MigrationState::kFailed);
+  EXPECT_NE(p.last_error.find("sneaky"), std::string::npos) << p.last_error;
+}
+
+TEST_F(HardCase, CompositeStringKeyUnderWriters) {
+  conn_->MustExec("CREATE TABLE mig_hard.k (region VARCHAR(20) NOT NULL, n INT NOT NULL, v VARCHAR(40) NULL, "
+                  "PRIMARY KEY (region, n)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+  conn_->MustExec("INSERT INTO mig_hard.k SELECT ELT(1 + seq % 5, 'alpha', 'Beta', '\xC3\xA9t\xC3\xA9', "
+                  "'\xF0\x9F\x98\x80', 'zz'), seq, CONCAT('v', seq) FROM mig_hard.seq_1_to_3000");
+  OpenEngine();
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    TestConn c;
+    ASSERT_TRUE(c.Connect(test::TestServer(), "mig_hard"));
+    std::mt19937 rng(7);
+    const char* regions[] = {"alpha", "Beta", "\xC3\xA9t\xC3\xA9", "\xF0\x9F\x98\x80", "zz", "mid"};
+    while (!stop) {
+      std::string r = regions[rng() % 6];
+      std::string n = std::to_string(rng() % 4000);
+      switch (rng() % 4) {
+        case 0: c.Exec("INSERT IGNORE INTO k VALUES ('" + r + "', " + n + ", 'w')"); break;
+        case 1: c.Exec("DELETE FROM k WHERE region = '" + r + "' AND n = " + n); break;
+        case 2: c.Exec("UPDATE k SET v = CONCAT(v, '+') WHERE region = '" + r + "' AND n = " + n); break;
+        default: c.Exec("UPDATE IGNORE k SET region = '" + std::string(regions[rng() % 6]) + "' WHERE region = '" + r +
+                        "' AND n = " + n);
+      }
+    }
+  });
+  uint64_t id = StartOk("ALTER TABLE k ADD COLUMN w INT DEFAULT 3, MODIFY v VARCHAR(80) NULL");
+  auto p = WaitLeaves(id, MigrationState::kCopying);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop = true;
+  writer.join();
+  ASSERT_EQ(p.state, MigrationState::kStaged) << p.last_error;
+  Drain(id);
+  auto original = Dump(*conn_, "SELECT region, n, v, 3 FROM mig_hard.k ORDER BY region, n");
+  auto shadow = Dump(*conn_, "SELECT region, n, v, w FROM mig_hard._k_new ORDER BY region, n");
+  EXPECT_EQ(original, shadow);
+  EXPECT_GT(original.size(), 1000u);
+}
+
+TEST_F(HardCase, SentinelPauseResumeAndAutoIncrement) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t (v) SELECT seq FROM mig_hard.seq_1_to_300");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  ASSERT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  auto names = engine_->Names(id);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->original, "t");
+  EXPECT_EQ(names->shadow, "_t_new");
+
+  ASSERT_TRUE(engine_->Pause(id).ok());
+  conn_->MustExec("INSERT INTO mig_hard.t (v) VALUES (1000)");
+  auto s = engine_->WriteSentinel();
+  ASSERT_TRUE(s.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Paused: nothing reaches the shadow, and waiting says why instead of hanging.
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("300"));
+  EXPECT_EQ(engine_->WaitApplied(id, *s, std::chrono::milliseconds(100)).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(engine_->Progress(id)->paused);
+  EXPECT_FALSE(engine_->Progress(id)->ready);
+
+  ASSERT_TRUE(engine_->Resume(id).ok());
+  ASSERT_TRUE(engine_->WaitApplied(id, *s, std::chrono::milliseconds(30000)).ok());
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("301"));
+  EXPECT_TRUE(WaitFor([&] { return engine_->Progress(id)->ready; }, std::chrono::seconds(10)));
+
+  auto ai = engine_->ReadAutoIncrement("mig_hard", "t");
+  ASSERT_TRUE(ai.ok());
+  EXPECT_GE(*ai, 302u);  // bulk inserts reserve ids in batches
+  auto shadow_ai = engine_->ReadAutoIncrement("mig_hard", "_t_new");
+  ASSERT_TRUE(shadow_ai.ok());
+  EXPECT_GE(*shadow_ai, 302u);  // explicit ids carried the counter along
+  ASSERT_TRUE(engine_->Complete(id).ok());
+  EXPECT_FALSE(engine_->Progress(id).ok());  // no longer managed; the shadow stays
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("301"));
+}
+
+}  // namespace
+}  // namespace sealgate::migration
