@@ -38,8 +38,11 @@ Engine::Impl::~Impl() {
   stop = true;
   stop_cv.notify_all();
   if (heartbeat_thread.joinable()) heartbeat_thread.join();
-  if (sub) sub->Close();
-  if (stream) stream->Stop();
+  {
+    std::lock_guard<std::mutex> lock(stream_mu);
+    if (sub) sub->Close();
+    if (stream) stream->Stop();
+  }
   if (dispatcher.joinable()) dispatcher.join();
   std::map<uint64_t, std::shared_ptr<Migration>> all;
   {
@@ -131,6 +134,7 @@ Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
   so.start = from;
   so.logger = options.logger;
   so.column_lookup = [this](const std::string& s, const std::string& t) { return catalog.Lookup(s, t); };
+  stream_options = so;
   stream = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
@@ -143,23 +147,62 @@ Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
 void Engine::Impl::DispatchLoop() {
   while (!stop) {
     auto next = sub->Next(std::chrono::milliseconds(200));
-    if (!next.ok()) {
-      if (stop) break;
-      // Terminal stream error (position purged, credentials, undecodable
-      // event): every running migration fails with it; the proxy decides.
-      Status st = next.status().Annotate(binlog::IsPositionLost(next.status())
-                                             ? "binlog position lost (purged?): cancel and deploy again"
-                                             : "binlog stream ended");
-      Log(LogLevel::kError, st.ToString());
-      std::lock_guard<std::mutex> lock(mu);
-      for (auto& [id, m] : migrations) {
-        (void)id;
-        m->FailFromOutside(st);
-      }
-      break;
+    if (next.ok()) {
+      if (*next) Dispatch(**next);
+      continue;
     }
-    if (*next) Dispatch(**next);
+    if (stop) break;
+    if (binlog::IsPositionLost(next.status()) && RestartFromNow()) continue;
+    // Other terminal stream errors (credentials, undecodable events): every
+    // running migration fails with it; the proxy decides what to do.
+    Status st = next.status().Annotate("binlog stream ended");
+    Log(LogLevel::kError, st.ToString());
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [id, m] : migrations) {
+      (void)id;
+      m->FailFromOutside(st);
+    }
+    break;
   }
+}
+
+bool Engine::Impl::RestartFromNow() {
+  // The binlog we needed is gone: the shadows cannot be caught up, so they
+  // are copied again, with the stream restarted before the new copy.
+  StatusOr<binlog::BinlogPosition> pos = Status::Internal("unset");
+  {
+    std::lock_guard<std::mutex> lock(admin_mu);
+    pos = ServerPosition();
+  }
+  if (!pos.ok()) return false;
+  Log(LogLevel::kWarn, "binlog position lost; restarting every copy from " + pos->ToString());
+  std::vector<std::shared_ptr<Migration>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [id, m] : migrations) targets.push_back(m);
+  }
+  for (auto& m : targets) {
+    WorkItem item;
+    item.position = *pos;
+    item.restart_copy = true;
+    m->Enqueue(std::move(item));
+  }
+  binlog::StreamOptions so = stream_options;
+  so.start = *pos;
+  auto fresh = std::make_unique<binlog::BinlogStream>(so);
+  binlog::SubscriptionOptions sub_options;
+  sub_options.include_unrelated = true;
+  auto fresh_sub = fresh->Subscribe(sub_options);
+  if (!fresh->Start().ok()) return false;
+  std::lock_guard<std::mutex> lock(stream_mu);
+  if (stop) {
+    fresh->Stop();
+    return false;
+  }
+  stream->Stop();
+  stream = std::move(fresh);
+  sub = std::move(fresh_sub);
+  return true;
 }
 
 void Engine::Impl::Dispatch(const binlog::Transaction& txn) {

@@ -36,6 +36,9 @@ struct EngineOptions {
   binlog::ServerEndpoint server;          // admin account (ALL on the tables, REPLICATION SLAVE)
   uint32_t replica_server_id = 0;         // required; unique among the server's replicas
   std::string metadata_schema = "_sealgate";
+  // Shadow tables are named <shadow_prefix><table>_new. The seal needs shadow
+  // names that sort after every original table name (see deploy/seal.h).
+  std::string shadow_prefix = "_";
   int max_concurrent_copies = 2;
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds ready_lag{1000};      // staged migrations are ready under this lag

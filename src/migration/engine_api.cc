@@ -84,7 +84,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
       }
     }
   }
-  auto shadow = ChooseShadowName(d.admin, alter->table);
+  auto shadow = ChooseShadowName(d.admin, alter->table, d.options.shadow_prefix);
   if (!shadow.ok()) return shadow.status();
   // Transactions before this point are the copy's business, not the applier's.
   auto pos = d.ServerPosition();

@@ -30,6 +30,7 @@ struct Engine::Impl : public MigrationHost {
   StatusOr<std::shared_ptr<Migration>> LoadOne(const SqlRow& row);
   Status StartStream(const binlog::BinlogPosition& from);
   void DispatchLoop();
+  bool RestartFromNow();  // after a lost position; false if the stream cannot restart
   void Dispatch(const binlog::Transaction& txn);
   void HeartbeatLoop();
   StatusOr<binlog::BinlogPosition> ServerPosition();
@@ -47,7 +48,9 @@ struct Engine::Impl : public MigrationHost {
   SqlConn admin;  // guarded by admin_mu
   std::mutex start_mu;  // one Start() at a time
 
-  std::unique_ptr<binlog::BinlogStream> stream;  // dispatcher thread after Open
+  binlog::StreamOptions stream_options;
+  std::mutex stream_mu;  // guards replacing stream/sub (dispatcher) against shutdown
+  std::unique_ptr<binlog::BinlogStream> stream;
   std::shared_ptr<binlog::Subscription> sub;
   std::thread dispatcher, heartbeat_thread;
   std::atomic<bool> stop{false};

@@ -8,6 +8,10 @@
 
 namespace sealgate::migration {
 
+namespace {
+constexpr size_t kChunksInFlight = 3;
+}  // namespace
+
 const char* MigrationStateName(MigrationState state) {
   switch (state) {
     case MigrationState::kCopying: return "copying";
@@ -100,10 +104,9 @@ Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState s
       chunk_rows_(tuning.initial_chunk_rows),
       state_(state) {
   // A copy mark committed but not yet seen by the applier (restart mid-window).
-  if (cp_.copy_seq > cp_.applied_seq) {
-    awaiting_seq_ = cp_.copy_seq;
-    pending_cursor_ = cp_.copy_cursor;
-  }
+  // Only the newest chunk's cursor is recorded, so chunks that were in
+  // flight are undone (re-copied) rather than guessed.
+  restart_undo_ = cp_.copy_seq > cp_.applied_seq;
   rows_copied_ = cp_.rows_copied;
 }
 
@@ -163,7 +166,12 @@ Status Migration::Step() {
     std::lock_guard<std::mutex> lock(mu_);
     seen = seen_heartbeat_;
   }
-  bool want_copy = cp_.applied_cursor.kind != Cursor::kAll && awaiting_seq_ == 0 && seen >= catch_up_to_;
+  if (restart_undo_) {
+    restart_undo_ = false;
+    SEALGATE_RETURN_IF_ERROR(UndoWindow());
+  }
+  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < kChunksInFlight &&
+                   seen >= catch_up_to_;
   auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
   if (!items.empty()) return ApplyBatch(items);
   if (!want_copy || stop_) return Status::Ok();

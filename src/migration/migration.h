@@ -14,8 +14,9 @@
 // row. Inserts are plain INSERTs: a duplicate on any unique key is real and
 // fails the migration, naming the key and values. Only while a copied chunk
 // is ahead of the applier (the window between copy commit and its mark) can
-// a unique conflict be an artefact; then the chunk is undone and the
-// statement retried.
+// a unique conflict be an artefact; then the chunks ahead are undone and the
+// statement retried. A few chunks may be in flight at once (pipelining copy
+// with the stream's decoding of it).
 #pragma once
 
 #include <atomic>
@@ -55,6 +56,9 @@ struct WorkItem {
   std::vector<std::shared_ptr<const binlog::QueryEvent>> statements;
   std::optional<uint64_t> copy_mark;  // copy_seq committed in this transaction
   std::optional<uint64_t> heartbeat;  // heartbeat seq committed in this transaction
+  // The stream lost its position (binlog purged) and restarts at `position`:
+  // empty the shadow and copy again from there.
+  bool restart_copy = false;
   size_t bytes = 0;
 };
 
@@ -169,6 +173,7 @@ class Migration {
   Status CheckStatement(const binlog::QueryEvent& q);
   StatusOr<std::vector<bool>> KeysCopied(const std::vector<std::vector<std::string>>& keys);
   Status UndoWindow();
+  Status RestartCopy(const binlog::BinlogPosition& from);
   Status CopyChunk();
   StatusOr<std::optional<std::vector<std::string>>> NextBoundary(uint64_t rows);
   std::string CheckpointSql() const;
@@ -186,8 +191,10 @@ class Migration {
 
   // Writer-thread state.
   Checkpoint cp_;
-  uint64_t awaiting_seq_ = 0;  // copy mark the writer waits for (0: none)
-  Cursor pending_cursor_;      // becomes the applied cursor when awaiting_seq_ is seen
+  // Copy chunks committed whose marks the applier has not seen yet, oldest
+  // first: (copy_seq, cursor that becomes the applied cursor at that mark).
+  std::deque<std::pair<uint64_t, Cursor>> pending_;
+  bool restart_undo_ = false;  // undo chunks in flight at the last stop before copying on
   uint64_t chunk_rows_;
   int copy_conflicts_ = 0;
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again

@@ -69,7 +69,12 @@ Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
   // (the stream serves several migrations and may start earlier).
   std::vector<WorkItem> fresh;
   for (auto& it : items) {
-    if (PositionAfter(it.position, cp_.applied)) fresh.push_back(std::move(it));
+    if (it.restart_copy) {
+      SEALGATE_RETURN_IF_ERROR(RestartCopy(it.position));
+      fresh.clear();
+    } else if (PositionAfter(it.position, cp_.applied)) {
+      fresh.push_back(std::move(it));
+    }
   }
   if (fresh.empty()) return Status::Ok();
   bool conflict = false;
@@ -101,8 +106,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
     return Status::Ok();
   }
   const Checkpoint saved = cp_;
-  const uint64_t saved_awaiting = awaiting_seq_;
-  const Cursor saved_pending = pending_cursor_;
+  const auto saved_pending = pending_;
   uint64_t applied_rows = 0;
   Status st = conn_.Exec("BEGIN");
   for (size_t i = 0; st.ok() && i < items.size(); ++i) {
@@ -116,22 +120,22 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
       applied_rows += it.rows[r]->row_count();
     }
     if (!st.ok()) break;
-    if (it.copy_mark && *it.copy_mark == awaiting_seq_) {
-      cp_.applied_cursor = pending_cursor_;
-      cp_.applied_seq = awaiting_seq_;
-      awaiting_seq_ = 0;
+    // Marks of undone chunks are older than the front and ignored.
+    if (it.copy_mark && !pending_.empty() && *it.copy_mark == pending_.front().first) {
+      cp_.applied_cursor = pending_.front().second;
+      cp_.applied_seq = pending_.front().first;
+      pending_.pop_front();
     }
     cp_.applied = it.position;
   }
   if (st.ok()) st = conn_.Exec(CheckpointSql());
   if (st.ok()) st = conn_.Exec("COMMIT");
   if (!st.ok()) {
-    bool window_has_rows = saved_awaiting != 0 && !(saved_pending == saved.applied_cursor);
+    bool window_has_rows = !(saved.copy_cursor == saved.applied_cursor);
     *conflict_in_window = conn_.server_errno() == kErDupEntry && window_has_rows;
     (void)conn_.Exec("ROLLBACK");
     cp_ = saved;
-    awaiting_seq_ = saved_awaiting;
-    pending_cursor_ = saved_pending;
+    pending_ = saved_pending;
     return st;
   }
   last_checkpoint_ = now;

@@ -22,7 +22,7 @@ StatusOr<std::optional<std::vector<std::string>>> Migration::NextBoundary(uint64
   }
   auto row = conn_.Query("SELECT " + select + " FROM " + QuoteTable(spec_.table.schema, spec_.table.name) +
                          " FORCE INDEX (" + QuoteIdent(spec_.key_index) + ") WHERE " +
-                         KeyAbove(key_cols, cp_.applied_cursor) + " ORDER BY " + order + " LIMIT 1 OFFSET " +
+                         KeyAbove(key_cols, cp_.copy_cursor) + " ORDER BY " + order + " LIMIT 1 OFFSET " +
                          std::to_string(rows - 1));
   if (!row.ok()) return row.status();
   if (row->empty()) return std::optional<std::vector<std::string>>();
@@ -42,7 +42,7 @@ Status Migration::CopyChunk() {
   const auto& cols = spec_.original.columns;
   std::vector<std::string> key_cols;
   for (size_t idx : spec_.key) key_cols.push_back(QuoteIdent(cols[idx].name));
-  std::string where = KeyAbove(key_cols, cp_.applied_cursor);
+  std::string where = KeyAbove(key_cols, cp_.copy_cursor);
   if (next.kind == Cursor::kAt) where += " AND NOT " + KeyAbove(key_cols, next);
   std::string names, sources;
   for (const auto& c : spec_.columns) {
@@ -74,7 +74,7 @@ Status Migration::CopyChunk() {
     // The applier may be behind rows this chunk reads: catch up past a fresh
     // heartbeat and try again. A conflict that survives that is in the data.
     if (++copy_conflicts_ >= kCopyConflictRetries) {
-      std::string range = "key " + (cp_.applied_cursor.kind == Cursor::kAt ? "> (" + cp_.applied_cursor.Serialize().value_or("") + ")" : "from the start");
+      std::string range = "key " + (cp_.copy_cursor.kind == Cursor::kAt ? "> (" + cp_.copy_cursor.Serialize().value_or("") + ")" : "from the start");
       return Status::Aborted("the rows of `" + spec_.table.name + "` violate a unique key of the ALTER: " +
                              server_error + " (copying " + range +
                              "). Remove the duplicates (or change the ALTER) and deploy again.")
@@ -89,8 +89,7 @@ Status Migration::CopyChunk() {
   cp_.copy_seq = seq;
   cp_.copy_cursor = next;
   cp_.rows_copied += rows;
-  awaiting_seq_ = seq;
-  pending_cursor_ = next;
+  pending_.emplace_back(seq, next);
   {
     std::lock_guard<std::mutex> lock(mu_);
     rows_copied_ = cp_.rows_copied;
@@ -128,10 +127,42 @@ Status Migration::UndoWindow() {
   cp_.copy_seq = seq;
   cp_.copy_cursor = cp_.applied_cursor;
   cp_.rows_copied -= std::min(cp_.rows_copied, removed);
-  awaiting_seq_ = seq;
-  pending_cursor_ = cp_.applied_cursor;
+  pending_.clear();
+  pending_.emplace_back(seq, cp_.applied_cursor);
   std::lock_guard<std::mutex> lock(mu_);
   rows_copied_ = cp_.rows_copied;
+  return Status::Ok();
+}
+
+Status Migration::RestartCopy(const binlog::BinlogPosition& from) {
+  uint64_t seq = cp_.copy_seq + 1;
+  Status st = conn_.Exec("BEGIN");
+  if (st.ok()) st = conn_.Exec("DELETE FROM " + QuoteTable(spec_.table.schema, spec_.shadow));
+  if (st.ok()) {
+    st = conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET copy_seq = " +
+                    std::to_string(seq) + ", applied_seq = " + std::to_string(seq) +
+                    ", copy_cursor = NULL, applied_cursor = NULL, rows_copied = 0, state = 'copying', "
+                    "applied_gtid = " + conn_.Quote(from.gtid_state) + ", applied_file = " + conn_.Quote(from.file) +
+                    ", applied_pos = " + std::to_string(from.offset) + " WHERE id = " + std::to_string(spec_.id));
+  }
+  if (st.ok()) st = conn_.Exec("COMMIT");
+  if (!st.ok()) {
+    (void)conn_.Exec("ROLLBACK");
+    return st;
+  }
+  cp_ = Checkpoint{};
+  cp_.copy_seq = cp_.applied_seq = seq;
+  cp_.applied = from;
+  pending_.clear();
+  copy_conflicts_ = 0;
+  catch_up_to_ = 0;
+  Log(LogLevel::kWarn, "binlog position lost (purged); shadow emptied, copy restarted at " + from.ToString());
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = MigrationState::kCopying;
+  rows_copied_ = 0;
+  copy_rows_at_start_ = 0;
+  copy_started_ = std::chrono::steady_clock::now();
+  last_error_ = "binlog position lost (binlogs purged): the copy was restarted from the beginning";
   return Status::Ok();
 }
 

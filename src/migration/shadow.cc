@@ -9,7 +9,7 @@
 
 namespace sealgate::migration {
 
-StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table) {
+StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table, const std::string& prefix) {
   std::string base = table.name;
   if (base.size() > 48) {
     char hash[16];
@@ -17,14 +17,14 @@ StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& tab
     base = base.substr(0, 39) + "_" + hash;
   }
   for (int n = 1; n < 100; ++n) {
-    std::string name = "_" + base + "_new" + (n == 1 ? "" : std::to_string(n));
+    std::string name = prefix + base + "_new" + (n == 1 ? "" : std::to_string(n));
     auto exists = admin.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
                                admin.Quote(table.schema) + " AND TABLE_NAME = " + admin.Quote(name));
     if (!exists.ok()) return exists.status();
     if (exists->value_or("0") == "0") return name;
   }
   return Refusal(error::kMigrationTableBusy, "no free shadow table name for " + table.name +
-                                                 ": drop leftover _" + table.name + "_new* tables");
+                                                 ": drop leftover " + prefix + table.name + "_new* tables");
 }
 
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,

@@ -9,9 +9,9 @@
 
 namespace sealgate::migration {
 
-// `_<table>_new`, or `_<table>_new2`, ... if taken; long names are cut and
-// given a hash so the result is at most 64 characters.
-StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table);
+// `<prefix><table>_new`, or `<prefix><table>_new2`, ... if taken; long names
+// are cut and given a hash so the result is at most 64 characters.
+StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table, const std::string& prefix = "_");
 
 // Creates the shadow and describes the migration. On any failure after the
 // CREATE the shadow is dropped again.

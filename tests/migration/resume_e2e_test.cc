@@ -80,6 +80,8 @@ TEST_F(Resume, MidCopyWithoutRecopying) {
   ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kCopying);
   ASSERT_LT(before, 15000u);
   engine.reset();  // the "kill": threads stop, nothing is cleaned up
+  // A probe in the copied range of the shadow: a re-copy would overwrite it.
+  conn_->MustExec("UPDATE mig_res._t_new SET f = 777 WHERE id = 150");
 
   // Writes while no engine runs, in copied and uncopied ranges, one moving a
   // row from the copied range into the uncopied one and one back.
@@ -100,7 +102,8 @@ TEST_F(Resume, MidCopyWithoutRecopying) {
   ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
   Drain(*engine, *id);
   ExpectShadowEqualsOriginal();
-  // Every row was copied once: a restarted copy would have copied `before` rows twice.
+  // The copied range was not copied again.
+  EXPECT_EQ(conn_->Scalar("SELECT f FROM mig_res._t_new WHERE id = 150"), std::optional<std::string>("777"));
   EXPECT_LE(engine->Progress(*id)->rows_copied, 20000u + 100u + 1u);
 }
 
