@@ -100,12 +100,31 @@ int main(int argc, char** argv) {
   std::unique_ptr<migration::Engine> engine;
   std::unique_ptr<deploy::DeployController> controller;
   std::string unavailable;
+  // One sealgate instance manages the deploys of a metadata schema: it holds a
+  // named lock on the upstream for as long as it runs. Others only proxy.
+  MYSQL* lease = mysql_init(nullptr);
+  if (mysql_real_connect(lease, admin.host.c_str(), admin.user.c_str(), admin.password.c_str(), nullptr, admin.port,
+                         nullptr, 0)) {
+    std::string name = "sealgate:" + config->metadata_schema;
+    std::string q = "SELECT GET_LOCK('" + name + "', 0)";
+    MYSQL_RES* res = mysql_query(lease, q.c_str()) == 0 ? mysql_store_result(lease) : nullptr;
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : nullptr;
+    if (!row || !row[0] || std::string(row[0]) != "1") {
+      unavailable = "another sealgate instance manages the deploys of metadata schema '" + config->metadata_schema +
+                    "' (it holds the lock " + name + ")";
+    }
+    if (res) mysql_free_result(res);
+  } else {
+    unavailable = std::string("cannot take the deploy lease: ") + mysql_error(lease);
+  }
   migration::EngineOptions engine_options;
   engine_options.server = admin;
   engine_options.replica_server_id = ReplicaServerId(*config);
   engine_options.metadata_schema = config->metadata_schema;
+  engine_options.shadow_prefix = "~";  // shadows sort after the originals and the seal gate (deploy/seal.h)
   engine_options.logger = &logger;
-  auto opened = migration::Engine::Open(engine_options);
+  auto opened = unavailable.empty() ? migration::Engine::Open(engine_options)
+                                    : StatusOr<std::unique_ptr<migration::Engine>>(Status::Unavailable(unavailable));
   if (opened.ok()) {
     engine = std::move(*opened);
     deploy::ControllerOptions options;
@@ -121,7 +140,7 @@ int main(int argc, char** argv) {
       unavailable = s.message();
       controller.reset();
     }
-  } else {
+  } else if (unavailable.empty()) {
     unavailable = opened.status().message();
   }
   if (!unavailable.empty()) logger.Warn("deploy", "deploys are unavailable, proxying only: " + unavailable);
@@ -147,6 +166,7 @@ int main(int argc, char** argv) {
   }
   controller.reset();
   engine.reset();
+  mysql_close(lease);
   mysql_library_end();
   return 0;
 }

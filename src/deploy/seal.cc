@@ -20,6 +20,25 @@ std::vector<sql::TableName> SealCoordinator::RenameTargets(const std::vector<Dep
   return out;
 }
 
+std::string SealCoordinator::GateOrderProblem(const std::vector<DeployItem>& items) {
+  if (items.empty()) return "";
+  const std::string& schema = items[0].table.schema;
+  for (const auto& it : items) {
+    if (it.table.schema != schema) {
+      return "the tables of a deploy must all be in one database (" + schema + ", " + it.table.schema +
+             "); split it into one deploy per database";
+    }
+    // memcmp order is the server's metadata-lock order.
+    if (it.table.name.compare(kGateA) >= 0) {
+      return "table name `" + it.table.name + "` sorts after sealgate's gate table; such names cannot be sealed";
+    }
+    if (it.kind == ItemKind::kAlter && it.shadow.compare(kGateB) <= 0) {
+      return "shadow `" + it.shadow + "` sorts before sealgate's gate table; roll back and stage it again";
+    }
+  }
+  return "";
+}
+
 std::string SealCoordinator::RenameStatement(const std::vector<DeployItem>& items) {
   std::string sql = "RENAME TABLE ";
   bool first = true;
@@ -39,6 +58,7 @@ std::string SealCoordinator::RenameStatement(const std::vector<DeployItem>& item
       add(s, it.table.name, it.old_name);
     }
   }
+  if (!items.empty()) add(items[0].table.schema, kGateA, kGateB);
   return sql;
 }
 
@@ -75,91 +95,125 @@ void SealCoordinator::ResumeAppliers(const std::vector<uint64_t>& paused) {
 
 namespace {
 
-// Connection A's side of an attempt; undoes itself on every early exit.
-class SentryLock {
+// Connection S's side: the gate tables, gate_b locked. Undoes itself on every
+// exit unless Open() handed gate_b to the RENAME.
+class Gate {
  public:
-  SentryLock(SqlConn* a, std::vector<sql::TableName> sentries) : a_(a), sentries_(std::move(sentries)) {}
-  ~SentryLock() { Release(); }
+  Gate(SqlConn* s, std::string schema) : s_(s), schema_(std::move(schema)) {}
+  ~Gate() { Close(); }
 
-  Status Take(const std::vector<DeployItem>& items, int lock_wait_seconds) {
-    SEALGATE_RETURN_IF_ERROR(a_->Exec("SET SESSION lock_wait_timeout = " + std::to_string(lock_wait_seconds)));
-    for (const auto& t : sentries_) {
-      SEALGATE_RETURN_IF_ERROR(a_->Exec("CREATE TABLE " + QuoteTable(t.schema, t.name) +
-                                        " (sealgate_sentry INT) ENGINE=InnoDB COMMENT='sealgate seal sentry'"));
-      created_.push_back(t);
+  Status Take(int lock_wait_seconds) {
+    SEALGATE_RETURN_IF_ERROR(s_->Exec("SET SESSION lock_wait_timeout = " + std::to_string(lock_wait_seconds)));
+    SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE IF EXISTS " + Name(SealCoordinator::kGateA) + ", " +
+                                      Name(SealCoordinator::kGateB)));
+    for (const char* t : {SealCoordinator::kGateA, SealCoordinator::kGateB}) {
+      SEALGATE_RETURN_IF_ERROR(s_->Exec("CREATE TABLE " + Name(t) +
+                                        " (sealgate_gate INT) ENGINE=InnoDB COMMENT='sealgate seal gate'"));
     }
-    std::string lock = "LOCK TABLES ";
-    bool first = true;
-    for (const auto& it : items) {
-      if (it.kind == ItemKind::kCreate) continue;
-      lock += std::string(first ? "" : ", ") + QuoteTable(it.table.schema, it.table.name) + " WRITE";
-      first = false;
-    }
-    for (const auto& t : sentries_) {
-      lock += std::string(first ? "" : ", ") + QuoteTable(t.schema, t.name) + " WRITE";
-      first = false;
-    }
-    Status s = a_->Exec(lock);
-    if (!s.ok()) {
-      return a_->server_errno() == 1205 ? Status::Aborted("lock wait timeout on the deploy's tables: " + s.message())
-                                        : s;
-    }
+    created_ = true;
+    Status s = s_->Exec("LOCK TABLES " + Name(SealCoordinator::kGateB) + " WRITE");
+    if (!s.ok()) return Status::Aborted("cannot lock the seal gate: " + s.message());
     locked_ = true;
     return Status::Ok();
   }
 
-  // Drops the sentries (allowed: they are locked WRITE) and unlocks.
-  Status DropAndUnlock() {
-    for (auto it = created_.begin(); it != created_.end();) {
-      SEALGATE_RETURN_IF_ERROR(a_->Exec("DROP TABLE " + QuoteTable(it->schema, it->name)));
-      it = created_.erase(it);
-    }
-    Release();
+  // Lets the waiting RENAME through: gate_b goes away, then the lock.
+  Status Open() {
+    SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE " + Name(SealCoordinator::kGateB)));
+    SEALGATE_RETURN_IF_ERROR(s_->Exec("UNLOCK TABLES"));
+    locked_ = false;
     return Status::Ok();
   }
 
-  void Release() {
-    if (locked_) (void)a_->Exec("UNLOCK TABLES");
+  // Unlocks (gate_b stays until the RENAME is gone) and drops the gate tables.
+  void Close() {
+    if (locked_) (void)s_->Exec("UNLOCK TABLES");
     locked_ = false;
-    for (const auto& t : created_) (void)a_->Exec("DROP TABLE IF EXISTS " + QuoteTable(t.schema, t.name));
-    created_.clear();
+    if (created_) {
+      (void)s_->Exec("DROP TABLE IF EXISTS " + Name(SealCoordinator::kGateA) + ", " + Name(SealCoordinator::kGateB));
+    }
+    created_ = false;
   }
 
  private:
-  SqlConn* a_;
-  std::vector<sql::TableName> sentries_;
-  std::vector<sql::TableName> created_;
+  std::string Name(const char* t) const { return QuoteTable(schema_, t); }
+  SqlConn* s_;
+  std::string schema_;
+  bool created_ = false;
   bool locked_ = false;
 };
 
-// Polls the processlist until connection `id` waits for a metadata lock.
-bool SeenWaiting(SqlConn& a, const std::string& id, std::future<Status>& rename) {
-  auto deadline = Clock::now() + std::chrono::seconds(5);
+// True once the RENAME holds gate_a: a no-wait read of it fails only then
+// (nothing else ever touches gate_a). By then the RENAME holds every original.
+Status WaitRenameHoldsGateA(SqlConn& probe, const std::string& schema, std::future<Status>& rename,
+                            std::chrono::milliseconds budget) {
+  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
+  std::string sql = "SELECT 1 FROM " + QuoteTable(schema, SealCoordinator::kGateA) + " LIMIT 0";
+  auto deadline = Clock::now() + budget;
   while (Clock::now() < deadline) {
-    if (rename.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) return false;
-    auto state = a.Scalar("SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = " + id);
-    if (state.ok() && state->has_value() && (*state)->find("metadata lock") != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (rename.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) {
+      return Status::Aborted("the RENAME ended before reaching the seal gate");
+    }
+    Status s = probe.Exec(sql);
+    if (!s.ok()) {
+      if (probe.server_errno() == 1205) return Status::Ok();
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  return false;
+  return Status::Aborted("the RENAME did not get the deploy's tables in time (long transactions on them?)");
+}
+
+// Ends a RENAME that must not happen: kill it while gate_b still exists and is locked.
+void KillRename(SqlConn& probe, const std::string& id, std::future<Status>& rename) {
+  (void)probe.Exec("KILL QUERY " + id);
+  (void)rename.get();
 }
 
 }  // namespace
 
 StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items) {
+  std::lock_guard<std::mutex> lock(attempt_mu_);
+  return AttemptLocked(items);
+}
+
+StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem>& items) {
+  if (items.empty()) return SealResult{};
+  std::string problem = GateOrderProblem(items);
+  if (!problem.empty()) return Status::FailedPrecondition(problem);
   SEALGATE_RETURN_IF_ERROR(CheckReady(items));
-  auto a = SqlConn::Open(admin_);
-  if (!a.ok()) return a.status();
+  const std::string& schema = items[0].table.schema;
+  auto s_conn = SqlConn::Open(admin_);
+  if (!s_conn.ok()) return s_conn.status();
   auto b = SqlConn::Open(admin_);
   if (!b.ok()) return b.status();
-  auto xa = a->Query("XA RECOVER");
+  auto probe = SqlConn::Open(admin_);
+  if (!probe.ok()) return probe.status();
+  auto xa = probe->Query("XA RECOVER");
   if (xa.ok() && !xa->empty()) {
     return Status::Aborted(std::to_string(xa->size()) + " prepared XA transaction(s) on the server; "
                            "they must be committed or rolled back before the seal");
   }
+  for (const auto& t : RenameTargets(items)) {
+    auto n = probe->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                           probe->Quote(t.schema) + " AND TABLE_NAME = " + probe->Quote(t.name));
+    if (n.ok() && n->value_or("0") != "0") {
+      return Status::FailedPrecondition("table " + QuoteTable(t.schema, t.name) +
+                                        " is in the way of the seal's RENAME; rename or drop it");
+    }
+  }
+  // AUTO_INCREMENT is read before the RENAME locks the originals (reading it
+  // then would wait behind the RENAME); ids inserted later reach the shadow
+  // through the binlog and move its counter themselves.
+  std::vector<std::pair<std::string, uint64_t>> next_ids;
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto ai = engine_->ReadAutoIncrement(it.table.schema, it.table.name);
+    if (ai.ok() && *ai > 0) next_ids.emplace_back(it.shadow, *ai);
+  }
   auto b_id = b->Scalar("SELECT CONNECTION_ID()");
   if (!b_id.ok() || !b_id->has_value()) return Status::Unavailable("cannot identify the RENAME connection");
-  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(options_.lock_wait_seconds + 5)));
+  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(options_.lock_wait_seconds)));
 
   auto hold_start = Clock::now();
   hold_->Begin();
@@ -171,37 +225,39 @@ StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& ite
     return Status::Aborted(std::to_string(hold_->NotQuiet()) +
                            " session(s) did not reach a statement boundary (open transaction or locks) in time");
   }
-  SentryLock lock(&*a, RenameTargets(items));
-  SEALGATE_RETURN_IF_ERROR(lock.Take(items, options_.lock_wait_seconds));
+  Gate gate(&*s_conn, schema);
+  SEALGATE_RETURN_IF_ERROR(gate.Take(options_.lock_wait_seconds));
 
-  std::vector<uint64_t> paused;
-  Status caught = CatchUpAndPause(items, &paused);
-  if (!caught.ok()) {
-    ResumeAppliers(paused);
-    return caught;
-  }
-  for (const auto& it : items) {
-    if (it.kind != ItemKind::kAlter) continue;
-    auto ai = engine_->ReadAutoIncrement(it.table.schema, it.table.name);
-    if (ai.ok() && *ai > 0) {
-      (void)a->Exec("ALTER TABLE " + QuoteTable(it.table.schema, it.shadow) + " AUTO_INCREMENT = " + std::to_string(*ai));
-    }
-  }
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &*b;
   std::future<Status> renamed = std::async(std::launch::async, [b_conn, rename] { return b_conn->Exec(rename); });
-  if (!SeenWaiting(*a, **b_id, renamed)) {
-    lock.Release();
-    Status s = renamed.get();
-    ResumeAppliers(paused);
-    if (!s.ok()) return s.Annotate("RENAME TABLE failed; nothing was renamed");
-    return Status::Internal("RENAME TABLE completed while the tables were locked");
+  Status held = WaitRenameHoldsGateA(*probe, schema, renamed,
+                                     std::chrono::seconds(options_.lock_wait_seconds) + std::chrono::milliseconds(500));
+  if (!held.ok()) {
+    KillRename(*probe, **b_id, renamed);
+    return held;
   }
-  Status unlocked = lock.DropAndUnlock();
-  Status s = renamed.get();
-  if (!s.ok() || !unlocked.ok()) {
+  std::vector<uint64_t> paused;
+  Status caught = CatchUpAndPause(items, &paused);
+  if (!caught.ok()) {
+    KillRename(*probe, **b_id, renamed);
     ResumeAppliers(paused);
-    return (s.ok() ? unlocked : s).Annotate("RENAME TABLE failed; nothing was renamed");
+    return caught;
+  }
+  for (const auto& [shadow, next] : next_ids) {
+    (void)probe->Exec("ALTER TABLE " + QuoteTable(schema, shadow) + " AUTO_INCREMENT = " + std::to_string(next));
+  }
+  Status opened = gate.Open();
+  if (!opened.ok()) {
+    KillRename(*probe, **b_id, renamed);
+    ResumeAppliers(paused);
+    return opened.Annotate("opening the seal gate");
+  }
+  Status s = renamed.get();
+  gate.Close();  // drops gate_b (the renamed gate_a)
+  if (!s.ok()) {
+    ResumeAppliers(paused);
+    return s.Annotate("RENAME TABLE failed; nothing was renamed");
   }
   SealResult result;
   result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - hold_start);

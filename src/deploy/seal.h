@@ -1,25 +1,34 @@
 // SealCoordinator: one attempt at cutting every table of a deploy over in one
-// atomic RENAME TABLE (DESIGN.md §4), on MariaDB:
+// atomic RENAME TABLE (DESIGN.md §4), on MariaDB, written so that writers that
+// bypass the proxy cannot lose a write either.
+//
+// MariaDB grants a multi-table RENAME its metadata locks one table at a time,
+// in the order of (database, table name). So the RENAME carries one more pair,
+// `~!sealgate_gate_a` TO `~!sealgate_gate_b`, whose names sort after every
+// original table and before every shadow (shadows are named `~<table>_new`):
 //   1. every migration ready; no prepared XA transaction on the server;
-//   2. hold new statements in the proxy and wait until every session is at a
-//      statement boundary (WriteHold);
-//   3. connection A creates one sentry table per RENAME target and takes
-//      LOCK TABLES ... WRITE on the originals and the sentries (short lock wait):
-//      writers that bypass the proxy cannot slip a write in;
-//   4. a sentinel row through the binlog; wait until every shadow has applied
-//      it, then pause applying (before the RENAME: a waiting RENAME holds the
-//      shadows' metadata locks);
-//   5. raise each shadow's AUTO_INCREMENT to the original's;
-//   6. connection B issues the RENAME; A sees it waiting, drops the sentries
-//      and unlocks: the RENAME is granted before any DML queued behind A. If A
-//      dies early the sentries still exist and the RENAME fails: nothing moves;
+//   2. hold new statements in the proxy until every session is at a statement
+//      boundary (WriteHold);
+//   3. connection S creates both gate tables and LOCK TABLES gate_b WRITE: the
+//      RENAME's target exists and is locked;
+//   4. connection B issues the RENAME. It takes the originals (waiting for
+//      their in-flight transactions; later writers from anywhere queue behind
+//      it) and gate_a, then waits on gate_b — shadows not yet taken;
+//   5. a probe sees gate_a taken by B: no original can change any more. A
+//      sentinel row through the binlog; every shadow applies it; appliers pause;
+//      AUTO_INCREMENT raised;
+//   6. S drops gate_b and unlocks: B takes gate_b and the shadows and renames
+//      everything at once. If S dies before, gate_b still exists and the RENAME
+//      fails as a whole: nothing moves;
 //   7. release the hold.
-// An attempt that cannot finish in its budget is abandoned cleanly (hold
-// released, nothing renamed, appliers resumed) and reported as kAborted so
-// the caller retries with backoff. Blocking; run it on a thread of its own.
+// An attempt that cannot finish in its budget is abandoned cleanly (B's RENAME
+// killed before S lets go, hold released, appliers resumed, nothing renamed) and
+// reported as kAborted so the caller retries with backoff. One attempt at a
+// time per coordinator. Blocking; run it on a thread of its own.
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,10 +65,16 @@ class SealCoordinator {
                   Logger* logger)
       : engine_(engine), admin_(std::move(admin)), hold_(hold), options_(options), logger_(logger) {}
 
+  static constexpr const char* kGateA = "~!sealgate_gate_a";
+  static constexpr const char* kGateB = "~!sealgate_gate_b";
+
   // RENAME targets that must not exist before the seal (for a clear early error).
   static std::vector<sql::TableName> RenameTargets(const std::vector<DeployItem>& items);
-  // The atomic statement: every item's renames in one RENAME TABLE.
+  // The atomic statement: every item's renames and the gate pair in one RENAME TABLE.
   static std::string RenameStatement(const std::vector<DeployItem>& items);
+  // Why the items cannot be sealed with the gate (several databases, names
+  // that sort after the gate, shadows that sort before it); empty if they can.
+  static std::string GateOrderProblem(const std::vector<DeployItem>& items);
 
   // One attempt. OK: sealed. kAborted / kUnavailable: nothing renamed, try
   // again later (the message says why). Anything else: the deploy cannot be
@@ -68,6 +83,7 @@ class SealCoordinator {
 
  private:
   Status CheckReady(const std::vector<DeployItem>& items);
+  StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items);
   Status CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);
 
@@ -76,6 +92,7 @@ class SealCoordinator {
   WriteHold* hold_;
   SealOptions options_;
   Logger* logger_;
+  std::mutex attempt_mu_;  // one attempt at a time (gate names are fixed)
 };
 
 }  // namespace sealgate::deploy

@@ -48,7 +48,10 @@ bool ProxyProcess::Start(const Options& options) {
                                    "--upstream", options.upstream.host + ":" + std::to_string(options.upstream.port),
                                    "--http", "127.0.0.1:" + std::to_string(http_port_),
                                    "--admin-user", options.upstream.user,
-                                   "--admin-password", options.upstream.password};
+                                   "--admin-password", options.upstream.password,
+                                   "--metadata-schema",
+                                   options.metadata_schema.empty() ? "_sgtest_" + std::to_string(port_)
+                                                                   : options.metadata_schema};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
 
   pid_ = fork();

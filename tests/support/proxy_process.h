@@ -18,6 +18,9 @@ class ProxyProcess {
     ServerAddress upstream = TestServer();
     int listen_port = 0;  // 0: pick a free port
     int http_port = 0;    // 0: pick a free port
+    // Each proxy gets its own metadata schema unless told otherwise: two
+    // instances on one schema would compete for the same deploys.
+    std::string metadata_schema;  // empty: "_sgtest_<listen port>"
     std::vector<std::string> extra_args;
   };
 

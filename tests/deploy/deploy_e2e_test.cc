@@ -1,0 +1,286 @@
+// End-to-end: DEPLOY blocks and the seal through the proxy, against the real
+// server, with writers running through the proxy and directly.
+#include <gtest/gtest.h>
+#include <mysql.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support/proxy_process.h"
+#include "support/test_conn.h"
+
+namespace sealgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DeployTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(proxy_.Start({})) << proxy_.log();
+    db_ = std::string("dep_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    db_.resize(std::min<size_t>(db_.size(), 60));
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + db_ + "`");
+    admin->MustExec("CREATE DATABASE `" + db_ + "` CHARACTER SET utf8mb4");
+  }
+  std::unique_ptr<TestConn> Via() { return TestConn::Open(proxy_.address(), db_); }
+  std::unique_ptr<TestConn> Direct() { return TestConn::Open(TestServer(), db_); }
+  std::vector<std::string> Columns(const std::string& table) {
+    std::vector<std::string> out;
+    for (auto& r : Direct()->Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
+                                   "' AND TABLE_NAME='" + table + "' ORDER BY ORDINAL_POSITION")) {
+      out.push_back(r[0].value_or(""));
+    }
+    return out;
+  }
+  bool TableExists(const std::string& table) {
+    return Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='" + db_ +
+                            "' AND TABLE_NAME='" + table + "'") == "1";
+  }
+  void Fill(const std::string& table, int rows) {
+    Direct()->MustExec("CREATE TABLE " + table + " (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, "
+                       "b VARCHAR(40) NULL, c INT NULL)");
+    Direct()->MustExec("INSERT INTO " + table + " (a, b, c) SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_" +
+                       std::to_string(rows));
+  }
+
+  ProxyProcess proxy_;
+  std::string db_;
+};
+
+// Writers that log what was acknowledged, so nothing acknowledged may be missing.
+struct Writers {
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::mutex mu;
+  std::vector<std::string> error_text;
+  std::map<std::string, std::set<int>> acknowledged;  // table -> ids
+  std::vector<std::thread> threads;
+
+  void Run(const ServerAddress& addr, const std::string& db, const std::vector<std::string>& tables, int base) {
+    threads.emplace_back([=, this] {
+      TestConn c;
+      if (!c.Connect(addr, db)) {
+        ++errors;
+        return;
+      }
+      for (int i = 0; !stop; ++i) {
+        const std::string& t = tables[i % tables.size()];
+        int id = base + i;
+        if (c.Exec("INSERT INTO " + t + " (id, a) VALUES (" + std::to_string(id) + ", " + std::to_string(i) + ")")) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged[t].insert(id);
+        } else {
+          ++errors;
+          std::lock_guard<std::mutex> lock(mu);
+          error_text.push_back(c.last_error());
+        }
+        if (i % 5 == 0) c.Exec("UPDATE " + t + " SET a = a + 1 WHERE id = " + std::to_string(id));
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+  }
+  void Join() {
+    stop = true;
+    for (auto& t : threads) t.join();
+  }
+};
+
+TEST_F(DeployTest, SevenStatementDeployUnderWritersLosesNothing) {
+  for (const char* t : {"t1", "t2", "t3", "t4", "t5", "gone"}) Fill(t, 3000);
+  Writers writers;
+  std::vector<std::string> tables = {"t1", "t2", "t3", "t4", "t5"};
+  for (int w = 0; w < 3; ++w) writers.Run(proxy_.address(), db_, tables, 1000000 * (w + 1));
+  writers.Run(TestServer(), db_, tables, 9000000);  // bypasses the proxy
+  std::this_thread::sleep_for(300ms);
+
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'seven_" + db_ + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t1 ADD COLUMN d INT NOT NULL DEFAULT 7")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t2 MODIFY b VARCHAR(200) NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t3 ADD INDEX by_a (a)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t4 DROP COLUMN c")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t5 RENAME COLUMN b TO label")) << c->last_error();
+  ASSERT_TRUE(c->Exec("CREATE TABLE fresh (id INT PRIMARY KEY, note TEXT)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("DROP TABLE gone")) << c->last_error();
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(300ms);  // writes go on against the new tables
+  writers.Join();
+
+  EXPECT_EQ(writers.errors.load(), 0) << (writers.error_text.empty() ? "" : writers.error_text[0]);
+  EXPECT_EQ(Columns("t1"), (std::vector<std::string>{"id", "a", "b", "c", "d"}));
+  EXPECT_EQ(Direct()->Scalar("SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" +
+                             db_ + "' AND TABLE_NAME='t2' AND COLUMN_NAME='b'"),
+            "200");
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t3' AND INDEX_NAME='by_a'"),
+            "1");
+  EXPECT_EQ(Columns("t4"), (std::vector<std::string>{"id", "a", "b"}));
+  EXPECT_EQ(Columns("t5"), (std::vector<std::string>{"id", "a", "label", "c"}));
+  EXPECT_TRUE(TableExists("fresh"));
+  EXPECT_FALSE(TableExists("gone"));
+  EXPECT_TRUE(TableExists("_gone_old"));
+  EXPECT_TRUE(TableExists("_t1_old"));
+  // Every acknowledged write is in the new table, and the old rows were copied.
+  auto d = Direct();
+  for (const auto& t : tables) {
+    std::set<int> present;
+    for (auto& r : d->Query("SELECT id FROM " + t + " WHERE id >= 1000000")) present.insert(std::stoi(*r[0]));
+    size_t missing = 0;
+    std::string which;
+    for (int id : writers.acknowledged[t]) {
+      if (present.count(id)) continue;
+      ++missing;
+      which += " " + std::to_string(id) + (d->Scalar("SELECT COUNT(*) FROM _" + t + "_old WHERE id = " +
+                                                     std::to_string(id)) == "1" ? "(in old table)" : "");
+    }
+    EXPECT_EQ(missing, 0u) << t << ": acknowledged writes missing:" << which;
+    EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + t + " WHERE id <= 3000"), "3000") << t;
+  }
+  EXPECT_EQ(d->Scalar("SELECT SUM(a) FROM t1 WHERE id <= 3000"), d->Scalar("SELECT SUM(a) FROM _t1_old WHERE id <= 3000"));
+  auto deploys = Via()->Query("SHOW DEPLOYS");
+  bool sealed = false;
+  for (auto& r : deploys) sealed |= r[0] == "seven_" + db_ && r[1] == "sealed";
+  EXPECT_TRUE(sealed);
+}
+
+TEST_F(DeployTest, RollbackLeavesEverythingAsBefore) {
+  Fill("keep", 500);
+  Fill("victim", 10);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE keep ADD COLUMN extra INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("CREATE TABLE newbie (id INT PRIMARY KEY)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("DROP TABLE victim")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  EXPECT_EQ(Columns("keep"), (std::vector<std::string>{"id", "a", "b", "c"}));
+  EXPECT_FALSE(TableExists("newbie"));
+  EXPECT_TRUE(TableExists("victim"));
+  EXPECT_FALSE(TableExists("~keep_new"));
+  EXPECT_FALSE(TableExists("_newbie_new"));
+  // The session is free again: ordinary statements pass through.
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM keep"), "500");
+}
+
+TEST_F(DeployTest, AnonymousBlockIsRolledBackWhenItsSessionGoesAway) {
+  Fill("t", 100);
+  {
+    auto c = Via();
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+    EXPECT_TRUE(TableExists("~t_new"));
+  }
+  for (int i = 0; i < 100 && TableExists("~t_new"); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(TableExists("~t_new"));
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c"}));
+}
+
+TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
+  Fill("t", 50);
+  Fill("u", 50);
+  Direct()->MustExec("CREATE TABLE nokey (a INT)");
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("COMMIT DEPLOY"));
+  EXPECT_EQ(c->last_errno(), 7761u) << c->last_error();
+  EXPECT_FALSE(c->Exec("END DEPLOY"));
+  EXPECT_EQ(c->last_errno(), 7761u);
+  std::string name = "named_" + db_;
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_FALSE(c->Exec("BEGIN DEPLOY"));
+  EXPECT_EQ(c->last_errno(), 7760u);
+  EXPECT_FALSE(c->Exec("SELECT * FROM t"));
+  EXPECT_EQ(c->last_errno(), 7764u) << c->last_error();
+  EXPECT_FALSE(c->Exec("INSERT INTO t (a) VALUES (1)"));
+  EXPECT_EQ(c->last_errno(), 7764u);
+  EXPECT_FALSE(c->Exec("ALTER TABLE nokey ADD COLUMN b INT"));
+  EXPECT_EQ(c->last_errno(), 7743u) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  // Another session: the name is taken, the table is busy.
+  auto other = Via();
+  EXPECT_FALSE(other->Exec("BEGIN DEPLOY '" + name + "'"));
+  EXPECT_EQ(other->last_errno(), 7762u);
+  ASSERT_TRUE(other->Exec("BEGIN DEPLOY"));
+  EXPECT_FALSE(other->Exec("ALTER TABLE t ADD COLUMN y INT"));
+  EXPECT_EQ(other->last_errno(), 7763u) << other->last_error();
+  EXPECT_FALSE(other->Exec("END DEPLOY"));
+  EXPECT_EQ(other->last_errno(), 7770u);
+  ASSERT_TRUE(other->Exec("ROLLBACK DEPLOY"));
+  EXPECT_FALSE(c->Exec("REVERT DEPLOY '" + name + "'"));
+  EXPECT_EQ(c->last_errno(), 7768u);
+  // The block survived every refusal.
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
+}
+
+TEST_F(DeployTest, NamedDeploySurvivesProxyKillAndIsSealedAfterRestart) {
+  Fill("t", 2000);
+  std::string name = "durable_" + db_;
+  std::string schema = "_sgtest_durable";
+  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+  ProxyProcess first;
+  ProxyProcess::Options options;
+  options.metadata_schema = schema;
+  ASSERT_TRUE(first.Start(options)) << first.log();
+  {
+    auto c = TestConn::Open(first.address(), db_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT NOT NULL DEFAULT 3")) << c->last_error();
+    ASSERT_TRUE(c->Exec("END DEPLOY")) << c->last_error();
+  }
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (50001, 1)");
+  first.Kill();
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (50002, 2)");  // while no proxy runs
+  ProxyProcess second;
+  ASSERT_TRUE(second.Start(options)) << second.log();
+  auto c = TestConn::Open(second.address(), db_);
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (50003, 3)");
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << second.log();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t"), "2003");
+  EXPECT_EQ(Direct()->Scalar("SELECT SUM(z) FROM t"), "6009");
+}
+
+TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
+  Fill("t", 1000);
+  Writers writers;
+  writers.Run(proxy_.address(), db_, {"t"}, 1000000);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN flag TINYINT NOT NULL DEFAULT 1")) << c->last_error();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "flag"}));
+  writers.Join();
+  EXPECT_EQ(writers.errors.load(), 0);
+  std::set<int> present;
+  for (auto& r : Direct()->Query("SELECT id FROM t WHERE id >= 1000000")) present.insert(std::stoi(*r[0]));
+  for (int id : writers.acknowledged["t"]) EXPECT_TRUE(present.count(id)) << id;
+  // CREATE INDEX is DDL too.
+  ASSERT_TRUE(c->Exec("CREATE INDEX by_a ON t (a)")) << c->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND INDEX_NAME='by_a'"),
+            "1");
+}
+
+TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {
+  Fill("t", 10);
+  ProxyProcess reject;
+  ProxyProcess::Options options;
+  options.extra_args = {"--plain-alter", "reject"};
+  ASSERT_TRUE(reject.Start(options)) << reject.log();
+  auto r = TestConn::Open(reject.address(), db_);
+  EXPECT_FALSE(r->Exec("ALTER TABLE t ADD COLUMN x INT"));
+  EXPECT_EQ(r->last_errno(), 7767u);
+  ProxyProcess pass;
+  options.extra_args = {"--plain-alter", "passthrough"};
+  ASSERT_TRUE(pass.Start(options)) << pass.log();
+  auto p = TestConn::Open(pass.address(), db_);
+  EXPECT_TRUE(p->Exec("ALTER TABLE t ADD COLUMN x INT")) << p->last_error();
+  EXPECT_FALSE(TableExists("_t_old"));  // the server did it itself
+  EXPECT_EQ(Columns("t").back(), "x");
+}
+
+}  // namespace
+}  // namespace sealgate::test
