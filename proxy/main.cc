@@ -13,6 +13,9 @@
 #include "migration/engine.h"
 #include "proxy/config.h"
 #include "proxy/deploy_frontend.h"
+#include "proxy/deploy_status_source.h"
+#include "proxy/http_server.h"
+#include "proxy/proxy_stats_source.h"
 #include "proxy/server.h"
 
 namespace {
@@ -94,6 +97,12 @@ int main(int argc, char** argv) {
   }
 
   proxy::Server server(*config, &logger);
+  proxy::MetricsRegistry registry;
+  proxy::ProxyStatsSource proxy_source(&server.stats());
+  registry.AddSource(&proxy_source);
+  auto hold_histogram = registry.AddHistogram("sealgate_seal_hold_seconds",
+                                              "How long each successful seal held client statements",
+                                              proxy::HoldDurationBuckets());
   proxy::ServerWriteHold hold(&server);
   binlog::ServerEndpoint admin{config->upstream.host, config->upstream.port, config->admin_user,
                                config->admin_password};
@@ -134,6 +143,10 @@ int main(int argc, char** argv) {
     options.hold = &hold;
     options.plain_alter = PlainAlter(config->plain_alter);
     options.logger = &logger;
+    proxy::Histogram* histogram = hold_histogram.ok() ? *hold_histogram : nullptr;
+    options.on_sealed = [histogram](std::chrono::milliseconds hold) {
+      if (histogram) histogram->Observe(hold.count() / 1000.0);
+    };
     controller = std::make_unique<deploy::DeployController>(options);
     Status s = controller->Open();
     if (!s.ok()) {
@@ -146,6 +159,20 @@ int main(int argc, char** argv) {
   if (!unavailable.empty()) logger.Warn("deploy", "deploys are unavailable, proxying only: " + unavailable);
   proxy::DeployFrontend frontend(controller.get(), unavailable);
   server.set_interceptor(&frontend);
+  std::unique_ptr<proxy::DeployStatusSource> deploy_source;
+  if (controller) {
+    deploy_source = std::make_unique<proxy::DeployStatusSource>(controller.get());
+    registry.AddSource(deploy_source.get());
+  }
+  proxy::HttpServerOptions http_options;
+  http_options.host = config->http.host;
+  http_options.port = config->http.port;
+  proxy::HttpServer http(http_options, &registry, &logger);
+  Status http_started = http.Start();
+  if (!http_started.ok()) {
+    fprintf(stderr, "sealgate: %s\n", http_started.message().c_str());
+    return 1;
+  }
 
   Status started = server.Start();
   if (!started.ok()) {
@@ -155,7 +182,8 @@ int main(int argc, char** argv) {
   logger.Info("proxy", "ready: listening on " + config->listen.ToString() + " upstream " +
                            config->upstream.ToString() + " (" + version + ") threads=" +
                            std::to_string(server.worker_count()) +
-                           " deploys=" + (controller ? "on" : "off"));
+                           " deploys=" + (controller ? "on" : "off") + " http=" + config->http.host + ":" +
+                           std::to_string(http.port()));
   server.RunUntilSignal();
   if (frontend.running() > 0) {
     // A COMMIT DEPLOY may wait for hours; its deploy is durable in the metadata
@@ -164,6 +192,8 @@ int main(int argc, char** argv) {
     fflush(stderr);
     _exit(0);
   }
+  http.Stop();
+  if (deploy_source) registry.RemoveSource(deploy_source.get());
   controller.reset();
   engine.reset();
   mysql_close(lease);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,8 @@ struct ControllerOptions {
   std::chrono::milliseconds seal_retry_initial{200};
   std::chrono::milliseconds seal_retry_max{10000};
   int max_staged_migrations = 32;
+  // Called after each successful seal with how long statements were held.
+  std::function<void(std::chrono::milliseconds)> on_sealed;
   Logger* logger = nullptr;             // not owned
 };
 
@@ -77,6 +80,10 @@ class DeployController {
   ControlReply Execute(const ClientContext& client, const sql::Statement& statement, const std::string& sql);
   // The session is gone: its anonymous block is rolled back, a named one detached.
   void OnSessionClosed(uint64_t session_id);
+
+  // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
+  ControlReply ShowDeploysReply() { return ShowDeploys(); }
+  ControlReply ShowStatusReply() { return ShowStatus(ClientContext{}, std::nullopt); }
 
  private:
   struct Entry {

@@ -91,6 +91,7 @@ Status DeployController::SealWithRetries(const std::string& name) {
       Deploy& d = deploys_[name].deploy;
       ++d.seal_attempts;
       d.hold_ms = attempt->hold.count();
+      if (options_.on_sealed) options_.on_sealed(attempt->hold);
       for (const auto& it : items) {
         if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
       }

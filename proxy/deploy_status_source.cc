@@ -1,0 +1,62 @@
+#include "proxy/deploy_status_source.h"
+
+#include <cstdlib>
+#include <map>
+
+namespace sealgate::proxy {
+
+namespace {
+
+double Number(const std::optional<std::string>& v) { return v ? strtod(v->c_str(), nullptr) : 0; }
+
+// Rows of a result-set reply as column-name -> value maps.
+std::vector<std::map<std::string, std::optional<std::string>>> Records(const deploy::ControlReply& r) {
+  std::vector<std::map<std::string, std::optional<std::string>>> out;
+  for (const auto& row : r.rows) {
+    std::map<std::string, std::optional<std::string>> rec;
+    for (size_t i = 0; i < r.columns.size() && i < row.size(); ++i) rec[r.columns[i]] = row[i];
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+}  // namespace
+
+void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
+  std::map<std::string, int> by_state;
+  for (auto& d : Records(controller_->ShowDeploysReply())) ++by_state[d["state"].value_or("")];
+  for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed"}) {
+    out.WriteGauge("sealgate_deploys", "Deploys by state", {{"state", s}}, by_state[s]);
+  }
+  for (auto& m : Records(controller_->ShowStatusReply())) {
+    if (m["kind"].value_or("") != "alter") continue;
+    Labels labels = {{"deploy", m["deploy"].value_or("")}, {"table", m["table"].value_or("")}};
+    out.WriteGauge("sealgate_migration_rows_copied", "Rows copied into the shadow", labels, Number(m["rows_copied"]));
+    out.WriteGauge("sealgate_migration_rows_total", "Rows estimated in the original", labels, Number(m["rows_total"]));
+    out.WriteGauge("sealgate_migration_lag_seconds", "Binlog apply lag of the shadow", labels,
+                   Number(m["lag_ms"]) / 1000.0);
+    out.WriteGauge("sealgate_migration_ready", "1 when staged and caught up", labels, m["ready"] == "yes" ? 1 : 0);
+  }
+}
+
+void DeployStatusSource::AppendStatus(picojson::object& status) const {
+  auto migrations = Records(controller_->ShowStatusReply());
+  picojson::array deploys;
+  for (auto& d : Records(controller_->ShowDeploysReply())) {
+    picojson::object obj;
+    for (auto& [k, v] : d) obj[k] = v ? picojson::value(*v) : picojson::value();
+    picojson::array items;
+    std::string name = d["name"].value_or("");
+    for (auto& m : migrations) {
+      if (m["deploy"].value_or("") != name && "(anonymous) " + m["deploy"].value_or("") != name) continue;
+      picojson::object mo;
+      for (auto& [k, v] : m) mo[k] = v ? picojson::value(*v) : picojson::value();
+      items.push_back(picojson::value(mo));
+    }
+    obj["migrations"] = picojson::value(items);
+    deploys.push_back(picojson::value(obj));
+  }
+  status["deploys"] = picojson::value(deploys);
+}
+
+}  // namespace sealgate::proxy
