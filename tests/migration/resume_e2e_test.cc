@@ -130,5 +130,38 @@ TEST_F(Resume, WhileStagedUnderWriters) {
   ExpectShadowEqualsOriginal();
 }
 
+TEST_F(Resume, PurgedBinlogPositionRestartsTheCopy) {
+  auto engine = Open();
+  ASSERT_TRUE(engine);
+  MigrationRequest req;
+  req.alter_sql = "ALTER TABLE t ADD COLUMN f INT";
+  req.default_schema = "mig_res";
+  auto id = engine->Start(req);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
+  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged);
+  engine.reset();
+  conn_->MustExec("UPDATE mig_res.t SET a = 'while down' WHERE id <= 500");
+  conn_->MustExec("DELETE FROM mig_res.t WHERE id BETWEEN 600 AND 700");
+  conn_->MustExec("FLUSH BINARY LOGS");
+  auto file = conn_->Query("SHOW MASTER STATUS");
+  ASSERT_FALSE(file.empty());
+  // A dump thread of the old engine may still hold the file for a moment.
+  ASSERT_TRUE(WaitFor([&] {
+    conn_->MustExec("PURGE BINARY LOGS TO '" + file[0][0].value_or("") + "'");
+    return conn_->Query("SHOW BINARY LOGS").size() == 1;
+  }, std::chrono::seconds(20)));
+
+  engine = Open();
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->last_error.find("purged") != std::string::npos; },
+                      std::chrono::seconds(30)))
+      << engine->Progress(*id)->last_error;
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state == MigrationState::kStaged; }, std::chrono::seconds(60)))
+      << engine->Progress(*id)->last_error;
+  Drain(*engine, *id);
+  ExpectShadowEqualsOriginal();
+}
+
 }  // namespace
 }  // namespace sealgate::migration

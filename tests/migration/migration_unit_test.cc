@@ -1,0 +1,123 @@
+// Pure pieces of the migration engine: cursor persistence, key-range SQL,
+// value literals, position order, the bounded work queue.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "migration/migration.h"
+#include "migration/table_schema.h"
+
+namespace sealgate::migration {
+namespace {
+
+TEST(CursorTest, RoundTripsEveryKind) {
+  Cursor none;
+  EXPECT_FALSE(none.Serialize().has_value());
+  EXPECT_EQ(Cursor::Parse(std::nullopt), none);
+  Cursor all;
+  all.kind = Cursor::kAll;
+  EXPECT_EQ(Cursor::Parse(all.Serialize()), all);
+  Cursor at;
+  at.kind = Cursor::kAt;
+  at.literals = {"_utf8mb4 X'41' COLLATE utf8mb4_general_ci", "42", "CAST('2020-01-01' AS DATE)"};
+  EXPECT_EQ(Cursor::Parse(at.Serialize()), at);
+}
+
+TEST(KeyAboveSqlTest, ExpandsCompositeKeysIntoRanges) {
+  Cursor c;
+  c.kind = Cursor::kAt;
+  c.literals = {"1", "2"};
+  EXPECT_EQ(KeyAboveSql({"`a`", "`b`"}, c), "((`a` > 1 OR (`a` = 1 AND `b` > 2)))");
+  c.literals = {"7"};
+  EXPECT_EQ(KeyAboveSql({"`id`"}, c), "(`id` > 7)");
+  EXPECT_EQ(KeyAboveSql({"`id`"}, Cursor{}), "1");
+  Cursor all;
+  all.kind = Cursor::kAll;
+  EXPECT_EQ(KeyAboveSql({"`id`"}, all), "0");
+}
+
+ColumnMeta Column(std::string type, std::string charset = "", std::string collation = "") {
+  ColumnMeta c;
+  c.name = "c";
+  c.data_type = std::move(type);
+  c.charset = std::move(charset);
+  c.collation = std::move(collation);
+  return c;
+}
+
+TEST(ColumnLiteralTest, StringsCarryTheOldColumnsCharset) {
+  binlog::Value v;
+  v.kind = binlog::ValueKind::kBytes;
+  v.bytes = "\xE9t\xE9";  // latin1 bytes
+  EXPECT_EQ(ColumnLiteral(Column("varchar", "latin1"), v), "_latin1 X'E974E9'");
+  EXPECT_EQ(ColumnLiteral(Column("varbinary"), v), "_binary X'E974E9'");
+  v.bytes.clear();
+  EXPECT_EQ(ColumnLiteral(Column("varchar", "utf8mb4"), v), "_utf8mb4 X''");
+}
+
+TEST(ColumnLiteralTest, EnumAndSetByLabel) {
+  ColumnMeta e = Column("enum", "utf8mb4");
+  e.enum_labels = {"x", "y", "z"};
+  binlog::Value v;
+  v.kind = binlog::ValueKind::kEnum;
+  v.u = 2;
+  EXPECT_EQ(ColumnLiteral(e, v), "_utf8mb4 X'79'");  // 'y'
+  ColumnMeta s = Column("set", "utf8mb4");
+  s.enum_labels = {"a", "b", "c"};
+  v.kind = binlog::ValueKind::kSet;
+  v.u = 5;
+  EXPECT_EQ(ColumnLiteral(s, v), "_utf8mb4 X'612C63'");  // 'a,c'
+}
+
+TEST(ColumnLiteralTest, NumbersNullsAndTemporals) {
+  binlog::Value v;
+  v.kind = binlog::ValueKind::kUInt;
+  v.u = 18446744073709551615ull;
+  EXPECT_EQ(ColumnLiteral(Column("bigint"), v), "18446744073709551615");
+  v.kind = binlog::ValueKind::kNull;
+  EXPECT_EQ(ColumnLiteral(Column("int"), v), "NULL");
+  v.kind = binlog::ValueKind::kDateTime;
+  v.t = {false, 2024, 2, 29, 12, 34, 56, 500000};
+  v.fsp = 6;
+  EXPECT_EQ(KeyLiteralFromValue(Column("datetime"), v), "CAST('2024-02-29 12:34:56.500000' AS DATETIME(6))");
+}
+
+TEST(KeyLiteralTest, StringKeysCompareInTheColumnsCollation) {
+  ColumnMeta c = Column("varchar", "utf8mb4", "utf8mb4_general_ci");
+  EXPECT_EQ(KeyLiteralFromText(c, std::string("4142")), "_utf8mb4 X'4142' COLLATE utf8mb4_general_ci");
+  EXPECT_EQ(KeySelectExpr(c), "HEX(`c`)");
+  EXPECT_EQ(KeyLiteralFromText(Column("int"), std::string("-5")), "-5");
+}
+
+TEST(PositionAfterTest, OrdersByFileThenOffset) {
+  binlog::BinlogPosition a{"", "binlog.000002", 100}, b{"", "binlog.000002", 200}, c{"", "binlog.000003", 4};
+  EXPECT_TRUE(PositionAfter(b, a));
+  EXPECT_FALSE(PositionAfter(a, b));
+  EXPECT_TRUE(PositionAfter(c, b));
+  EXPECT_FALSE(PositionAfter(a, a));
+}
+
+TEST(WorkQueueTest, BlocksWhenFullAndUnblocksOnClose) {
+  WorkQueue q(100);
+  WorkItem big;
+  big.bytes = 80;
+  EXPECT_TRUE(q.Push(big));  // always fits when empty
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] {
+    WorkItem more;
+    more.bytes = 50;
+    pushed = q.Push(more);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(pushed.load());  // 80 + 50 > 100: waits
+  EXPECT_EQ(q.PopBatch(10, std::chrono::milliseconds(0)).size(), 1u);
+  producer.join();
+  EXPECT_TRUE(pushed.load());
+  EXPECT_EQ(q.PopBatch(10, std::chrono::milliseconds(0)).size(), 1u);
+  EXPECT_TRUE(q.PopBatch(10, std::chrono::milliseconds(10)).empty());
+  q.Close();
+  EXPECT_FALSE(q.Push(WorkItem{}));
+}
+
+}  // namespace
+}  // namespace sealgate::migration
