@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   o.replica_server_id = 4242;
   o.metadata_schema = "_sealgate_bench";
   o.logger = &logger;
+  if (const char* m = std::getenv("SEALGATE_BENCH_MAX_CHUNK_ROWS")) o.max_chunk_rows = std::strtoull(m, nullptr, 10);
+  if (const char* f = std::getenv("SEALGATE_BENCH_IN_FLIGHT")) o.copy_chunks_in_flight = std::strtoull(f, nullptr, 10);
+  if (const char* t = std::getenv("SEALGATE_BENCH_CHUNK_MS")) o.target_chunk_time = std::chrono::milliseconds(std::atoi(t));
   auto engine = Engine::Open(o);
   if (!engine.ok()) {
     std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());

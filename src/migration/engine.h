@@ -46,6 +46,10 @@ struct EngineOptions {
   uint64_t initial_chunk_rows = 1000;
   uint64_t min_chunk_rows = 100;
   uint64_t max_chunk_rows = 50000;
+  // Copy chunks committed ahead of the applier at once (>= 1): more overlaps
+  // the copy with the stream's decoding of it; all of them are undone if a
+  // unique conflict shows up while they are ahead.
+  size_t copy_chunks_in_flight = 3;
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
   size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
   std::shared_ptr<Throttler> throttler;   // may be null: never throttle

@@ -8,9 +8,6 @@
 
 namespace sealgate::migration {
 
-namespace {
-constexpr size_t kChunksInFlight = 3;
-}  // namespace
 
 const char* MigrationStateName(MigrationState state) {
   switch (state) {
@@ -170,7 +167,7 @@ Status Migration::Step() {
     restart_undo_ = false;
     SEALGATE_RETURN_IF_ERROR(UndoWindow());
   }
-  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < kChunksInFlight &&
+  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < tuning_.chunks_in_flight &&
                    seen >= catch_up_to_;
   auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
   if (!items.empty()) return ApplyBatch(items);

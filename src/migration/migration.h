@@ -129,6 +129,7 @@ struct MigrationTuning {
   std::chrono::milliseconds target_chunk_time{500};
   uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
   size_t batch_items = 200;
+  size_t chunks_in_flight = 3;
   size_t queue_bytes = size_t(32) << 20;
   std::chrono::milliseconds ready_lag{1000};
 };
@@ -169,7 +170,15 @@ class Migration {
   Status Step();
   Status ApplyBatch(std::vector<WorkItem>& items);
   Status ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window);
-  Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos);
+  // A statement for the shadow and the row change it comes from (for errors).
+  struct ShadowWrite {
+    std::string sql;
+    const binlog::Row* row = nullptr;
+    const binlog::BinlogPosition* position = nullptr;
+  };
+  Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos, std::vector<ShadowWrite>* out);
+  std::string DescribeRow(const binlog::Row& row) const;
+  Status DuplicateKeyError(const ShadowWrite& w) const;
   Status CheckStatement(const binlog::QueryEvent& q);
   StatusOr<std::vector<bool>> KeysCopied(const std::vector<std::vector<std::string>>& keys);
   Status UndoWindow();

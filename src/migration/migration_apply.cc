@@ -108,7 +108,9 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
   const Checkpoint saved = cp_;
   const auto saved_pending = pending_;
   uint64_t applied_rows = 0;
-  Status st = conn_.Exec("BEGIN");
+  std::vector<ShadowWrite> writes;
+  writes.push_back({"BEGIN", nullptr, nullptr});
+  Status st;
   for (size_t i = 0; st.ok() && i < items.size(); ++i) {
     const WorkItem& it = items[i];
     for (const auto& q : it.statements) {
@@ -116,7 +118,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
       if (!st.ok()) break;
     }
     for (size_t r = 0; st.ok() && r < it.rows.size(); ++r) {
-      st = ApplyRows(*it.rows[r], it.position);
+      st = ApplyRows(*it.rows[r], it.position, &writes);
       applied_rows += it.rows[r]->row_count();
     }
     if (!st.ok()) break;
@@ -128,8 +130,20 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
     }
     cp_.applied = it.position;
   }
-  if (st.ok()) st = conn_.Exec(CheckpointSql());
-  if (st.ok()) st = conn_.Exec("COMMIT");
+  if (st.ok()) {
+    // One round trip for the whole batch, checkpoint and COMMIT included:
+    // the applied position commits with the rows it covers.
+    writes.push_back({CheckpointSql(), nullptr, nullptr});
+    writes.push_back({"COMMIT", nullptr, nullptr});
+    std::vector<std::string> sql;
+    sql.reserve(writes.size());
+    for (auto& w : writes) sql.push_back(std::move(w.sql));
+    size_t failed = 0;
+    st = conn_.ExecBatch(sql, &failed);
+    if (!st.ok() && conn_.server_errno() == kErDupEntry && failed < writes.size()) {
+      st = DuplicateKeyError(writes[failed]);
+    }
+  }
   if (!st.ok()) {
     bool window_has_rows = !(saved.copy_cursor == saved.applied_cursor);
     *conflict_in_window = conn_.server_errno() == kErDupEntry && window_has_rows;
@@ -198,7 +212,8 @@ struct RowOp {
 
 }  // namespace
 
-Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos) {
+Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos,
+                            std::vector<ShadowWrite>* out) {
   const auto& cols = spec_.original.columns;
   if (!ev.table || ev.table->columns.size() != cols.size()) {
     return Status::Aborted("row event for `" + spec_.table.name + "` has " +
@@ -245,55 +260,33 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
     }
     return w;
   };
-  auto describe = [&](const binlog::Row& row) {
-    std::string d;
-    for (size_t i = 0; i < spec_.columns.size() && d.size() < 400; ++i) {
-      const auto& src = cols[spec_.columns[i].source];
-      std::string text = binlog::ValueToText(row[spec_.columns[i].source]);
-      if (text.size() > 40) text = text.substr(0, 40) + "...";
-      d += (d.empty() ? "" : ", ") + spec_.columns[i].name + "=" + (src.is_string() ? "'" + text + "'" : text);
-    }
-    return "(" + d + ")";
-  };
   std::string pending_insert;  // consecutive inserts go out as one multi-row INSERT
   const binlog::Row* first_insert = nullptr;
-  auto fail_dup = [&](const binlog::Row* row) {
-    return Status::Aborted("duplicate key in the altered table while applying the binlog at " + pos.ToString() +
-                           ": " + conn_.server_error() + "; row " + (row ? describe(*row) : "?") +
-                           ". The data violates a unique key of the ALTER: fix the rows in `" + spec_.table.name +
-                           "` (or change the ALTER) and deploy again.")
-        .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
-  };
-  auto flush = [&]() -> Status {
-    if (pending_insert.empty()) return Status::Ok();
-    Status st = conn_.Exec("INSERT INTO " + shadow + " (" + names + ") VALUES " + pending_insert);
-    const binlog::Row* row = first_insert;
+  auto flush = [&] {
+    if (pending_insert.empty()) return;
+    out->push_back({"INSERT INTO " + shadow + " (" + names + ") VALUES " + pending_insert, first_insert, &pos});
     pending_insert.clear();
     first_insert = nullptr;
-    if (!st.ok() && conn_.server_errno() == kErDupEntry) return fail_dup(row);
-    return st;
   };
-  auto exec = [&](const std::string& sql, const binlog::Row* row) -> Status {
-    SEALGATE_RETURN_IF_ERROR(flush());
-    Status st = conn_.Exec(sql);
-    if (!st.ok() && conn_.server_errno() == kErDupEntry) return fail_dup(row);
-    return st;
+  auto exec = [&](std::string sql, const binlog::Row* row) {
+    flush();
+    out->push_back({std::move(sql), row, &pos});
   };
-  auto insert = [&](const binlog::Row& row) -> Status {
+  auto insert = [&](const binlog::Row& row) {
     if (!pending_insert.empty()) pending_insert += ", ";
     if (!first_insert) first_insert = &row;
     pending_insert += values(row);
-    return pending_insert.size() > (size_t(4) << 20) ? flush() : Status::Ok();
+    if (pending_insert.size() > (size_t(1) << 20)) flush();
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     const RowOp& op = ops[i];
     bool before_in = (*copied)[2 * i], after_in = (*copied)[2 * i + 1];
     if (op.kind == RowOp::kInsert) {
-      if (after_in) SEALGATE_RETURN_IF_ERROR(insert(*op.after));
+      if (after_in) insert(*op.after);
       continue;
     }
     if (op.kind == RowOp::kDelete) {
-      if (before_in) SEALGATE_RETURN_IF_ERROR(exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before));
+      if (before_in) exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before);
       continue;
     }
     if (keys[2 * i] == keys[2 * i + 1] && before_in) {
@@ -302,14 +295,36 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
         size_t src = spec_.columns[c].source;
         set += (c ? ", " : "") + QuoteIdent(spec_.columns[c].name) + " = " + ColumnLiteral(cols[src], (*op.after)[src]);
       }
-      SEALGATE_RETURN_IF_ERROR(exec("UPDATE " + shadow + " SET " + set + " WHERE " + where_key(*op.before), op.after));
+      exec("UPDATE " + shadow + " SET " + set + " WHERE " + where_key(*op.before), op.after);
       continue;
     }
     // The key changed: delete + insert (DESIGN.md §8), each side by its own range.
-    if (before_in) SEALGATE_RETURN_IF_ERROR(exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before));
-    if (after_in) SEALGATE_RETURN_IF_ERROR(insert(*op.after));
+    if (before_in) exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before);
+    if (after_in) insert(*op.after);
   }
-  return flush();
+  flush();
+  return Status::Ok();
+}
+
+std::string Migration::DescribeRow(const binlog::Row& row) const {
+  const auto& cols = spec_.original.columns;
+  std::string d;
+  for (size_t i = 0; i < spec_.columns.size() && d.size() < 400; ++i) {
+    const auto& src = cols[spec_.columns[i].source];
+    std::string text = binlog::ValueToText(row[spec_.columns[i].source]);
+    if (text.size() > 40) text = text.substr(0, 40) + "...";
+    d += (d.empty() ? "" : ", ") + spec_.columns[i].name + "=" + (src.is_string() ? "'" + text + "'" : text);
+  }
+  return "(" + d + ")";
+}
+
+Status Migration::DuplicateKeyError(const ShadowWrite& w) const {
+  return Status::Aborted("duplicate key in the altered table while applying the binlog at " +
+                         (w.position ? w.position->ToString() : std::string("?")) + ": " + conn_.server_error() +
+                         "; row " + (w.row ? DescribeRow(*w.row) : std::string("?")) +
+                         ". The data violates a unique key of the ALTER: fix the rows in `" + spec_.table.name +
+                         "` (or change the ALTER) and deploy again.")
+      .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
 }
 
 }  // namespace sealgate::migration

@@ -31,7 +31,7 @@ StatusOr<SqlConn> SqlConn::Open(const binlog::ServerEndpoint& server) {
   mysql_options(c.mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(c.mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   if (!mysql_real_connect(c.mysql_, server.host.c_str(), server.user.c_str(), server.password.c_str(), nullptr,
-                          unsigned(server.port), nullptr, 0)) {
+                          unsigned(server.port), nullptr, CLIENT_MULTI_STATEMENTS)) {
     Status st = Status::Unavailable("connecting to " + server.host + ":" + std::to_string(server.port) + ": " +
                                     mysql_error(c.mysql_));
     mysql_close(c.mysql_);
@@ -68,6 +68,37 @@ Status SqlConn::Exec(const std::string& sql) {
     }
   } while (mysql_next_result(mysql_) == 0);
   if (mysql_errno(mysql_) != 0) return Fail(sql);
+  return Status::Ok();
+}
+
+Status SqlConn::ExecBatch(const std::vector<std::string>& statements, size_t* failed) {
+  if (!mysql_) return Status::Unavailable("not connected");
+  constexpr size_t kPacketBytes = size_t(4) << 20;
+  size_t i = 0;
+  while (i < statements.size()) {
+    size_t start = i;
+    std::string sql;
+    while (i < statements.size() && (sql.empty() || sql.size() + statements[i].size() < kPacketBytes)) {
+      if (!sql.empty()) sql += ";\n";
+      sql += statements[i++];
+    }
+    errno_ = 0;
+    size_t current = start;
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+      if (failed) *failed = current;
+      return Fail(statements[current]);
+    }
+    while (true) {
+      if (MYSQL_RES* res = mysql_store_result(mysql_)) mysql_free_result(res);
+      int next = mysql_next_result(mysql_);
+      if (next == -1) break;
+      ++current;
+      if (next > 0) {
+        if (failed) *failed = current;
+        return Fail(current < statements.size() ? statements[current] : sql);
+      }
+    }
+  }
   return Status::Ok();
 }
 

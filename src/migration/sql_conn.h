@@ -34,6 +34,10 @@ class SqlConn {
   // Runs a statement, discarding any result. Unavailable on connection loss,
   // Aborted for other server errors (server_errno() says which).
   Status Exec(const std::string& sql);
+  // Runs statements in order, several per round trip (multi-statements, at
+  // most ~4 MB per packet), stopping at the first error; `failed` (if not
+  // null) receives the index of the statement that failed.
+  Status ExecBatch(const std::vector<std::string>& statements, size_t* failed = nullptr);
   // All rows of the first result set (NULL -> nullopt).
   StatusOr<std::vector<SqlRow>> Query(const std::string& sql);
   // First column of the first row; nullopt if no row or NULL.
