@@ -205,7 +205,9 @@ class Migration {
   std::deque<std::pair<uint64_t, Cursor>> pending_;
   bool restart_undo_ = false;  // undo chunks in flight at the last stop before copying on
   uint64_t chunk_rows_;
-  int copy_conflicts_ = 0;
+  int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
+  int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
+  std::string last_copy_conflict_;
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   bool has_slot_ = false;
   std::chrono::steady_clock::time_point last_checkpoint_{};

@@ -7,7 +7,8 @@ namespace sealgate::migration {
 namespace {
 
 constexpr unsigned kErDupEntry = 1062;
-constexpr int kCopyConflictRetries = 3;
+constexpr int kCopyConflictRetries = 3;     // same entry, consecutive attempts
+constexpr int kCopyConflictAttempts = 100;  // any entries, without a successful chunk
 
 }  // namespace
 
@@ -71,9 +72,13 @@ Status Migration::CopyChunk() {
     std::string server_error = conn_.server_error();
     (void)conn_.Exec("ROLLBACK");
     if (err != kErDupEntry) return st;
-    // The applier may be behind rows this chunk reads: catch up past a fresh
-    // heartbeat and try again. A conflict that survives that is in the data.
-    if (++copy_conflicts_ >= kCopyConflictRetries) {
+    // The applier may be behind rows this chunk reads (a unique value that
+    // moved between rows): catch up past a fresh heartbeat and try again.
+    // The same entry conflicting after each catch-up is in the data; under
+    // churn the colliding entry changes from one attempt to the next.
+    copy_conflicts_ = server_error == last_copy_conflict_ ? copy_conflicts_ + 1 : 1;
+    last_copy_conflict_ = server_error;
+    if (copy_conflicts_ >= kCopyConflictRetries || ++copy_conflict_attempts_ > kCopyConflictAttempts) {
       std::string range = "key " + (cp_.copy_cursor.kind == Cursor::kAt ? "> (" + cp_.copy_cursor.Serialize().value_or("") + ")" : "from the start");
       return Status::Aborted("the rows of `" + spec_.table.name + "` violate a unique key of the ALTER: " +
                              server_error + " (copying " + range +
@@ -86,6 +91,8 @@ Status Migration::CopyChunk() {
     return Status::Ok();
   }
   copy_conflicts_ = 0;
+  copy_conflict_attempts_ = 0;
+  last_copy_conflict_.clear();
   cp_.copy_seq = seq;
   cp_.copy_cursor = next;
   cp_.rows_copied += rows;
