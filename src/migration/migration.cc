@@ -217,6 +217,7 @@ MigrationProgress Migration::Progress() const {
   p.ready = state_ == MigrationState::kStaged && !paused_ && p.lag < tuning_.ready_lag;
   p.rows_applied = rows_applied_;
   p.chunk_rows = chunk_rows_;
+  p.copy_running = has_slot_;
   p.last_error = last_error_;
   return p;
 }

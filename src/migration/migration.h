@@ -209,7 +209,7 @@ class Migration {
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
   std::string last_copy_conflict_;
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
-  bool has_slot_ = false;
+  std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};
 
   mutable std::mutex mu_;

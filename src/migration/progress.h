@@ -37,6 +37,7 @@ struct MigrationProgress {
   bool ready = false;                // staged, not paused and lag under the threshold
   uint64_t rows_applied = 0;         // row changes applied from the binlog
   uint64_t chunk_rows = 0;           // current copy chunk size
+  bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
   std::string last_error;            // empty unless failed (or a notice such as a copy restart)
 };
 

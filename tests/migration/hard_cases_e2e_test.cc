@@ -209,6 +209,48 @@ TEST_F(HardCase, UniqueValuesSwappedDuringCopyAreNotDuplicates) {
             Dump(*conn_, "SELECT id, u FROM mig_hard._t_new ORDER BY id"));
 }
 
+// One stream, several migrations: copies run one at a time (one slot) while
+// staged migrations keep applying.
+TEST_F(HardCase, CopiesAreScheduledWhileStagedMigrationsKeepTailing) {
+  for (int i = 1; i <= 3; ++i) {
+    std::string t = "mig_hard.t" + std::to_string(i);
+    conn_->MustExec("CREATE TABLE " + t + " (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+    conn_->MustExec("INSERT INTO " + t + " SELECT seq, seq FROM mig_hard.seq_1_to_8000");
+  }
+  EngineOptions o = SmallChunkOptions("_sealgate_hard", nullptr);
+  o.max_concurrent_copies = 1;
+  OpenEngine(o);
+  std::vector<uint64_t> ids;
+  for (int i = 1; i <= 3; ++i) ids.push_back(StartOk("ALTER TABLE t" + std::to_string(i) + " ADD COLUMN w INT"));
+  int max_running = 0;
+  bool tail_checked = false;
+  ASSERT_TRUE(WaitFor([&] {
+    int running = 0, staged = 0;
+    for (const auto& p : engine_->ListProgress()) {
+      running += p.copy_running;
+      staged += p.state == MigrationState::kStaged;
+    }
+    max_running = std::max(max_running, running);
+    if (staged == 1 && !tail_checked) {
+      // The first staged migration applies while another one copies.
+      for (uint64_t id : ids) {
+        if (engine_->Progress(id)->state != MigrationState::kStaged) continue;
+        auto names = engine_->Names(id);
+        conn_->MustExec("INSERT INTO mig_hard." + names->original + " VALUES (100000, 1)");
+        auto s = engine_->WriteSentinel();
+        EXPECT_TRUE(engine_->WaitApplied(id, *s, std::chrono::milliseconds(10000)).ok());
+        EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard." + names->shadow + " WHERE id = 100000"),
+                  std::optional<std::string>("1"));
+        tail_checked = true;
+      }
+    }
+    return staged == 3;
+  }, std::chrono::seconds(120)));
+  EXPECT_EQ(max_running, 1);
+  EXPECT_TRUE(tail_checked);
+  EXPECT_EQ(engine_->ListProgress().size(), 3u);
+}
+
 TEST_F(HardCase, SentinelPauseResumeAndAutoIncrement) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t (v) SELECT seq FROM mig_hard.seq_1_to_300");
