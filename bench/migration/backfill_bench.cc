@@ -1,10 +1,15 @@
 // Times sealgate's backfill of one table to "staged" (copy done, binlog
 // caught up), then cancels the migration (drops the shadow).
 //
-//   migration_bench HOST PORT USER PASSWORD SCHEMA "ALTER TABLE t ..."
+//   migration_bench HOST PORT USER PASSWORD SCHEMA "ALTER TABLE t ..." [HOLD_SECONDS]
+//
+// With HOLD_SECONDS, stays staged that long after the backfill (touch-file
+// "$SEALGATE_BENCH_READY_FILE" is created when staged, so a load generator
+// can start) and prints the largest binlog lag it measured.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <thread>
 
 #include "migration/engine.h"
@@ -13,8 +18,8 @@ using namespace sealgate;
 using namespace sealgate::migration;
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::fprintf(stderr, "usage: %s HOST PORT USER PASSWORD SCHEMA ALTER\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    std::fprintf(stderr, "usage: %s HOST PORT USER PASSWORD SCHEMA ALTER [HOLD_SECONDS]\n", argv[0]);
     return 2;
   }
   Logger logger(LogLevel::kWarn);
@@ -57,6 +62,26 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("sealgate_staged_seconds %.2f rows_copied %llu final_chunk_rows %llu\n", secs,
               (unsigned long long)p.rows_copied, (unsigned long long)p.chunk_rows);
+  std::fflush(stdout);
+  if (argc == 8) {
+    if (const char* ready = std::getenv("SEALGATE_BENCH_READY_FILE")) {
+      if (FILE* f = std::fopen(ready, "w")) std::fclose(f);
+    }
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[7]));
+    long max_lag = 0;
+    uint64_t applied0 = (*engine)->Progress(*id)->rows_applied;
+    while (std::chrono::steady_clock::now() < end) {
+      auto q = *(*engine)->Progress(*id);
+      if (q.state != MigrationState::kStaged) {
+        std::fprintf(stderr, "left staged: %s\n", q.last_error.c_str());
+        return 1;
+      }
+      max_lag = std::max<long>(max_lag, long(q.lag.count()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::printf("staged_hold_seconds %s max_lag_ms %ld rows_applied %llu\n", argv[7], max_lag,
+                (unsigned long long)((*engine)->Progress(*id)->rows_applied - applied0));
+  }
   Status st = (*engine)->Cancel(*id);
   return st.ok() ? 0 : 1;
 }

@@ -40,4 +40,24 @@ if command -v pt-online-schema-change >/dev/null; then
   ptosc=$(echo "$(now) - $t0" | bc)
   echo "ptosc_seconds $ptosc"
   echo "ratio_sealgate_to_ptosc $(echo "scale=2; $sealgate / $ptosc" | bc)"
+  my sbtest -e "DROP TRIGGER IF EXISTS pt_osc_sbtest_sbtest1_ins; DROP TRIGGER IF EXISTS pt_osc_sbtest_sbtest1_upd;
+    DROP TRIGGER IF EXISTS pt_osc_sbtest_sbtest1_del; DROP TABLE IF EXISTS _sbtest1_new"
+fi
+
+# Write rate a staged migration follows: sysbench oltp_write_only against the
+# table while a migration of it stays staged; the largest lag measured.
+if [[ ${SKIP_WRITE_RATE:-0} != 1 ]]; then
+  for threads in 1 4 16; do
+    ready=$dir/ready.$threads
+    rm -f "$ready"
+    SEALGATE_BENCH_READY_FILE=$ready "$build/tests/migration/migration_bench" 127.0.0.1 "$port" sealgate sealgate \
+      sbtest "ALTER TABLE sbtest1 ADD COLUMN rate_col INT NOT NULL DEFAULT 0" 40 >"$dir/hold.$threads" &
+    bench_pid=$!
+    while [[ ! -f $ready ]]; do sleep 0.2; done
+    tps=$(sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" \
+      --mysql-user=sealgate --mysql-password=sealgate --mysql-db=sbtest --tables=1 --table-size="$rows" \
+      --threads="$threads" --time=30 run | awk '/transactions:/ {gsub("[(]", "", $3); print $3}')
+    wait $bench_pid
+    echo "write_only threads=$threads tps=$tps $(grep staged_hold "$dir/hold.$threads")"
+  done
 fi

@@ -2,6 +2,8 @@
 // copy scheduling, and the public API over the per-table Migration writers.
 #include "migration/engine.h"
 
+#include <algorithm>
+
 #include "migration/engine_internal.h"
 #include "migration/shadow.h"
 #include "sql/errors.h"
@@ -43,13 +45,16 @@ Engine::Impl::~Impl() {
     if (sub) sub->Close();
     if (stream) stream->Stop();
   }
-  if (dispatcher.joinable()) dispatcher.join();
+  // Writers stop first: their closed queues release a dispatcher blocked on a full one.
   std::map<uint64_t, std::shared_ptr<Migration>> all;
   {
     std::lock_guard<std::mutex> lock(mu);
-    all.swap(migrations);
+    all = migrations;
   }
   for (auto& [id, m] : all) m->Stop();
+  if (dispatcher.joinable()) dispatcher.join();
+  std::lock_guard<std::mutex> lock(mu);
+  migrations.clear();
 }
 
 StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
@@ -288,12 +293,10 @@ StatusOr<uint64_t> Engine::Impl::WriteHeartbeat() {
 std::chrono::milliseconds Engine::Impl::LagAfter(uint64_t seen) const {
   std::lock_guard<std::mutex> lock(hb_mu);
   // The oldest heartbeat not yet applied has been waiting this long.
-  for (const auto& [seq, at] : hb_written) {
-    if (seq > seen) {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - at);
-    }
-  }
-  return std::chrono::milliseconds(0);
+  auto it = std::upper_bound(hb_written.begin(), hb_written.end(), seen,
+                             [](uint64_t s, const auto& entry) { return s < entry.first; });
+  if (it == hb_written.end()) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - it->second);
 }
 
 bool Engine::Impl::TryAcquireCopySlot() {

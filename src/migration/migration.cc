@@ -146,6 +146,7 @@ void Migration::Run() {
     host_->ReleaseCopySlot();
     has_slot_ = false;
   }
+  queue_.Close();  // a stopped writer takes no more work: the dispatcher never blocks on it
 }
 
 Status Migration::Step() {
