@@ -76,6 +76,16 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (!hb.ok()) return hb.status();
   impl->hb_conn = std::move(*hb);
   SEALGATE_RETURN_IF_ERROR(impl->CreateMetadata());
+  // One engine per metadata schema: it resumes every migration recorded
+  // there, and two writers on one shadow would be wrong. Held by the admin
+  // connection for the engine's life.
+  auto locked = impl->admin.Scalar("SELECT GET_LOCK(" + impl->admin.Quote("sealgate-engine:" + o.metadata_schema) +
+                                   ", 0)");
+  if (!locked.ok()) return locked.status();
+  if (locked->value_or("0") != "1") {
+    return Status::FailedPrecondition("another sealgate engine is running on metadata schema `" +
+                                      o.metadata_schema + "`: stop it, or give this one its own schema");
+  }
   SEALGATE_RETURN_IF_ERROR(impl->LoadMigrations());
   // The stream starts at the oldest checkpoint of any running migration, or now.
   binlog::BinlogPosition from;
@@ -110,10 +120,13 @@ Status Engine::Impl::CreateMetadata() {
   char ddl[2048];
   std::snprintf(ddl, sizeof ddl, kMigrationsDdl, Table("migrations").c_str());
   SEALGATE_RETURN_IF_ERROR(admin.Exec(ddl));
-  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeat") +
-                                      " (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, "
+  // One heartbeat row per engine (keyed by its replica id), so engines
+  // sharing a metadata schema never read each other's sentinels.
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeats") +
+                                      " (id INT UNSIGNED NOT NULL PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, "
                                       "written_at DATETIME(6) NOT NULL) ENGINE=InnoDB"));
-  auto seq = admin.Scalar("SELECT seq FROM " + Table("heartbeat") + " WHERE id = 1");
+  auto seq = admin.Scalar("SELECT seq FROM " + Table("heartbeats") + " WHERE id = " +
+                          std::to_string(options.replica_server_id));
   if (!seq.ok()) return seq.status();
   std::lock_guard<std::mutex> hb(hb_mu);
   hb_seq = std::stoull(seq->value_or("0"));
@@ -122,7 +135,8 @@ Status Engine::Impl::CreateMetadata() {
 
 StatusOr<binlog::BinlogPosition> Engine::Impl::ServerPosition() {
   binlog::BinlogPosition p;
-  auto gtid = admin.Scalar("SELECT @@global.gtid_binlog_pos");
+  auto gtid = admin.Scalar("SELECT @@global.gtid_binlog_pos");     // MariaDB: every domain
+  if (!gtid.ok()) gtid = admin.Scalar("SELECT @@global.gtid_executed");  // MySQL 8
   if (!gtid.ok()) return gtid.status();
   p.gtid_state = gtid->value_or("");
   auto st = admin.Query("SHOW MASTER STATUS");
@@ -217,9 +231,11 @@ void Engine::Impl::Dispatch(const binlog::Transaction& txn) {
   const std::string& meta = options.metadata_schema;
   for (const auto& r : txn.rows) {
     if (r->table->schema != meta) continue;
-    if (r->table->table == "heartbeat") {
+    if (r->table->table == "heartbeats") {
       for (const auto& row : r->after) {
-        if (row.size() > 1) heartbeat = std::max(heartbeat.value_or(0), AsU64(row[1]));
+        if (row.size() > 1 && AsU64(row[0]) == options.replica_server_id) {
+          heartbeat = std::max(heartbeat.value_or(0), AsU64(row[1]));
+        }
       }
     } else if (r->table->table == "migrations" && r->kind == binlog::RowsKind::kUpdate) {
       for (size_t i = 0; i < r->after.size(); ++i) {
@@ -277,7 +293,8 @@ StatusOr<uint64_t> Engine::Impl::WriteHeartbeat() {
     hb_written.emplace_back(seq, std::chrono::steady_clock::now());
     while (hb_written.size() > 100000) hb_written.pop_front();
   }
-  std::string sql = "INSERT INTO " + Table("heartbeat") + " (id, seq, written_at) VALUES (1, " + std::to_string(seq) +
+  std::string sql = "INSERT INTO " + Table("heartbeats") + " (id, seq, written_at) VALUES (" +
+                    std::to_string(options.replica_server_id) + ", " + std::to_string(seq) +
                     ", NOW(6)) ON DUPLICATE KEY UPDATE seq = VALUES(seq), written_at = VALUES(written_at)";
   Status st = hb_conn.Exec(sql);
   if (!st.ok() && st.code() == StatusCode::kUnavailable) {

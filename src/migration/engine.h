@@ -9,7 +9,8 @@
 // migration, the only writer to its shadow table.
 //
 // Lifetime and durability: state lives in the metadata schema (created on
-// first use). Destroying the Engine stops all threads without changing any
+// first use); one Engine per metadata schema at a time (a server-side named
+// lock; a second Open fails with FailedPrecondition). Destroying the Engine stops all threads without changing any
 // migration's state; Engine::Open on the same metadata schema resumes every
 // migration that was copying or staged from its checkpoint (no re-copy).
 //

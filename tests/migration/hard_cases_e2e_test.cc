@@ -14,7 +14,7 @@ namespace {
 using namespace sealgate::migration::testing;
 using test::TestConn;
 
-class HardCase : public ::testing::Test {
+class MigrationHardCase : public ::testing::Test {
  protected:
   void SetUp() override {
     conn_ = TestConn::Open(test::TestServer());
@@ -55,7 +55,7 @@ class HardCase : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(HardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
+TEST_F(MigrationHardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, 'v' FROM mig_hard.seq_1_to_100");
   auto deleter = TestConn::Open(test::TestServer(), "mig_hard");
@@ -73,7 +73,7 @@ TEST_F(HardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("99"));
 }
 
-TEST_F(HardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
+TEST_F(MigrationHardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, email VARCHAR(50)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, CONCAT('u', seq, '@x') FROM mig_hard.seq_1_to_1000");
   conn_->MustExec("UPDATE mig_hard.t SET email = 'twice@x' WHERE id IN (10, 900)");
@@ -88,7 +88,7 @@ TEST_F(HardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
   EXPECT_TRUE(engine_->Cancel(id).ok());
 }
 
-TEST_F(HardCase, DuplicateArrivingWhileStagedFailsNamingKeyAndValues) {
+TEST_F(MigrationHardCase, DuplicateArrivingWhileStagedFailsNamingKeyAndValues) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, email VARCHAR(50)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, CONCAT('u', seq, '@x') FROM mig_hard.seq_1_to_1000");
   OpenEngine();
@@ -104,7 +104,7 @@ TEST_F(HardCase, DuplicateArrivingWhileStagedFailsNamingKeyAndValues) {
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("1000"));
 }
 
-TEST_F(HardCase, TruncateFailsTheMigration) {
+TEST_F(MigrationHardCase, TruncateFailsTheMigration) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_500");
   OpenEngine();
@@ -117,7 +117,7 @@ TEST_F(HardCase, TruncateFailsTheMigration) {
   EXPECT_NE(p.last_error.find("Cancel the deploy"), std::string::npos) << p.last_error;
 }
 
-TEST_F(HardCase, DirectAlterOfTheOriginalFailsTheMigration) {
+TEST_F(MigrationHardCase, DirectAlterOfTheOriginalFailsTheMigration) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_500");
   OpenEngine();
@@ -129,7 +129,31 @@ TEST_F(HardCase, DirectAlterOfTheOriginalFailsTheMigration) {
   EXPECT_NE(p.last_error.find("sneaky"), std::string::npos) << p.last_error;
 }
 
-TEST_F(HardCase, CompositeStringKeyUnderWriters) {
+TEST_F(MigrationHardCase, PartitionTruncateFailsTheMigration) {
+  conn_->MustExec("CREATE TABLE mig_hard.p (id INT PRIMARY KEY, v INT) ENGINE=InnoDB "
+                  "PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (500), PARTITION p1 VALUES LESS THAN MAXVALUE)");
+  conn_->MustExec("INSERT INTO mig_hard.p SELECT seq, seq FROM mig_hard.seq_1_to_1000");
+  OpenEngine();
+  uint64_t id = StartOk("ALTER TABLE p ADD COLUMN w INT");
+  ASSERT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  conn_->MustExec("ALTER TABLE mig_hard.p TRUNCATE PARTITION p0");  // deletes rows without row events
+  auto p = WaitLeaves(id, MigrationState::kStaged);
+  ASSERT_EQ(p.state, MigrationState::kFailed);
+  EXPECT_NE(p.last_error.find("TRUNCATE PARTITION"), std::string::npos) << p.last_error;
+}
+
+TEST_F(MigrationHardCase, SecondEngineOnTheSameMetadataSchemaIsRefused) {
+  OpenEngine();
+  auto second = Engine::Open(SmallChunkOptions("_sealgate_hard", nullptr));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another sealgate engine"), std::string::npos);
+  engine_.reset();
+  auto again = Engine::Open(SmallChunkOptions("_sealgate_hard", nullptr));
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+TEST_F(MigrationHardCase, CompositeStringKeyUnderWriters) {
   conn_->MustExec("CREATE TABLE mig_hard.k (region VARCHAR(20) NOT NULL, n INT NOT NULL, v VARCHAR(40) NULL, "
                   "PRIMARY KEY (region, n)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
   conn_->MustExec("INSERT INTO mig_hard.k SELECT ELT(1 + seq % 5, 'alpha', 'Beta', '\xC3\xA9t\xC3\xA9', "
@@ -169,7 +193,7 @@ TEST_F(HardCase, CompositeStringKeyUnderWriters) {
 // Unique values that travel between rows while the copy runs are never
 // duplicates in the original; a chunk copied ahead of the applier may still
 // collide with a row the applier has not caught up on. That must not fail.
-TEST_F(HardCase, UniqueValuesSwappedDuringCopyAreNotDuplicates) {
+TEST_F(MigrationHardCase, UniqueValuesSwappedDuringCopyAreNotDuplicates) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, u INT NULL) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_10000");
   OpenEngine();
@@ -211,7 +235,7 @@ TEST_F(HardCase, UniqueValuesSwappedDuringCopyAreNotDuplicates) {
 
 // One stream, several migrations: copies run one at a time (one slot) while
 // staged migrations keep applying.
-TEST_F(HardCase, CopiesAreScheduledWhileStagedMigrationsKeepTailing) {
+TEST_F(MigrationHardCase, CopiesAreScheduledWhileStagedMigrationsKeepTailing) {
   for (int i = 1; i <= 3; ++i) {
     std::string t = "mig_hard.t" + std::to_string(i);
     conn_->MustExec("CREATE TABLE " + t + " (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
@@ -251,7 +275,7 @@ TEST_F(HardCase, CopiesAreScheduledWhileStagedMigrationsKeepTailing) {
   EXPECT_EQ(engine_->ListProgress().size(), 3u);
 }
 
-TEST_F(HardCase, SentinelPauseResumeAndAutoIncrement) {
+TEST_F(MigrationHardCase, SentinelPauseResumeAndAutoIncrement) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t (v) SELECT seq FROM mig_hard.seq_1_to_300");
   OpenEngine();

@@ -13,7 +13,7 @@ namespace {
 using namespace sealgate::migration::testing;
 using test::TestConn;
 
-class InspectorRefusal : public ::testing::Test {
+class MigrationInspectorRefusal : public ::testing::Test {
  protected:
   void SetUp() override {
     conn_ = TestConn::Open(test::TestServer());
@@ -57,65 +57,65 @@ class InspectorRefusal : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(InspectorRefusal, NoPrimaryKey) {
+TEST_F(MigrationInspectorRefusal, NoPrimaryKey) {
   conn_->MustExec("CREATE TABLE mig_insp.t (a INT, b INT) ENGINE=InnoDB");
   ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectNoUniqueKey, "add a primary key");
 }
 
-TEST_F(InspectorRefusal, OnlyNullableUniqueKey) {
+TEST_F(MigrationInspectorRefusal, OnlyNullableUniqueKey) {
   conn_->MustExec("CREATE TABLE mig_insp.t (a INT NULL, b INT, UNIQUE KEY (a)) ENGINE=InnoDB");
   ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectNoUniqueKey, "PRIMARY KEY");
 }
 
-TEST_F(InspectorRefusal, AlterDropsTheOnlyKey) {
+TEST_F(MigrationInspectorRefusal, AlterDropsTheOnlyKey) {
   conn_->MustExec("CREATE TABLE mig_insp.t (a INT NOT NULL PRIMARY KEY, b INT) ENGINE=InnoDB");
   ExpectRefusal("ALTER TABLE t DROP PRIMARY KEY", error::kInspectNoUniqueKey, "keep one");
 }
 
-TEST_F(InspectorRefusal, AlterChangesKeySoShadowIsNotUnique) {
+TEST_F(MigrationInspectorRefusal, AlterChangesKeySoShadowIsNotUnique) {
   conn_->MustExec("CREATE TABLE mig_insp.t (a INT NOT NULL PRIMARY KEY, b INT NOT NULL) ENGINE=InnoDB");
   // Found once the shadow exists (the key is rebuilt over other columns); the shadow is dropped again.
   ExpectRefusal("ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (b)", error::kInspectNoUniqueKey, "keep");
 }
 
-TEST_F(InspectorRefusal, ForeignKeyOut) {
+TEST_F(MigrationInspectorRefusal, ForeignKeyOut) {
   conn_->MustExec("CREATE TABLE mig_insp.t (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
   ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectForeignKey, "drop the foreign keys");
 }
 
-TEST_F(InspectorRefusal, ForeignKeyIn) {
+TEST_F(MigrationInspectorRefusal, ForeignKeyIn) {
   conn_->MustExec("CREATE TABLE mig_insp.child (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectForeignKey, "foreign key");
 }
 
-TEST_F(InspectorRefusal, Trigger) {
+TEST_F(MigrationInspectorRefusal, Trigger) {
   conn_->MustExec("CREATE TRIGGER mig_insp.trg BEFORE INSERT ON mig_insp.ok FOR EACH ROW SET NEW.v = 1");
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectTrigger, "drop its triggers");
 }
 
-TEST_F(InspectorRefusal, FreeSpace) {
+TEST_F(MigrationInspectorRefusal, FreeSpace) {
   conn_->MustExec("INSERT INTO mig_insp.ok SELECT seq, seq FROM mig_insp.seq_1_to_1000");
   InspectOptions o;
   o.available_bytes = 10;
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectFreeSpace, "free disk space", o);
 }
 
-TEST_F(InspectorRefusal, BinlogFormatNotRow) {
+TEST_F(MigrationInspectorRefusal, BinlogFormatNotRow) {
   conn_->MustExec("SET GLOBAL binlog_format = MIXED");
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogFormat, "SET GLOBAL binlog_format=ROW");
 }
 
-TEST_F(InspectorRefusal, BinlogRowImageNotFull) {
+TEST_F(MigrationInspectorRefusal, BinlogRowImageNotFull) {
   conn_->MustExec("SET GLOBAL binlog_row_image = MINIMAL");
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogRowImage, "binlog_row_image=FULL");
 }
 
-TEST_F(InspectorRefusal, BinlogRetentionTooShort) {
+TEST_F(MigrationInspectorRefusal, BinlogRetentionTooShort) {
   conn_->MustExec("SET GLOBAL binlog_expire_logs_seconds = 3600");
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectBinlogRetention, "binlog_expire_logs_seconds");
 }
 
-TEST_F(InspectorRefusal, NoAlterPrivilege) {
+TEST_F(MigrationInspectorRefusal, NoAlterPrivilege) {
   conn_->MustExec("CREATE USER 'mig_u'@'%' IDENTIFIED BY 'x'");
   conn_->MustExec("GRANT SELECT, INSERT ON mig_insp.* TO 'mig_u'@'%'");
   auto admin = SqlConn::Open(Endpoint());
@@ -124,7 +124,7 @@ TEST_F(InspectorRefusal, NoAlterPrivilege) {
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectAlterPrivilege, "GRANT ALTER", {}, &check);
 }
 
-TEST(GrantTablePrivilegeCheckTest, TableAndDatabaseGrantsAllow) {
+TEST(MigrationGrantTableCheck, TableAndDatabaseGrantsAllow) {
   auto conn = TestConn::Open(test::TestServer());
   conn->MustExec("DROP USER IF EXISTS 'mig_g'@'%'");
   conn->MustExec("CREATE USER 'mig_g'@'%' IDENTIFIED BY 'x'");
@@ -147,16 +147,16 @@ TEST(GrantTablePrivilegeCheckTest, TableAndDatabaseGrantsAllow) {
   conn->MustExec("DROP DATABASE mig_p");
 }
 
-TEST_F(InspectorRefusal, TableMissing) {
+TEST_F(MigrationInspectorRefusal, TableMissing) {
   ExpectRefusal("ALTER TABLE nope ADD COLUMN c INT", error::kInspectTable, "does not exist");
 }
 
-TEST_F(InspectorRefusal, NotInnoDb) {
+TEST_F(MigrationInspectorRefusal, NotInnoDb) {
   conn_->MustExec("CREATE TABLE mig_insp.t (id INT PRIMARY KEY) ENGINE=MyISAM");
   ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectTable, "InnoDB");
 }
 
-TEST_F(InspectorRefusal, TableAlreadyStaged) {
+TEST_F(MigrationInspectorRefusal, TableAlreadyStaged) {
   MigrationRequest req;
   req.alter_sql = "ALTER TABLE ok ADD COLUMN c INT";
   req.default_schema = "mig_insp";
@@ -168,12 +168,12 @@ TEST_F(InspectorRefusal, TableAlreadyStaged) {
   EXPECT_TRUE(engine_->Cancel(*first).ok());
 }
 
-TEST_F(InspectorRefusal, AlterTheServerRejects) {
+TEST_F(MigrationInspectorRefusal, AlterTheServerRejects) {
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c NOSUCHTYPE", error::kMigrationShadowFailed, "fix the ALTER");
 }
 
 // log_bin=OFF needs a server of its own.
-TEST(InspectorServer, BinlogOff) {
+TEST(MigrationInspectorServer, BinlogOff) {
   std::string dir = test::ScratchDir() + "/mig-nobinlog";
   int port = test::FreePort();
   std::string start = "MARIADB_EXTRA_ARGS=--skip-log-bin " + test::SourceDir() + "/scripts/mariadb.sh start " + dir +

@@ -19,7 +19,7 @@ struct AlterCase {
   std::string shadow_cols;    // the same values in the shadow
 };
 
-class StagedAlter : public ::testing::TestWithParam<AlterCase> {
+class MigrationStagedAlter : public ::testing::TestWithParam<AlterCase> {
  protected:
   void SetUp() override {
     db_ = "mig_" + GetParam().name;
@@ -46,7 +46,7 @@ class StagedAlter : public ::testing::TestWithParam<AlterCase> {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_P(StagedAlter, ShadowEqualsProjectionAfterConcurrentWrites) {
+TEST_P(MigrationStagedAlter, ShadowEqualsProjectionAfterConcurrentWrites) {
   const AlterCase& c = GetParam();
   auto engine = Engine::Open(SmallChunkOptions(meta_, &logger_));
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
@@ -101,7 +101,7 @@ TEST_P(StagedAlter, ShadowEqualsProjectionAfterConcurrentWrites) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Kinds, StagedAlter,
+    Kinds, MigrationStagedAlter,
     ::testing::Values(
         AlterCase{"add_column", "ADD COLUMN f INT NOT NULL DEFAULT 7, ALGORITHM=COPY", "id, a, b, c, d, e, 7", "id, a, b, c, d, e, f"},
         AlterCase{"drop_column", "DROP COLUMN c", "id, a, b, d, e", "id, a, b, d, e"},

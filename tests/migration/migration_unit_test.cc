@@ -10,7 +10,7 @@
 namespace sealgate::migration {
 namespace {
 
-TEST(CursorTest, RoundTripsEveryKind) {
+TEST(MigrationCursor, RoundTripsEveryKind) {
   Cursor none;
   EXPECT_FALSE(none.Serialize().has_value());
   EXPECT_EQ(Cursor::Parse(std::nullopt), none);
@@ -23,7 +23,7 @@ TEST(CursorTest, RoundTripsEveryKind) {
   EXPECT_EQ(Cursor::Parse(at.Serialize()), at);
 }
 
-TEST(KeyAboveSqlTest, ExpandsCompositeKeysIntoRanges) {
+TEST(MigrationKeyAboveSql, ExpandsCompositeKeysIntoRanges) {
   Cursor c;
   c.kind = Cursor::kAt;
   c.literals = {"1", "2"};
@@ -45,7 +45,7 @@ ColumnMeta Column(std::string type, std::string charset = "", std::string collat
   return c;
 }
 
-TEST(ColumnLiteralTest, StringsCarryTheOldColumnsCharset) {
+TEST(MigrationColumnLiteral, StringsCarryTheOldColumnsCharset) {
   binlog::Value v;
   v.kind = binlog::ValueKind::kBytes;
   v.bytes = "\xE9t\xE9";  // latin1 bytes
@@ -55,7 +55,7 @@ TEST(ColumnLiteralTest, StringsCarryTheOldColumnsCharset) {
   EXPECT_EQ(ColumnLiteral(Column("varchar", "utf8mb4"), v), "_utf8mb4 X''");
 }
 
-TEST(ColumnLiteralTest, EnumAndSetByLabel) {
+TEST(MigrationColumnLiteral, EnumAndSetByLabel) {
   ColumnMeta e = Column("enum", "utf8mb4");
   e.enum_labels = {"x", "y", "z"};
   binlog::Value v;
@@ -69,7 +69,7 @@ TEST(ColumnLiteralTest, EnumAndSetByLabel) {
   EXPECT_EQ(ColumnLiteral(s, v), "_utf8mb4 X'612C63'");  // 'a,c'
 }
 
-TEST(ColumnLiteralTest, NumbersNullsAndTemporals) {
+TEST(MigrationColumnLiteral, NumbersNullsAndTemporals) {
   binlog::Value v;
   v.kind = binlog::ValueKind::kUInt;
   v.u = 18446744073709551615ull;
@@ -82,14 +82,14 @@ TEST(ColumnLiteralTest, NumbersNullsAndTemporals) {
   EXPECT_EQ(KeyLiteralFromValue(Column("datetime"), v), "CAST('2024-02-29 12:34:56.500000' AS DATETIME(6))");
 }
 
-TEST(KeyLiteralTest, StringKeysCompareInTheColumnsCollation) {
+TEST(MigrationKeyLiteral, StringKeysCompareInTheColumnsCollation) {
   ColumnMeta c = Column("varchar", "utf8mb4", "utf8mb4_general_ci");
   EXPECT_EQ(KeyLiteralFromText(c, std::string("4142")), "_utf8mb4 X'4142' COLLATE utf8mb4_general_ci");
   EXPECT_EQ(KeySelectExpr(c), "HEX(`c`)");
   EXPECT_EQ(KeyLiteralFromText(Column("int"), std::string("-5")), "-5");
 }
 
-TEST(PositionAfterTest, OrdersByFileThenOffset) {
+TEST(MigrationPositionAfter, OrdersByFileThenOffset) {
   binlog::BinlogPosition a{"", "binlog.000002", 100}, b{"", "binlog.000002", 200}, c{"", "binlog.000003", 4};
   EXPECT_TRUE(PositionAfter(b, a));
   EXPECT_FALSE(PositionAfter(a, b));
@@ -97,7 +97,7 @@ TEST(PositionAfterTest, OrdersByFileThenOffset) {
   EXPECT_FALSE(PositionAfter(a, a));
 }
 
-TEST(WorkQueueTest, BlocksWhenFullAndUnblocksOnClose) {
+TEST(MigrationWorkQueue, BlocksWhenFullAndUnblocksOnClose) {
   WorkQueue q(100);
   WorkItem big;
   big.bytes = 80;

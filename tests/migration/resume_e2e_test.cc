@@ -19,7 +19,7 @@ class GateThrottler : public Throttler {
   std::atomic<bool> closed{false};
 };
 
-class Resume : public ::testing::Test {
+class MigrationResume : public ::testing::Test {
  protected:
   void SetUp() override {
     conn_ = TestConn::Open(test::TestServer());
@@ -59,7 +59,7 @@ class Resume : public ::testing::Test {
   std::unique_ptr<TestConn> conn_;
 };
 
-TEST_F(Resume, MidCopyWithoutRecopying) {
+TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   auto gate = std::make_shared<GateThrottler>();
   auto engine = Open(gate);
   ASSERT_TRUE(engine);
@@ -107,7 +107,7 @@ TEST_F(Resume, MidCopyWithoutRecopying) {
   EXPECT_LE(engine->Progress(*id)->rows_copied, 20000u + 100u + 1u);
 }
 
-TEST_F(Resume, WhileStagedUnderWriters) {
+TEST_F(MigrationResume, WhileStagedUnderWriters) {
   auto engine = Open();
   ASSERT_TRUE(engine);
   RandomWriters writers("mig_res", 2, 25000);
@@ -130,7 +130,7 @@ TEST_F(Resume, WhileStagedUnderWriters) {
   ExpectShadowEqualsOriginal();
 }
 
-TEST_F(Resume, PurgedBinlogPositionRestartsTheCopy) {
+TEST_F(MigrationResume, PurgedBinlogPositionRestartsTheCopy) {
   auto engine = Open();
   ASSERT_TRUE(engine);
   MigrationRequest req;

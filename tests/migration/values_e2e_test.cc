@@ -13,7 +13,7 @@ namespace {
 using namespace sealgate::migration::testing;
 using test::TestConn;
 
-class Values : public ::testing::Test {
+class MigrationValues : public ::testing::Test {
  protected:
   void SetUp() override {
     conn_ = TestConn::Open(test::TestServer());
@@ -51,7 +51,7 @@ class Values : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(Values, CharsetEnumSetTimestampAsTheCopyWouldStoreThem) {
+TEST_F(MigrationValues, CharsetEnumSetTimestampAsTheCopyWouldStoreThem) {
   conn_->MustExec("CREATE TABLE mig_val.t (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1, "
                   "e ENUM('a','b','c'), s SET('x','y','z'), ts TIMESTAMP(3) NULL DEFAULT NULL) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_val.t VALUES (1, 'caf\xC3\xA9', 'b', 'x,z', '2021-06-01 10:00:00.123')");
@@ -68,7 +68,7 @@ TEST_F(Values, CharsetEnumSetTimestampAsTheCopyWouldStoreThem) {
   EXPECT_EQ(conn_->Scalar("SELECT HEX(l) FROM mig_val._t_new WHERE id = 2"), std::optional<std::string>("C3BCC3A9C3B1"));
 }
 
-TEST_F(Values, GeneratedColumnsAreLeftToTheServer) {
+TEST_F(MigrationValues, GeneratedColumnsAreLeftToTheServer) {
   conn_->MustExec("CREATE TABLE mig_val.g (id INT PRIMARY KEY, a INT, v INT AS (a * 2) VIRTUAL, "
                   "st INT AS (a + 1) STORED) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_val.g (id, a) VALUES (1, 10), (2, 20)");
@@ -80,7 +80,7 @@ TEST_F(Values, GeneratedColumnsAreLeftToTheServer) {
             Dump(*conn_, "SELECT id, a, v, st FROM mig_val._g_new ORDER BY id"));
 }
 
-TEST_F(Values, XaTransactionsAreAppliedAtCommitOnly) {
+TEST_F(MigrationValues, XaTransactionsAreAppliedAtCommitOnly) {
   conn_->MustExec("CREATE TABLE mig_val.x (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_val.x VALUES (1, 1)");
   uint64_t id = Staged("ALTER TABLE x ADD COLUMN w INT");
@@ -103,7 +103,7 @@ TEST_F(Values, XaTransactionsAreAppliedAtCommitOnly) {
             Dump(*conn_, "SELECT id, v FROM mig_val._x_new ORDER BY id"));
 }
 
-TEST_F(Values, ChecksumNamesTheDifferingKeyRange) {
+TEST_F(MigrationValues, ChecksumNamesTheDifferingKeyRange) {
   conn_->MustExec("CREATE TABLE mig_val.c (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_val.c SELECT seq, CONCAT('v', seq) FROM mig_val.seq_1_to_5000");
   uint64_t id = Staged("ALTER TABLE c ADD COLUMN w INT");
