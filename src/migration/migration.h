@@ -176,7 +176,18 @@ class Migration {
     const binlog::Row* row = nullptr;
     const binlog::BinlogPosition* position = nullptr;
   };
+  struct RowOp {
+    enum Kind : uint8_t { kInsert, kDelete, kUpdate } kind;
+    const binlog::Row* before = nullptr;
+    const binlog::Row* after = nullptr;
+  };
   Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos, std::vector<ShadowWrite>* out);
+  // Statements for `ops`; copied[2i] / copied[2i+1]: op i's before / after key is in the copied range.
+  void EmitWrites(const std::vector<RowOp>& ops, const std::vector<bool>& copied,
+                  const std::vector<std::vector<std::string>>& keys, const binlog::BinlogPosition& pos,
+                  std::vector<ShadowWrite>* out) const;
+  std::string ShadowValues(const binlog::Row& row) const;    // "(v1, v2, ...)" in shadow column order
+  std::string ShadowKeyWhere(const binlog::Row& row) const;  // "k1 = .. AND k2 = .."
   std::string DescribeRow(const binlog::Row& row) const;
   Status DuplicateKeyError(const ShadowWrite& w) const;
   Status CheckStatement(const binlog::QueryEvent& q);

@@ -202,16 +202,6 @@ StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<
   return out;
 }
 
-namespace {
-
-struct RowOp {
-  enum Kind : uint8_t { kInsert, kDelete, kUpdate } kind;
-  const binlog::Row* before = nullptr;
-  const binlog::Row* after = nullptr;
-};
-
-}  // namespace
-
 Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos,
                             std::vector<ShadowWrite>* out) {
   const auto& cols = spec_.original.columns;
@@ -227,6 +217,7 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
     for (size_t idx : spec_.key) k.push_back(KeyLiteralFromValue(cols[idx], row[idx]));
     return k;
   };
+  // Which side of each change lies in the copied range decides what to write.
   std::vector<RowOp> ops;
   std::vector<std::vector<std::string>> keys;  // per op: before key (delete/update), after key (insert/update)
   for (size_t i = 0; i < ev.row_count(); ++i) {
@@ -241,25 +232,39 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
   auto copied = KeysCopied(keys);
   if (!copied.ok()) return copied.status();
 
+  EmitWrites(ops, *copied, keys, pos, out);
+  return Status::Ok();
+}
+
+std::string Migration::ShadowValues(const binlog::Row& row) const {
+  const auto& cols = spec_.original.columns;
+  std::string v = "(";
+  for (size_t i = 0; i < spec_.columns.size(); ++i) {
+    if (i) v += ", ";
+    v += ColumnLiteral(cols[spec_.columns[i].source], row[spec_.columns[i].source]);
+  }
+  return v + ")";
+}
+
+std::string Migration::ShadowKeyWhere(const binlog::Row& row) const {
+  const auto& cols = spec_.original.columns;
+  std::string w;
+  for (size_t i = 0; i < spec_.key.size(); ++i) {
+    if (i) w += " AND ";
+    w += QuoteIdent(spec_.shadow_key[i]) + " = " + ColumnLiteral(cols[spec_.key[i]], row[spec_.key[i]]);
+  }
+  return w;
+}
+
+void Migration::EmitWrites(const std::vector<RowOp>& ops, const std::vector<bool>& copied,
+                           const std::vector<std::vector<std::string>>& keys, const binlog::BinlogPosition& pos,
+                           std::vector<ShadowWrite>* out) const {
+  const auto& cols = spec_.original.columns;
   const std::string shadow = QuoteTable(spec_.table.schema, spec_.shadow);
   std::string names;
   for (const auto& c : spec_.columns) names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
-  auto values = [&](const binlog::Row& row) {
-    std::string v = "(";
-    for (size_t i = 0; i < spec_.columns.size(); ++i) {
-      if (i) v += ", ";
-      v += ColumnLiteral(cols[spec_.columns[i].source], row[spec_.columns[i].source]);
-    }
-    return v + ")";
-  };
-  auto where_key = [&](const binlog::Row& row) {
-    std::string w;
-    for (size_t i = 0; i < spec_.key.size(); ++i) {
-      if (i) w += " AND ";
-      w += QuoteIdent(spec_.shadow_key[i]) + " = " + ColumnLiteral(cols[spec_.key[i]], row[spec_.key[i]]);
-    }
-    return w;
-  };
+  auto values = [&](const binlog::Row& row) { return ShadowValues(row); };
+  auto where_key = [&](const binlog::Row& row) { return ShadowKeyWhere(row); };
   std::string pending_insert;  // consecutive inserts go out as one multi-row INSERT
   const binlog::Row* first_insert = nullptr;
   auto flush = [&] {
@@ -280,7 +285,7 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     const RowOp& op = ops[i];
-    bool before_in = (*copied)[2 * i], after_in = (*copied)[2 * i + 1];
+    bool before_in = copied[2 * i], after_in = copied[2 * i + 1];
     if (op.kind == RowOp::kInsert) {
       if (after_in) insert(*op.after);
       continue;
@@ -303,7 +308,6 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
     if (after_in) insert(*op.after);
   }
   flush();
-  return Status::Ok();
 }
 
 std::string Migration::DescribeRow(const binlog::Row& row) const {
