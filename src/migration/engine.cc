@@ -165,7 +165,12 @@ Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
 }
 
 void Engine::Impl::DispatchLoop() {
+  auto last_recovery = std::chrono::steady_clock::now();
   while (!stop) {
+    if (std::chrono::steady_clock::now() - last_recovery > std::chrono::seconds(1)) {
+      last_recovery = std::chrono::steady_clock::now();
+      RecoverLost();
+    }
     auto next = sub->Next(std::chrono::milliseconds(200));
     if (next.ok()) {
       if (*next) Dispatch(**next);
@@ -207,8 +212,12 @@ bool Engine::Impl::RestartFromNow() {
     item.restart_copy = true;
     m->Enqueue(std::move(item));
   }
+  return ReplaceStream(*pos);
+}
+
+bool Engine::Impl::ReplaceStream(const binlog::BinlogPosition& from) {
   binlog::StreamOptions so = stream_options;
-  so.start = *pos;
+  so.start = from;
   auto fresh = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
@@ -223,6 +232,58 @@ bool Engine::Impl::RestartFromNow() {
   stream = std::move(fresh);
   sub = std::move(fresh_sub);
   return true;
+}
+
+void Engine::Impl::RecoverLost() {
+  std::vector<std::shared_ptr<Migration>> lost;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [id, m] : migrations) {
+      if (m->recoverable()) lost.push_back(m);
+    }
+  }
+  if (lost.empty()) return;
+  std::vector<std::shared_ptr<Migration>> fresh;
+  {
+    std::lock_guard<std::mutex> lock(admin_mu);
+    if (!ReopenAdmin().ok()) return;  // server still away: try again later
+    for (auto& m : lost) {
+      auto row = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
+                             " WHERE id = " + std::to_string(m->spec().id));
+      if (!row.ok() || row->empty()) return;
+      auto loaded = LoadOne(row->front());
+      if (!loaded.ok()) return;
+      fresh.push_back(*loaded);
+    }
+  }
+  // The replacements start from their checkpoints, which may be behind the
+  // stream: restart it there (the others skip what they already applied).
+  binlog::BinlogPosition from = fresh.front()->checkpoint_position();
+  for (auto& m : fresh) {
+    if (PositionAfter(from, m->checkpoint_position())) from = m->checkpoint_position();
+  }
+  for (size_t i = 0; i < lost.size(); ++i) {
+    lost[i]->Stop();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      migrations[fresh[i]->spec().id] = fresh[i];
+    }
+    if (!fresh[i]->Start().ok()) fresh[i]->FailFromOutside(Status::Unavailable("reconnecting the writer"));
+    Log(LogLevel::kWarn, "migration " + std::to_string(fresh[i]->spec().id) + " resumed from its checkpoint " +
+                             fresh[i]->checkpoint_position().ToString() + " after losing the server");
+  }
+  if (!ReplaceStream(from)) Log(LogLevel::kError, "could not restart the binlog stream at " + from.ToString());
+}
+
+Status Engine::Impl::ReopenAdmin() {
+  if (admin.connected() && admin.Exec("DO 1").ok()) return Status::Ok();
+  auto c = SqlConn::Open(options.server);
+  if (!c.ok()) return c.status();
+  admin = std::move(*c);
+  auto locked = admin.Scalar("SELECT GET_LOCK(" + admin.Quote("sealgate-engine:" + options.metadata_schema) + ", 0)");
+  if (!locked.ok()) return locked.status();
+  if (locked->value_or("0") != "1") return Status::FailedPrecondition("engine lock taken by another engine");
+  return Status::Ok();
 }
 
 void Engine::Impl::Dispatch(const binlog::Transaction& txn) {

@@ -7,18 +7,9 @@
 
 namespace sealgate::migration {
 
-namespace {
-
-constexpr const char* kSelectMigration =
-    "SELECT id, table_schema, table_name, shadow_name, alter_sql, key_name, state, IFNULL(last_error, ''), "
-    "copy_seq, copy_cursor, rows_copied, rows_estimated, applied_seq, applied_cursor, applied_gtid, applied_file, "
-    "applied_pos FROM ";
-
-}  // namespace
-
 Status Engine::Impl::LoadMigrations() {
   std::lock_guard<std::mutex> lock(admin_mu);
-  auto rows = admin.Query(std::string(kSelectMigration) + Table("migrations") +
+  auto rows = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
                           " WHERE state IN ('copying', 'staged', 'failed') ORDER BY id");
   if (!rows.ok()) return rows.status();
   for (const SqlRow& r : *rows) {
@@ -73,6 +64,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   }
   std::lock_guard<std::mutex> start(d.start_mu);
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   auto report = Inspect(d.admin, *alter, request.inspect, request.privileges);
   if (!report.ok()) return report.status();
   {
@@ -138,6 +130,7 @@ Status Engine::Cancel(uint64_t id) {
     d.migrations.erase(it);
   }
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   SEALGATE_RETURN_IF_ERROR(m->Finish(MigrationState::kCancelled, d.admin));
   // Only the shadow is dropped; the original is never touched.
   return d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(m->spec().table.schema, m->spec().shadow));

@@ -12,6 +12,12 @@
 
 namespace sealgate::migration {
 
+// SELECT list LoadOne expects (append the table and a WHERE clause).
+inline constexpr const char* kSelectMigrationSql =
+    "SELECT id, table_schema, table_name, shadow_name, alter_sql, key_name, state, IFNULL(last_error, ''), "
+    "copy_seq, copy_cursor, rows_copied, rows_estimated, applied_seq, applied_cursor, applied_gtid, applied_file, "
+    "applied_pos FROM ";
+
 struct Engine::Impl : public MigrationHost {
   explicit Impl(EngineOptions o) : options(std::move(o)), catalog(options.server) {}
   ~Impl() override;
@@ -31,6 +37,11 @@ struct Engine::Impl : public MigrationHost {
   Status StartStream(const binlog::BinlogPosition& from);
   void DispatchLoop();
   bool RestartFromNow();  // after a lost position; false if the stream cannot restart
+  bool ReplaceStream(const binlog::BinlogPosition& from);  // dispatcher thread only
+  // Replaces migrations that failed on a lost connection by fresh ones
+  // loaded from their checkpoints (dispatcher thread).
+  void RecoverLost();
+  Status ReopenAdmin();  // admin_mu held
   void Dispatch(const binlog::Transaction& txn);
   void HeartbeatLoop();
   StatusOr<binlog::BinlogPosition> ServerPosition();

@@ -258,10 +258,17 @@ Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {
   return Status::Ok();
 }
 
+bool Migration::recoverable() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_ == MigrationState::kFailed && failure_.code() == StatusCode::kUnavailable;
+}
+
 void Migration::Fail(const Status& status) {
   Log(LogLevel::kError, "failed: " + status.ToString());
   (void)conn_.Exec("ROLLBACK");
-  (void)conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") +
+  // A lost connection is not the migration's fault: the checkpoint stays
+  // resumable and the recorded state untouched.
+  if (status.code() != StatusCode::kUnavailable) (void)conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") +
                    " SET state = 'failed', last_error = " + conn_.Quote(status.message()) +
                    " WHERE id = " + std::to_string(spec_.id));
   std::lock_guard<std::mutex> lock(mu_);

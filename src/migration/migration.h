@@ -160,6 +160,9 @@ class Migration {
   // Marks the migration failed from another thread (e.g. the stream ended);
   // the writer stops at its next step.
   void FailFromOutside(const Status& status);
+  // Failed because the server went away (its checkpoint is intact): the
+  // engine replaces it with a fresh Migration loaded from the checkpoint.
+  bool recoverable() const;
   // The resume point it was created with (before Start only).
   const binlog::BinlogPosition& checkpoint_position() const { return cp_.applied; }
   // Stops the writer and records the final state (and error) in the metadata table.

@@ -67,12 +67,16 @@ std::string Migration::CheckpointSql() const {
 Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
   // Transactions at or before the checkpoint are already in the shadow
   // (the stream serves several migrations and may start earlier).
+  // (A restarted stream may deliver a transaction twice: keep the first.)
   std::vector<WorkItem> fresh;
+  binlog::BinlogPosition last = cp_.applied;
   for (auto& it : items) {
     if (it.restart_copy) {
       SEALGATE_RETURN_IF_ERROR(RestartCopy(it.position));
       fresh.clear();
-    } else if (PositionAfter(it.position, cp_.applied)) {
+      last = cp_.applied;
+    } else if (PositionAfter(it.position, last)) {
+      last = it.position;
       fresh.push_back(std::move(it));
     }
   }

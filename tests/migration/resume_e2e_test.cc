@@ -163,5 +163,50 @@ TEST_F(MigrationResume, PurgedBinlogPositionRestartsTheCopy) {
   ExpectShadowEqualsOriginal();
 }
 
+// The server restarts under a staged migration: the stream reconnects, the
+// writer (whose connection died) is replaced from its checkpoint, and the
+// shadow catches up with writes made before and after the restart.
+TEST(MigrationServerRestart, StagedMigrationResumesAfterTheServerComesBack) {
+  std::string dir = test::ScratchDir() + "/mig-restart";
+  int port = test::FreePort();
+  std::string script = test::SourceDir() + "/scripts/mariadb.sh";
+  std::string start = script + " start " + dir + " " + std::to_string(port) + " 9 >/dev/null";
+  std::string stop = script + " stop " + dir + " >/dev/null";
+  ASSERT_EQ(system(start.c_str()), 0);
+  test::ServerAddress addr{"127.0.0.1", port, "sealgate", "sealgate"};
+  auto conn = TestConn::Open(addr);
+  conn->MustExec("DROP DATABASE IF EXISTS r");
+  conn->MustExec("CREATE DATABASE r CHARACTER SET utf8mb4");
+  conn->MustExec("CREATE TABLE r.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB");
+  conn->MustExec("INSERT INTO r.t SELECT seq, 'v' FROM r.seq_1_to_2000");
+  Logger logger(LogLevel::kWarn);
+  EngineOptions o = SmallChunkOptions("_sealgate", &logger);
+  o.server = Endpoint(addr);
+  auto engine = Engine::Open(o);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  MigrationRequest req;
+  req.alter_sql = "ALTER TABLE r.t ADD COLUMN w INT";
+  auto id = (*engine)->Start(req);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return (*engine)->Progress(*id)->state == MigrationState::kStaged; }, std::chrono::seconds(60)));
+  conn->MustExec("UPDATE r.t SET v = 'before' WHERE id <= 10");
+  conn.reset();
+  ASSERT_EQ(system(stop.c_str()), 0);
+  ASSERT_EQ(system(start.c_str()), 0);
+  conn = TestConn::Open(addr);
+  conn->MustExec("UPDATE r.t SET v = 'after' WHERE id BETWEEN 5 AND 20");
+  conn->MustExec("DELETE FROM r.t WHERE id > 1990");
+  // Back to staged and caught up: a sentinel written now gets applied.
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = (*engine)->WriteSentinel();
+    return s.ok() && (*engine)->WaitApplied(*id, *s, std::chrono::milliseconds(500)).ok();
+  }, std::chrono::seconds(60))) << (*engine)->Progress(*id)->last_error;
+  EXPECT_EQ((*engine)->Progress(*id)->state, MigrationState::kStaged);
+  EXPECT_EQ(Dump(*conn, "SELECT id, v FROM r.t ORDER BY id"), Dump(*conn, "SELECT id, v FROM r._t_new ORDER BY id"));
+  engine->reset();
+  conn.reset();
+  EXPECT_EQ(system(stop.c_str()), 0);
+}
+
 }  // namespace
 }  // namespace sealgate::migration
