@@ -10,7 +10,7 @@
 
 namespace sealgate::proxy {
 
-void ServerWriteHold::Begin() { server_->hold_gate().Begin(); }
+void ServerWriteHold::Begin(const std::vector<std::string>& tables) { server_->hold_gate().Begin(tables); }
 bool ServerWriteHold::WaitDrained(std::chrono::milliseconds timeout) { return server_->hold_gate().WaitDrained(timeout); }
 int ServerWriteHold::NotQuiet() const { return server_->hold_gate().NotQuiet(); }
 void ServerWriteHold::End() { server_->hold_gate().End(); }

@@ -23,7 +23,7 @@ class Server;
 class ServerWriteHold : public deploy::WriteHold {
  public:
   explicit ServerWriteHold(Server* server) : server_(server) {}
-  void Begin() override;
+  void Begin(const std::vector<std::string>& tables) override;
   bool WaitDrained(std::chrono::milliseconds timeout) override;
   int NotQuiet() const override;
   void End() override;

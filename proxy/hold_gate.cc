@@ -6,10 +6,10 @@
 
 namespace sealgate::proxy {
 
-void HoldGate::Begin() {
+void HoldGate::Begin(std::vector<std::string> tables) {
   std::lock_guard<std::mutex> lock(mu_);
   active_ = true;
-  for (Worker* w : workers_) w->BeginHold();
+  for (Worker* w : workers_) w->BeginHold(tables);
 }
 
 bool HoldGate::WaitDrained(std::chrono::milliseconds timeout) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace sealgate::proxy {
@@ -21,7 +22,9 @@ class HoldGate {
  public:
   explicit HoldGate(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
 
-  void Begin();
+  // `tables`: "schema.name" of every table the seal touches (sessions holding
+  // LOCK TABLES on other tables do not block the drain).
+  void Begin(std::vector<std::string> tables = {});
   // True once every session is at a boundary; false after `timeout` (the hold stays on).
   bool WaitDrained(std::chrono::milliseconds timeout);
   // Sessions not yet at a boundary (for "why the seal waits" messages).

@@ -185,7 +185,7 @@ void Session::ApplyBackpressure() {
   if (queued(client_) > kPauseReadingAbove) StopReading(upstream_);
   else if (queued(client_) < kResumeReadingBelow && phase_ != Phase::kClosing && phase_ != Phase::kConnecting) StartReading(upstream_);
   if (queued(upstream_) > kPauseReadingAbove) StopReading(client_);
-  else if (queued(upstream_) < kResumeReadingBelow && phase_ != Phase::kClosing) StartReading(client_);
+  else if (queued(upstream_) < kResumeReadingBelow && phase_ != Phase::kClosing && !paused_) StartReading(client_);
 }
 
 void Session::OnWrite(uv_write_t* req, int status) {

@@ -47,6 +47,10 @@ class Session {
   bool quiet() const;
   // Re-evaluates paused forwarding (after a hold ends, a response completes, ...).
   void Resume();
+  // When a hold begins: a session that looks inside a transaction but is idle
+  // asks the server (an internal ping) so a transaction the server already
+  // rolled back (deadlock, lock wait timeout) does not block the seal.
+  void RefreshTransactionState();
   // Set by the Worker while a hold is active: counted as not yet quiet.
   bool counted_not_quiet = false;
   bool in_transaction() const { return tracker_ && tracker_->in_transaction(); }
@@ -86,6 +90,7 @@ class Session {
   // SessionState effects of a COM_QUERY.
   static constexpr uint64_t kTagResetsSession = 1ull << 40;
   static constexpr uint64_t kTagInternal = 1ull << 41;  // sealgate's own command (keepalive)
+  static constexpr uint64_t kTagChangesDatabase = 1ull << 42;  // COM_INIT_DB
 
   void OnClientData(const char* data, size_t n);
   void ProcessBufferedCommands();
@@ -94,6 +99,11 @@ class Session {
   void OnCommandForwarded(std::string_view payload);
   SessionView View() const;
   void StartLocalRequest(std::string_view sql, sql::Statement statement);
+  static bool ImpliesCommit(sql::StatementKind kind);
+  void ParseChangeUser(std::string_view payload);
+  void CommitThenStartLocalRequest(std::string_view sql, sql::Statement statement);
+  // Sends sealgate's own command upstream; its response is not forwarded.
+  void SendInternal(protocol::Command cmd, std::string_view argument);
   void OnLocalReply(LocalReply reply);
   void StartKeepalive();
   void StopKeepalive();
@@ -150,6 +160,11 @@ class Session {
   bool keepalive_open_ = false;
   std::string user_;
   std::string database_;
+  std::string pending_user_;      // from COM_CHANGE_USER, applied on its OK
+  std::string pending_database_;  // from COM_INIT_DB / COM_CHANGE_USER, applied on OK
+  bool has_deferred_request_ = false;  // a local request waits for an implicit COMMIT
+  std::string deferred_sql_;
+  sql::Statement deferred_statement_;
 };
 
 }  // namespace sealgate::proxy

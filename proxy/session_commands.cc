@@ -6,12 +6,24 @@
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
+#include "proxy/proxy_errors.h"
+#include "sql/errors.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
 
 namespace sealgate::proxy {
 
 using protocol::Command;
+
+namespace {
+
+constexpr const char* kMultiStatementRefusal =
+    "DEPLOY statements and DDL that sealgate stages must be sent alone, not inside a multi-statement query; "
+    "send them one at a time";
+constexpr const char* kPreparedDdlRefusal =
+    "DDL cannot be prepared through sealgate (it would bypass staging); send it as a plain statement";
+
+}  // namespace
 
 void Session::OnClientData(const char* data, size_t n) {
   switch (phase_) {
@@ -56,22 +68,56 @@ bool Session::AtBoundary() const {
 
 bool Session::quiet() const {
   if (phase_ != Phase::kCommand) return true;  // no statement runs before authentication
-  return local_request_active_ || AtBoundary();
+  if (local_request_active_ || tracker_->streaming()) return true;  // a binlog dump holds no table locks
+  // LOCK TABLES on tables the seal does not touch cannot block it (migration
+  // tools lock their own bookkeeping tables while running an ALTER).
+  return tracker_->idle() && !tracker_->in_transaction() && !state_.holds_handlers() &&
+         !state_.LocksAnyOf(worker_->hold_tables());
 }
 
 Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* statement) {
   auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
+  // sealgate's own commands (keepalive, implicit COMMIT) finish before the client's next one.
+  if (internal_pending_ > 0) return Gate::kWait;
   if (worker_->holding()) {
     // While a seal holds writes, one command at a time: decide on a settled state.
     if (!tracker_->idle()) return Gate::kWait;
+    // A session holding locks of its own (GET_LOCK, LOCK TABLES on other
+    // tables) is not held: another session may wait for them, and holding
+    // both would never drain. The seal's database-level locking keeps its
+    // statements off the deploy's tables.
     if (AtBoundary()) return Gate::kWait;  // held until the hold ends
   }
   StatementInterceptor* interceptor = worker_->interceptor();
-  if (cmd == Command::kQuery && interceptor &&
-      (SessionState::MayBeInteresting(payload.substr(1)) || interceptor->ClaimsSession(id_))) {
-    *statement = sql::Classify(payload.substr(1));
+  if (!interceptor) return Gate::kForward;
+  std::string_view text = payload.substr(1);
+  if (cmd == Command::kQuery &&
+      (SessionState::MayBeInteresting(text) || text.find(';') != std::string_view::npos ||
+       interceptor->ClaimsSession(id_))) {
+    auto pieces = sql::SplitStatements(text);
+    if (pieces.size() > 1) {
+      // A statement sealgate answers cannot share a packet with others.
+      for (auto piece : pieces) {
+        sql::Statement st = sql::Classify(piece);
+        if (interceptor->Wants(st, View())) {
+          statement->kind = sql::StatementKind::kOther;
+          statement->syntax_error = kMultiStatementRefusal;
+          return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
+        }
+      }
+      return Gate::kForward;
+    }
+    *statement = sql::Classify(text);
     if (interceptor->Wants(*statement, View())) {
       // Earlier pipelined responses go to the client before the local answer.
+      return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
+    }
+  }
+  if (cmd == Command::kStmtPrepare && SessionState::MayBeInteresting(text)) {
+    sql::Statement st = sql::Classify(text);
+    if (Session::ImpliesCommit(st.kind) && interceptor->Wants(st, View())) {
+      statement->kind = sql::StatementKind::kOther;
+      statement->syntax_error = kPreparedDdlRefusal;
       return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
     }
   }
@@ -121,7 +167,13 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
       }
       if (gate == Gate::kIntercept) {
         if (pos > span) Send(Side::kUpstream, data + span, pos - span);
-        StartLocalRequest(payload.substr(1), std::move(statement));
+        if (tracker_->in_transaction() && ImpliesCommit(statement.kind)) {
+          // As in MySQL, DDL sent inside a transaction first commits it
+          // (migration frameworks wrap their ALTERs in BEGIN).
+          CommitThenStartLocalRequest(payload.substr(1), std::move(statement));
+        } else {
+          StartLocalRequest(payload.substr(1), std::move(statement));
+        }
         pos += wire;
         span = pos;
         break;
@@ -139,9 +191,13 @@ void Session::OnCommandForwarded(std::string_view payload) {
   worker_->stats()->commands_forwarded.fetch_add(1, std::memory_order_relaxed);
   auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
   uint64_t tag = 0;
-  if (cmd == Command::kQuery) tag = state_.OnQuerySent(payload.substr(1));
+  if (cmd == Command::kQuery) tag = state_.OnQuerySent(payload.substr(1), database_);
   if (cmd == Command::kChangeUser || cmd == Command::kResetConnection) tag = kTagResetsSession;
-  if (cmd == Command::kInitDb) database_ = std::string(payload.substr(1));
+  if (cmd == Command::kInitDb) {
+    pending_database_ = std::string(payload.substr(1));
+    tag = kTagChangesDatabase;
+  }
+  if (cmd == Command::kChangeUser) ParseChangeUser(payload);
   if (cmd == Command::kQuit) quit_sent_ = true;
   tracker_->Expect(cmd, tag);
 }
@@ -167,6 +223,50 @@ SessionView Session::View() const {
 }
 
 // ---- statements answered by sealgate ----------------------------------------
+
+void Session::RefreshTransactionState() {
+  if (phase_ != Phase::kCommand || local_request_active_ || internal_pending_ > 0) return;
+  if (tracker_->idle() && tracker_->in_transaction()) SendInternal(Command::kPing, "");
+}
+
+void Session::ParseChangeUser(std::string_view payload) {
+  // COM_CHANGE_USER: 0x11, user NUL, auth (length byte + data), database NUL, ...
+  size_t user_end = payload.find('\0', 1);
+  if (user_end == std::string_view::npos) return;
+  pending_user_ = std::string(payload.substr(1, user_end - 1));
+  size_t at = user_end + 1;
+  if (at >= payload.size()) return;
+  at += 1 + static_cast<uint8_t>(payload[at]);
+  if (at > payload.size()) return;
+  size_t db_end = payload.find('\0', at);
+  pending_database_ = std::string(payload.substr(at, db_end == std::string_view::npos ? std::string_view::npos
+                                                                                     : db_end - at));
+}
+
+bool Session::ImpliesCommit(sql::StatementKind kind) {
+  using K = sql::StatementKind;
+  return kind == K::kAlterTable || kind == K::kCreateTable || kind == K::kDropTable || kind == K::kCreateIndex ||
+         kind == K::kDropIndex || kind == K::kRenameTable || kind == K::kTruncateTable;
+}
+
+void Session::SendInternal(Command cmd, std::string_view argument) {
+  std::string payload(1, static_cast<char>(cmd));
+  payload.append(argument);
+  std::string frame;
+  protocol::AppendPacket(&frame, 0, payload);
+  tracker_->Expect(cmd, kTagInternal);
+  ++internal_pending_;
+  Send(Side::kUpstream, frame.data(), frame.size());
+}
+
+void Session::CommitThenStartLocalRequest(std::string_view sql, sql::Statement statement) {
+  local_request_active_ = true;
+  paused_ = true;
+  deferred_sql_ = std::string(sql);
+  deferred_statement_ = std::move(statement);
+  has_deferred_request_ = true;
+  SendInternal(Command::kQuery, "COMMIT");
+}
 
 void Session::StartLocalRequest(std::string_view sql, sql::Statement statement) {
   local_request_active_ = true;
@@ -212,11 +312,7 @@ void Session::StopKeepalive() {
 void Session::OnKeepalive(uv_timer_t* timer) {
   auto* self = static_cast<Session*>(timer->data);
   if (self->phase_ != Phase::kCommand || !self->local_request_active_ || !self->tracker_->idle()) return;
-  std::string ping;
-  protocol::AppendPacket(&ping, 0, std::string(1, static_cast<char>(Command::kPing)));
-  self->tracker_->Expect(Command::kPing, kTagInternal);
-  ++self->internal_pending_;
-  self->Send(Side::kUpstream, ping.data(), ping.size());
+  self->SendInternal(Command::kPing, "");
 }
 
 // ---- responses ----------------------------------------------------------------
@@ -254,6 +350,20 @@ void Session::AfterUpstreamResponse() {
   for (const auto& done : tracker_->TakeCompletions()) {
     if (done.tag == kTagInternal) {
       --internal_pending_;
+      if (has_deferred_request_ && internal_pending_ == 0) {
+        has_deferred_request_ = false;
+        local_request_active_ = false;  // StartLocalRequest sets it again
+        if (done.ok) {
+          StartLocalRequest(deferred_sql_, std::move(deferred_statement_));
+        } else {
+          // The DDL would have committed the transaction; it could not be, so nothing ran.
+          SendError(error::kDeployWrongState, "HY000",
+                    "the transaction open before this statement could not be committed (the server refused "
+                    "COMMIT), so the statement was not run; check the transaction and retry",
+                    1);
+          Resume();
+        }
+      }
       continue;
     }
     if (done.command == Command::kQuery) {
@@ -261,7 +371,14 @@ void Session::AfterUpstreamResponse() {
       state_.OnQueryDone(effects, done.ok);
       if (done.ok && (effects & SessionState::kChangesDatabase)) database_ = state_.last_use_database();
     }
-    if ((done.tag & kTagResetsSession) && done.ok) state_.OnSessionReset();
+    if ((done.tag & kTagResetsSession) && done.ok) {
+      state_.OnSessionReset();
+      if (done.command == Command::kChangeUser) {
+        user_ = pending_user_;
+        database_ = pending_database_;
+      }
+    }
+    if (done.tag == kTagChangesDatabase && done.ok) database_ = pending_database_;
   }
   if (paused_ && tracker_->idle()) Resume();
   if (close_when_idle_ && idle()) Close("shutdown");

@@ -71,23 +71,29 @@ void Worker::RunPosted() {
   for (auto& fn : batch) fn();
 }
 
-void Worker::BeginHold() {
+void Worker::BeginHold(std::vector<std::string> tables) {
   hold_applied_.store(false, std::memory_order_release);
-  Post([this] { ApplyHold(true); });
+  Post([this, tables = std::move(tables)]() mutable { ApplyHold(true, std::move(tables)); });
 }
 
 void Worker::EndHold() {
-  Post([this] { ApplyHold(false); });
+  Post([this] { ApplyHold(false, {}); });
 }
 
-void Worker::ApplyHold(bool on) {
+void Worker::ApplyHold(bool on, std::vector<std::string> tables) {
   holding_ = on;
+  hold_tables_ = std::move(tables);
   int busy = 0;
   for (Session* s = sessions_; s; s = s->next) {
     s->counted_not_quiet = on && !s->quiet();
     if (s->counted_not_quiet) ++busy;
   }
   not_quiet_.store(busy, std::memory_order_release);
+  if (on) {
+    for (Session* s = sessions_; s; s = s->next) {
+      if (s->counted_not_quiet) s->RefreshTransactionState();
+    }
+  }
   hold_applied_.store(on, std::memory_order_release);
   if (!on) {
     for (Session* s = sessions_; s;) {

@@ -70,13 +70,15 @@ class Worker {
   // Thread-safe hold control (used by HoldGate). BeginHold: new statements of
   // quiet sessions are held; not_quiet() counts the sessions still running
   // something (valid once hold_applied() is true). EndHold releases them.
-  void BeginHold();
+  void BeginHold(std::vector<std::string> tables);
   void EndHold();
   bool hold_applied() const { return hold_applied_.load(std::memory_order_acquire); }
   int not_quiet() const { return not_quiet_.load(std::memory_order_acquire); }
 
   // Loop-thread API for sessions.
   bool holding() const { return holding_; }
+  // "schema.name" of every table the current seal renames or locks.
+  const std::vector<std::string>& hold_tables() const { return hold_tables_; }
   StatementInterceptor* interceptor() const { return options_.interceptor; }
   uint64_t keepalive_ms() const { return options_.keepalive_ms; }
   Session* FindSession(uint64_t id);
@@ -103,7 +105,7 @@ class Worker {
   static void OnGraceTimer(uv_timer_t* handle);
   void Run();
   void RunPosted();
-  void ApplyHold(bool on);
+  void ApplyHold(bool on, std::vector<std::string> tables);
   void BeginShutdown();
   void MaybeFinish();
 
@@ -119,6 +121,7 @@ class Worker {
   std::atomic<double> grace_seconds_{30};
   bool shutting_down_ = false;
   bool holding_ = false;
+  std::vector<std::string> hold_tables_;
   std::atomic<bool> hold_applied_{false};
   std::atomic<int> not_quiet_{0};
   std::mutex posted_mu_;

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 pkgs=(cmake make g++ pkg-config libuv1-dev libre2-dev picojson-dev default-libmysqlclient-dev
       libssl-dev libzstd-dev zlib1g-dev mariadb-server mariadb-client)
 case $what in
-  test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm openssl) ;;
+  test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm openssl sqitch libdbd-mysql-perl libdbd-mariadb-perl) ;;
   bench) pkgs+=(libgtest-dev sysbench percona-toolkit python3-pymysql) ;;
   run) ;;
   *) echo "usage: deps.sh run|test|bench" >&2; exit 2 ;;
@@ -30,6 +30,8 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ $what == test && -f tests/e2e/node/package.json && ! -d tests/e2e/node/node_modules ]]; then
-  (cd tests/e2e/node && npm install --no-audit --no-fund --loglevel=error)
+node_dir=tests/e2e/node
+if [[ $what == test && -f $node_dir/package.json ]] &&
+   [[ ! -f $node_dir/node_modules/.package-lock.json || $node_dir/package.json -nt $node_dir/node_modules/.package-lock.json ]]; then
+  (cd $node_dir && npm install --no-audit --no-fund --loglevel=error)
 fi

@@ -152,22 +152,48 @@ std::string DeployController::BlockOf(uint64_t session_id) const {
 }
 
 bool DeployController::InBlock(uint64_t session_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return blocks_.count(session_id) > 0;
+  std::lock_guard<std::mutex> lock(block_mu_);
+  return in_block_.count(session_id) > 0;
 }
+
+void DeployController::SetBlock(uint64_t session_id, const std::string& name) {
+  blocks_[session_id] = name;
+  std::lock_guard<std::mutex> lock(block_mu_);
+  in_block_.insert(session_id);
+}
+
+void DeployController::ClearBlock(uint64_t session_id) {
+  blocks_.erase(session_id);
+  std::lock_guard<std::mutex> lock(block_mu_);
+  in_block_.erase(session_id);
+}
+
+void DeployController::ClearBlocksOf(const std::string& name) {
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    if (it->second == name) {
+      {
+        std::lock_guard<std::mutex> lock(block_mu_);
+        in_block_.erase(it->first);
+      }
+      it = blocks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void DeployController::Unreserve(const sql::TableName& t) { reserved_.erase({t.schema, t.name}); }
 
 bool DeployController::Wants(const sql::Statement& st, uint64_t session_id) const {
   if (IsDeployControl(st.kind)) return true;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (blocks_.count(session_id)) return true;
+  if (InBlock(session_id)) return true;
   if (IsStageableDdl(st.kind)) return options_.plain_alter != PlainAlterMode::kPassthrough;
-  if (st.kind == StatementKind::kSetSessionVariable) {
+  if ((st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) && !st.inner_sql.empty()) {
+    return IsStageableDdl(sql::Classify(st.inner_sql).kind) && options_.plain_alter != PlainAlterMode::kPassthrough;
+  }
+  if (st.kind == StatementKind::kSetSessionVariable && active_deploys_.load() > 0) {
     for (const auto& v : st.variables) {
-      if (v == "sql_log_bin" || v == "binlog_format" || v == "binlog_row_image") {
-        for (const auto& [name, e] : deploys_) {
-          if (IsActive(e.deploy.state)) return true;
-        }
-      }
+      if (v == "sql_log_bin" || v == "binlog_format" || v == "binlog_row_image") return true;
     }
   }
   return false;
@@ -175,6 +201,9 @@ bool DeployController::Wants(const sql::Statement& st, uint64_t session_id) cons
 
 ControlReply DeployController::Execute(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
   if (!st.syntax_error.empty()) {
+    if (st.kind == StatementKind::kOther) {  // refused by the proxy front (multi-statement, prepared DDL)
+      return ControlReply::Error(DeployError(error::kDeployUnsupported, st.syntax_error, error::kSqlstateNotSupported));
+    }
     return ControlReply::Error(DeployError(error::kDeploySyntax, st.syntax_error, error::kSqlstateSyntax));
   }
   switch (st.kind) {
@@ -199,6 +228,12 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     block = BlockOf(c.session_id);
   }
   if (!block.empty()) return Stage(c, st, sql, block);
+  if (st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) {
+    return ControlReply::Error(DeployError(error::kDeployUnsupported,
+                                           "DDL cannot be run through PREPARE or EXECUTE IMMEDIATE on sealgate "
+                                           "(it would bypass staging); send the statement itself",
+                                           error::kSqlstateNotSupported));
+  }
   if (st.kind == StatementKind::kSetSessionVariable) {
     return ControlReply::Error(DeployError(error::kDeployStatementNotAllowed,
                                            "changing sql_log_bin, binlog_format or binlog_row_image is refused "
@@ -207,7 +242,12 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
   return PlainAlter(c, st, sql);
 }
 
-Status DeployController::Persist(const Deploy& d) { return store_.Update(d); }
+Status DeployController::Persist(const Deploy& d) {
+  int active = 0;
+  for (const auto& [name, e] : deploys_) active += IsActive(e.deploy.state);
+  active_deploys_.store(active);
+  return store_.Update(d);
+}
 
 ControlReply DeployController::Begin(const ClientContext& c, const sql::Statement& st) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -236,9 +276,10 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
     if (s.code() == StatusCode::kAlreadyExists) return ControlReply::Error(DeployError(error::kDeployNameTaken, s.message()));
     return ControlReply::Error(s);
   }
-  blocks_[c.session_id] = d.name;
+  SetBlock(c.session_id, d.name);
   std::string name = d.name;
   deploys_[name] = Entry{std::move(d), false};
+  active_deploys_.fetch_add(1);
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
 
@@ -279,28 +320,52 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
           "a deploy block; deploy '" + name + "' stays open (COMMIT DEPLOY or ROLLBACK DEPLOY ends it)"));
   }
   std::string info;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto found = deploys_.find(name);
-  for (auto& item : staged) {
-    if (!item.ok()) return ControlReply::Error(item.status());
-    if (found == deploys_.end()) return ControlReply::Error(Status::Aborted("deploy '" + name + "' went away"));
-    Deploy& d = found->second.deploy;
-    d.items.push_back(*item);
-    (void)store_.AddItem(d.name, d.items.size(), *item);
-    if (!info.empty()) info += "; ";
-    info += item->kind == ItemKind::kAlter
-                ? "migration " + std::to_string(item->migration_id) + " staging " + Qualified(item->table)
-                : std::string(item->kind == ItemKind::kCreate ? "create of " : "drop of ") + Qualified(item->table) +
-                      " staged";
+  std::vector<DeployItem> orphans;  // staged, but the deploy moved on meanwhile
+  ControlReply reply;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& item : staged) {
+      if (item.ok()) Unreserve(item->table);
+    }
+    auto found = deploys_.find(name);
+    bool open = found != deploys_.end() && found->second.deploy.state == DeployState::kOpen && !found->second.busy;
+    for (auto& item : staged) {
+      if (!item.ok()) {
+        if (reply.kind != ControlReply::Kind::kError) reply = ControlReply::Error(item.status());
+        continue;
+      }
+      if (!open || reply.kind == ControlReply::Kind::kError) {
+        orphans.push_back(*item);
+        if (!open && reply.kind != ControlReply::Kind::kError) {
+          reply = ControlReply::Error(DeployError(error::kDeployWrongState,
+                                                  "deploy '" + name + "' was committed or rolled back meanwhile"));
+        }
+        continue;
+      }
+      Deploy& d = found->second.deploy;
+      d.items.push_back(*item);
+      (void)store_.AddItem(d.name, d.items.size(), *item);
+      if (!info.empty()) info += "; ";
+      info += item->kind == ItemKind::kAlter
+                  ? "migration " + std::to_string(item->migration_id) + " staging " + Qualified(item->table)
+                  : std::string(item->kind == ItemKind::kCreate ? "create of " : "drop of ") + Qualified(item->table) +
+                        " staged";
+    }
   }
+  if (!orphans.empty()) (void)CancelItems(orphans);
+  if (reply.kind == ControlReply::Kind::kError) return reply;
   return ControlReply::Ok(info);
 }
 
 StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const std::string& alter_sql) {
   auto analyzed = sql::Classify(alter_sql);
+  std::optional<sql::TableName> reserved;
   if (!analyzed.tables.empty()) {
     sql::TableName t = Resolve(analyzed.tables[0], c.database);
     std::lock_guard<std::mutex> lock(mu_);
+    if (reserved_.count({t.schema, t.name})) {
+      return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is being staged by another session");
+    }
     if (auto owner = TableOwner(t)) {
       return DeployError(error::kDeployTableBusy,
                          "table " + Qualified(t) + " is already in deploy '" + *owner + "'; commit or roll that back first");
@@ -314,16 +379,29 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
       return DeployError(error::kDeployLimit, "already " + std::to_string(staged) +
                                                   " staged migrations (the configured limit); seal or roll back some");
     }
+    reserved_.insert({t.schema, t.name});
+    reserved = t;
   }
+  auto release = [&] {
+    if (!reserved) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    Unreserve(*reserved);
+  };
   migration::MigrationRequest request;
   request.alter_sql = alter_sql;
   request.default_schema = c.database;
   auto id = options_.engine->Start(request);
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    release();
+    return id.status();
+  }
   auto names = options_.engine->Names(*id);
-  if (!names.ok()) return names.status();
   auto admin = SqlConn::Open(options_.admin);
-  if (!admin.ok()) return admin.status();
+  if (!names.ok() || !admin.ok()) {
+    release();
+    (void)options_.engine->Cancel(*id);
+    return names.ok() ? admin.status() : names.status();
+  }
   DeployItem item;
   item.kind = ItemKind::kAlter;
   item.table = {names->schema, names->original};

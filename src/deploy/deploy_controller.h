@@ -8,6 +8,7 @@
 // the proxy runs it off its event loops; InBlock() is cheap and non-blocking.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -108,6 +109,12 @@ class DeployController {
   Status Persist(const Deploy& d);
   std::optional<std::string> TableOwner(const sql::TableName& t) const;  // REQUIRES(mu_)
   std::string BlockOf(uint64_t session_id) const;                      // REQUIRES(mu_)
+  // Block membership changes go through these (REQUIRES(mu_)): they keep the
+  // lock-free view used by InBlock() in step.
+  void SetBlock(uint64_t session_id, const std::string& name);
+  void ClearBlock(uint64_t session_id);
+  void ClearBlocksOf(const std::string& name);
+  void Unreserve(const sql::TableName& t);
 
   ControllerOptions options_;
   SealCoordinator seal_;
@@ -115,7 +122,13 @@ class DeployController {
   DeployStore store_;                          // GUARDED_BY(mu_)
   std::map<std::string, Entry> deploys_;       // GUARDED_BY(mu_)
   std::map<uint64_t, std::string> blocks_;     // session id -> deploy name; GUARDED_BY(mu_)
+  std::set<std::pair<std::string, std::string>> reserved_;  // tables being staged; GUARDED_BY(mu_)
   uint64_t anonymous_counter_ = 0;             // GUARDED_BY(mu_)
+  // The event loops ask InBlock()/Wants() for every statement of a session in a
+  // block: that must never wait behind mu_, which is held across server I/O.
+  mutable std::mutex block_mu_;
+  std::set<uint64_t> in_block_;                // GUARDED_BY(block_mu_)
+  std::atomic<int> active_deploys_{0};
 };
 
 }  // namespace sealgate::deploy

@@ -26,6 +26,13 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
       return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session; "
                                                                     "use COMMIT DEPLOY 'name' for a detached deploy"));
     }
+    if (c.in_transaction || c.holds_table_locks) {
+      // The seal would wait for this session's own locks.
+      return ControlReply::Error(DeployError(
+          error::kDeployWrongState, std::string("COMMIT DEPLOY cannot run while this session ") +
+                                        (c.holds_table_locks ? "holds LOCK TABLES; UNLOCK TABLES first"
+                                                             : "has an open transaction; COMMIT or ROLLBACK it first")));
+    }
     auto it = deploys_.find(name);
     if (it == deploys_.end()) {
       return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
@@ -64,9 +71,7 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
     e.deploy.sealed_at = buf;
   }
   (void)Persist(e.deploy);
-  for (auto it = blocks_.begin(); it != blocks_.end();) {
-    it = it->second == name ? blocks_.erase(it) : std::next(it);
-  }
+  ClearBlocksOf(name);
   if (options_.logger) {
     options_.logger->Info("deploy", "deploy=" + name + " sealed tables=" + Text(e.deploy.items.size()) +
                                         " hold_ms=" + std::to_string(e.deploy.hold_ms) +
@@ -141,9 +146,7 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
   e.deploy.state = DeployState::kRolledBack;
   e.deploy.last_error = cancelled.ok() ? "" : cancelled.message();
   (void)Persist(e.deploy);
-  for (auto it = blocks_.begin(); it != blocks_.end();) {
-    it = it->second == name ? blocks_.erase(it) : std::next(it);
-  }
+  ClearBlocksOf(name);
   return ControlReply::Ok("deploy '" + name + "' rolled back: shadow tables dropped, originals untouched");
 }
 
@@ -159,32 +162,31 @@ ControlReply DeployController::End(const ClientContext& c) {
   }
   e.deploy.state = DeployState::kDetached;
   (void)Persist(e.deploy);
-  blocks_.erase(c.session_id);
+  ClearBlock(c.session_id);
   return ControlReply::Ok("deploy '" + name + "' keeps staging; seal it with COMMIT DEPLOY '" + name + "'");
 }
 
 void DeployController::OnSessionClosed(uint64_t session_id) {
-  std::string name;
-  bool anonymous = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    name = BlockOf(session_id);
-    if (name.empty()) return;
-    Entry& e = deploys_[name];
-    anonymous = e.deploy.anonymous;
-    blocks_.erase(session_id);
-    if (!anonymous && !e.busy) {
-      e.deploy.state = DeployState::kDetached;
-      (void)Persist(e.deploy);
+  // Called on an event loop: decide cheaply, do the work (server I/O) elsewhere.
+  if (!InBlock(session_id)) return;
+  std::thread([this, session_id] {
+    std::string name;
+    bool anonymous = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      name = BlockOf(session_id);
+      if (name.empty()) return;
+      Entry& e = deploys_[name];
+      anonymous = e.deploy.anonymous;
+      ClearBlock(session_id);
+      if (!anonymous && !e.busy) {
+        e.deploy.state = DeployState::kDetached;
+        (void)Persist(e.deploy);
+      }
     }
-  }
-  if (anonymous) {
-    // An anonymous block dies with its session: roll it back off the caller's thread.
-    std::thread([this, name] {
-      ClientContext nobody;
-      (void)Rollback(nobody, name);
-    }).detach();
-  }
+    // An anonymous block dies with its session.
+    if (anonymous) (void)Rollback(ClientContext{}, name);
+  }).detach();
 }
 
 ControlReply DeployController::ShowDeploys() {

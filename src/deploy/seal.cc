@@ -118,8 +118,11 @@ class Gate {
   }
 
   // Lets the waiting RENAME through: gate_b goes away, then the lock.
-  Status Open() {
+  // `*dropped` tells whether gate_b is gone (then the RENAME can no longer be stopped).
+  Status Open(bool* dropped) {
+    *dropped = false;
     SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE " + Name(SealCoordinator::kGateB)));
+    *dropped = true;
     SEALGATE_RETURN_IF_ERROR(s_->Exec("UNLOCK TABLES"));
     locked_ = false;
     return Status::Ok();
@@ -164,6 +167,12 @@ Status WaitRenameHoldsGateA(SqlConn& probe, const std::string& schema, std::futu
   return Status::Aborted("the RENAME did not get the deploy's tables in time (long transactions on them?)");
 }
 
+bool GateTableExists(SqlConn& conn, const std::string& schema, const char* table) {
+  auto n = conn.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + conn.Quote(schema) +
+                       " AND TABLE_NAME = " + conn.Quote(table));
+  return n.ok() && n->value_or("0") != "0";
+}
+
 // Ends a RENAME that must not happen: kill it while gate_b still exists and is locked.
 void KillRename(SqlConn& probe, const std::string& id, std::future<Status>& rename) {
   (void)probe.Exec("KILL QUERY " + id);
@@ -203,8 +212,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     }
   }
   // AUTO_INCREMENT is read before the RENAME locks the originals (reading it
-  // then would wait behind the RENAME); ids inserted later reach the shadow
-  // through the binlog and move its counter themselves.
+  // then would wait behind the RENAME).
   std::vector<std::pair<std::string, uint64_t>> next_ids;
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
@@ -213,10 +221,30 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   }
   auto b_id = b->Scalar("SELECT CONNECTION_ID()");
   if (!b_id.ok() || !b_id->has_value()) return Status::Unavailable("cannot identify the RENAME connection");
-  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(options_.lock_wait_seconds)));
+  // B waits on gate_b while the shadows catch up: its lock wait must outlast
+  // the probe and every migration's catch-up (B is killed on abort anyway).
+  int alters = 0;
+  for (const auto& it : items) alters += it.kind == ItemKind::kAlter;
+  int b_wait = options_.lock_wait_seconds * 2 +
+               static_cast<int>((options_.apply_timeout.count() * alters + 999) / 1000) + 5;
+  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(b_wait)));
+  // Everything that does not need the hold happens before it: the gate, and
+  // the shadows' AUTO_INCREMENT (ids inserted later reach the shadow through
+  // the binlog and move its counter themselves).
+  for (const auto& [shadow, next] : next_ids) {
+    (void)probe->Exec("ALTER TABLE " + QuoteTable(schema, shadow) + " AUTO_INCREMENT = " + std::to_string(next));
+  }
+  Gate gate(&*s_conn, schema);
+  SEALGATE_RETURN_IF_ERROR(gate.Take(options_.lock_wait_seconds));
 
+  std::vector<std::string> touched = {schema + "." + kGateA, schema + "." + kGateB};
+  for (const auto& it : items) {
+    touched.push_back(schema + "." + it.table.name);
+    if (!it.shadow.empty()) touched.push_back(schema + "." + it.shadow);
+    if (!it.old_name.empty()) touched.push_back(schema + "." + it.old_name);
+  }
   auto hold_start = Clock::now();
-  hold_->Begin();
+  hold_->Begin(touched);
   struct HoldEnd {
     WriteHold* hold;
     ~HoldEnd() { hold->End(); }
@@ -225,8 +253,6 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     return Status::Aborted(std::to_string(hold_->NotQuiet()) +
                            " session(s) did not reach a statement boundary (open transaction or locks) in time");
   }
-  Gate gate(&*s_conn, schema);
-  SEALGATE_RETURN_IF_ERROR(gate.Take(options_.lock_wait_seconds));
 
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &*b;
@@ -244,16 +270,24 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     ResumeAppliers(paused);
     return caught;
   }
-  for (const auto& [shadow, next] : next_ids) {
-    (void)probe->Exec("ALTER TABLE " + QuoteTable(schema, shadow) + " AUTO_INCREMENT = " + std::to_string(next));
-  }
-  Status opened = gate.Open();
-  if (!opened.ok()) {
+  bool dropped = false;
+  Status opened = gate.Open(&dropped);
+  if (!opened.ok() && !dropped) {
+    // gate_b could not be dropped: the RENAME cannot succeed; end it.
     KillRename(*probe, **b_id, renamed);
     ResumeAppliers(paused);
     return opened.Annotate("opening the seal gate");
   }
+  // From here the RENAME may go through: its own outcome decides.
   Status s = renamed.get();
+  if (!s.ok() && b->server_errno() >= 2000) {
+    // The connection failed, not the statement: read the outcome from the
+    // schema. gate_a renamed to gate_b happened exactly when everything did.
+    auto fresh = SqlConn::Open(admin_);
+    if (fresh.ok() && !GateTableExists(*fresh, schema, kGateA) && GateTableExists(*fresh, schema, kGateB)) {
+      s = Status::Ok();
+    }
+  }
   gate.Close();  // drops gate_b (the renamed gate_a)
   if (!s.ok()) {
     ResumeAppliers(paused);

@@ -43,7 +43,8 @@ namespace sealgate::deploy {
 class WriteHold {
  public:
   virtual ~WriteHold() = default;
-  virtual void Begin() = 0;
+  // `tables`: "schema.name" of every table the seal renames or locks.
+  virtual void Begin(const std::vector<std::string>& tables) = 0;
   virtual bool WaitDrained(std::chrono::milliseconds timeout) = 0;
   virtual int NotQuiet() const = 0;
   virtual void End() = 0;

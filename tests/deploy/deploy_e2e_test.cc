@@ -9,6 +9,11 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "support/proxy_process.h"
 #include "support/test_conn.h"
 
@@ -262,6 +267,58 @@ TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
   EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
                              "' AND TABLE_NAME='t' AND INDEX_NAME='by_a'"),
             "1");
+}
+
+TEST_F(DeployTest, DdlInsideATransactionCommitsItFirst) {
+  Fill("t", 100);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN"));
+  ASSERT_TRUE(c->Exec("INSERT INTO t (id, a) VALUES (777, 42)"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN q INT")) << c->last_error();
+  EXPECT_EQ(c->Scalar("SELECT @@in_transaction"), "0");
+  EXPECT_TRUE(c->Exec("ROLLBACK"));  // nothing left to roll back, as in MySQL
+  EXPECT_EQ(Direct()->Scalar("SELECT a FROM t WHERE id = 777"), "42");
+  EXPECT_EQ(Columns("t").back(), "q");
+}
+
+// GET path on the proxy's HTTP endpoint; the body, or "" on failure.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) resp.append(buf, n);
+  close(fd);
+  size_t body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? "" : resp.substr(body + 4);
+}
+
+TEST_F(DeployTest, MetricsAndStatusShowTheDeploy) {
+  Fill("t", 200);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'metrics_" + db_ + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN m INT")) << c->last_error();
+  std::string during = HttpGet(proxy_.http_port(), "/metrics");
+  EXPECT_NE(during.find("sealgate_migration_rows_total{deploy=\"metrics_" + db_ + "\",table=\"" + db_ + ".t\"}"),
+            std::string::npos)
+      << during;
+  EXPECT_NE(during.find("sealgate_deploys{state=\"open\"} 1"), std::string::npos) << during;
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  std::string after = HttpGet(proxy_.http_port(), "/metrics");
+  EXPECT_NE(after.find("sealgate_seal_hold_seconds_count 1"), std::string::npos) << after;
+  std::string status = HttpGet(proxy_.http_port(), "/status");
+  EXPECT_NE(status.find("\"state\": \"sealed\""), std::string::npos) << status;
+  EXPECT_EQ(HttpGet(proxy_.http_port(), "/healthz").empty(), false);
 }
 
 TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {

@@ -79,11 +79,11 @@ TEST_F(HoldTest, OpenTransactionRunsToItsBoundaryFirst) {
   EXPECT_EQ(after.get(), "20");
 }
 
-TEST_F(HoldTest, LockTablesBlocksTheDrainUntilUnlock) {
+TEST_F(HoldTest, LockTablesOnTheSealedTablesBlocksTheDrainUntilUnlock) {
   auto locker = Client();
   locker->MustExec("LOCK TABLES t WRITE");
   auto& gate = server_->hold_gate();
-  gate.Begin();
+  gate.Begin({"hold_e2e.t"});
   EXPECT_FALSE(gate.WaitDrained(200ms));
   locker->MustExec("INSERT INTO t VALUES (3, 3)");  // still runs: it holds locks
   locker->MustExec("UNLOCK TABLES");
@@ -123,6 +123,33 @@ TEST_F(HoldTest, PipelinedAndConcurrentWritersLoseNothing) {
   EXPECT_GT(acknowledged.load(), 0);
   EXPECT_EQ(TestConn::Open(TestServer())->Scalar("SELECT COUNT(*) FROM hold_e2e.t WHERE id >= 1000"),
             std::to_string(acknowledged.load()));
+}
+
+TEST_F(HoldTest, LockTablesOnOtherTablesDoNotBlockAndAreNotHeld) {
+  // Migration tools (sqitch) lock their bookkeeping tables while an ALTER runs.
+  TestConn::Open(TestServer())->MustExec("CREATE OR REPLACE TABLE hold_e2e.registry (id INT PRIMARY KEY)");
+  auto tool = Client();
+  tool->MustExec("LOCK TABLES registry WRITE");
+  auto& gate = server_->hold_gate();
+  gate.Begin({"hold_e2e.t"});
+  EXPECT_TRUE(gate.WaitDrained(2s)) << gate.NotQuiet();
+  auto write = std::async(std::launch::async, [&] { return tool->Exec("INSERT INTO registry VALUES (1)"); });
+  EXPECT_EQ(write.wait_for(2s), std::future_status::ready) << "a session holding its own locks was held";
+  EXPECT_TRUE(write.get()) << tool->last_error();
+  tool->MustExec("UNLOCK TABLES");
+  gate.End();
+}
+
+TEST_F(HoldTest, SessionWithGetLockIsNotHeld) {
+  auto leader = Client();
+  EXPECT_EQ(leader->Scalar("SELECT GET_LOCK('leader', 0)"), "1");
+  auto& gate = server_->hold_gate();
+  gate.Begin({"hold_e2e.t"});
+  EXPECT_TRUE(gate.WaitDrained(2s));
+  auto release = std::async(std::launch::async, [&] { return leader->Scalar("SELECT RELEASE_LOCK('leader')"); });
+  EXPECT_EQ(release.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(release.get(), "1");
+  gate.End();
 }
 
 }  // namespace

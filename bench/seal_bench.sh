@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The seal under load: while sysbench oltp_write_only runs through sealgate,
+# stage and seal deploys of 1, 5 and 10 tables, and report the hold duration,
+# the clients' p99 and max latency around the seal, and the errors clients saw.
+# Usage: bench/seal_bench.sh [ROWS_PER_TABLE] [RATE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-20000}
+rate=${2:-300}
+scripts/deps.sh bench >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSEALGATE_TESTS=OFF >/dev/null
+cmake --build build -j2 --target sealgate >/dev/null
+
+state=build/bench-mariadb
+db_port=${BENCH_MARIADB_PORT:-23307}
+proxy_port=${BENCH_PROXY_PORT:-26035}
+MARIADB_EXTRA_ARGS="--max-connections=3000 --innodb-buffer-pool-size=512M" scripts/mariadb.sh start $state $db_port >/dev/null
+build/sealgate --listen 127.0.0.1:$proxy_port --upstream 127.0.0.1:$db_port --http 127.0.0.1:0 \
+  --admin-user sealgate --admin-password sealgate --metadata-schema _sealgate_bench >build/bench-seal.log 2>&1 &
+proxy_pid=$!
+trap 'kill $proxy_pid 2>/dev/null || true; scripts/mariadb.sh stop $state >/dev/null' EXIT
+for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$proxy_port) 2>/dev/null && break; sleep 0.05; done
+
+cli() { mariadb --no-defaults -h127.0.0.1 -P$proxy_port -usealgate -psealgate --batch --skip-column-names "$@"; }
+cli -e "DROP DATABASE IF EXISTS sealbench; CREATE DATABASE sealbench"
+common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sealgate --mysql-password=sealgate --mysql-db=sealbench
+        --tables=10 --table-size=$rows)
+sysbench oltp_write_only "${common[@]}" --mysql-port=$db_port --threads=4 prepare >/dev/null
+
+printf "%-7s %8s %10s %12s %12s %8s %10s\n" tables hold_ms attempts p99_ms max_ms errors seal_s
+for n in 1 5 10; do
+  out=build/bench-seal-$n.txt
+  sysbench oltp_write_only "${common[@]}" --mysql-port=$proxy_port --threads=4 --rate=$rate --time=30 \
+    --report-interval=1 --percentile=99 --db-ps-mode=disable --mysql-ignore-errors=none run >"$out" 2>&1 &
+  sb=$!
+  sleep 3
+  sql="BEGIN DEPLOY 'bench_$n';"
+  for i in $(seq 1 $n); do sql+=" ALTER TABLE sbtest$i ADD COLUMN seal_$n INT NOT NULL DEFAULT 0;"; done
+  start=$(date +%s.%N)
+  cli sealbench -e "$sql COMMIT DEPLOY;" >/dev/null
+  seal_s=$(awk -v s=$start -v e=$(date +%s.%N) 'BEGIN {printf "%.2f", e - s}')
+  wait $sb || true
+  read -r hold attempts < <(cli -e "SHOW DEPLOYS" | awk -v d="bench_$n" '$1 == d {print $8, $7}')
+  p99=$(awk '/^\[/ {for (i=1;i<=NF;i++) if ($i=="lat" && $(i+1)=="(ms,99%):") print $(i+2)}' "$out" | sort -g | tail -1)
+  max=$(awk '/max:/ {print $2; exit}' "$out")
+  errs=$(awk '/errors:/ {print $2; exit}' "$out")
+  printf "%-7s %8s %10s %12s %12s %8s %10s\n" $n "$hold" "$attempts" "$p99" "$max" "$errs" "$seal_s"
+done
+echo "(p99_ms: worst per-second p99 during the 30 s run; max_ms: largest single statement latency)"
