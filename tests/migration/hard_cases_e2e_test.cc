@@ -296,11 +296,15 @@ TEST_F(MigrationHardCase, SentinelPauseResumeAndAutoIncrement) {
   EXPECT_EQ(engine_->WaitApplied(id, *s, std::chrono::milliseconds(100)).code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(engine_->Progress(id)->paused);
   EXPECT_FALSE(engine_->Progress(id)->ready);
+  // Lag is measured through the binlog: paused, the heartbeats pile up unapplied.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_GE(engine_->Progress(id)->lag.count(), 1000);
 
   ASSERT_TRUE(engine_->Resume(id).ok());
   ASSERT_TRUE(engine_->WaitApplied(id, *s, std::chrono::milliseconds(30000)).ok());
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("301"));
   EXPECT_TRUE(WaitFor([&] { return engine_->Progress(id)->ready; }, std::chrono::seconds(10)));
+  EXPECT_LT(engine_->Progress(id)->lag.count(), 1000);
 
   auto ai = engine_->ReadAutoIncrement("mig_hard", "t");
   ASSERT_TRUE(ai.ok());

@@ -4,6 +4,7 @@
 
 #include "migration/engine.h"
 #include "migration/inspector.h"
+#include "migration/throttler.h"
 #include "migration_test_util.h"
 #include "sql/errors.h"
 
@@ -170,6 +171,13 @@ TEST_F(MigrationInspectorRefusal, TableAlreadyStaged) {
 
 TEST_F(MigrationInspectorRefusal, AlterTheServerRejects) {
   ExpectRefusal("ALTER TABLE ok ADD COLUMN c NOSUCHTYPE", error::kMigrationShadowFailed, "fix the ALTER");
+}
+
+TEST(MigrationThrottler, ThreadsRunningAboveTheLimitThrottles) {
+  ThreadsRunningThrottler strict(Endpoint(), 0, std::chrono::milliseconds(0));
+  EXPECT_NE(strict.Reason().find("Threads_running="), std::string::npos);  // the check itself runs
+  ThreadsRunningThrottler lenient(Endpoint(), 10000, std::chrono::milliseconds(0));
+  EXPECT_EQ(lenient.Reason(), "");
 }
 
 // log_bin=OFF needs a server of its own.

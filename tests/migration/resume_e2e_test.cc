@@ -79,6 +79,12 @@ TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   }, std::chrono::seconds(30)));
   ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kCopying);
   ASSERT_LT(before, 15000u);
+  auto mid = *engine->Progress(*id);
+  EXPECT_GT(mid.percent, 0.0);
+  EXPECT_LT(mid.percent, 100.0);
+  EXPECT_TRUE(mid.eta.has_value());
+  EXPECT_FALSE(mid.ready);
+  EXPECT_EQ(mid.rows_estimated, 20000u);
   engine.reset();  // the "kill": threads stop, nothing is cleaned up
   // A probe in the copied range of the shadow: a re-copy would overwrite it.
   conn_->MustExec("UPDATE mig_res._t_new SET f = 777 WHERE id = 150");
