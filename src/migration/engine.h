@@ -87,6 +87,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // The inspector's checks alone (read-only): what Start would refuse, and
+  // the estimates (rows, shadow size, binlog retention) otherwise.
+  StatusOr<InspectReport> Inspect(const MigrationRequest& request);
+
   // Inspects (refusals carry 7740+ numbers), builds the shadow, records the
   // migration and starts staging it. Returns the migration id.
   StatusOr<uint64_t> Start(const MigrationRequest& request);

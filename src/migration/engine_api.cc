@@ -53,8 +53,9 @@ StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
   return m;
 }
 
-StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
-  Impl& d = *impl_;
+namespace {
+
+StatusOr<sql::AlterTable> Analyze(const MigrationRequest& request) {
   auto alter = sql::AnalyzeAlter(request.alter_sql);
   if (!alter.ok()) return alter.status();
   if (alter->table.schema.empty()) alter->table.schema = request.default_schema;
@@ -62,10 +63,27 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
     return Status::InvalidArgument("no database selected: qualify the table name or USE a database")
         .WithMysqlError(1046, "3D000");
   }
+  return alter;
+}
+
+}  // namespace
+
+StatusOr<InspectReport> Engine::Inspect(const MigrationRequest& request) {
+  auto alter = Analyze(request);
+  if (!alter.ok()) return alter.status();
+  std::lock_guard<std::mutex> admin_lock(impl_->admin_mu);
+  SEALGATE_RETURN_IF_ERROR(impl_->ReopenAdmin());
+  return migration::Inspect(impl_->admin, *alter, request.inspect, request.privileges);
+}
+
+StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
+  Impl& d = *impl_;
+  auto alter = Analyze(request);
+  if (!alter.ok()) return alter.status();
   std::lock_guard<std::mutex> start(d.start_mu);
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
-  auto report = Inspect(d.admin, *alter, request.inspect, request.privileges);
+  auto report = migration::Inspect(d.admin, *alter, request.inspect, request.privileges);
   if (!report.ok()) return report.status();
   {
     std::lock_guard<std::mutex> lock(d.mu);

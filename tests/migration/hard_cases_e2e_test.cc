@@ -142,6 +142,29 @@ TEST_F(MigrationHardCase, PartitionTruncateFailsTheMigration) {
   EXPECT_NE(p.last_error.find("TRUNCATE PARTITION"), std::string::npos) << p.last_error;
 }
 
+TEST_F(MigrationHardCase, ShadowNamesAvoidCollisionsAndStayWithin64Characters) {
+  const std::string long_name(60, 'x');
+  conn_->MustExec("CREATE TABLE mig_hard." + long_name + " (id INT PRIMARY KEY) ENGINE=InnoDB");
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY) ENGINE=InnoDB");
+  conn_->MustExec("CREATE TABLE mig_hard._t_new (unrelated INT)");  // someone else's table
+  OpenEngine();
+  MigrationRequest dry;
+  dry.alter_sql = "ALTER TABLE t ADD COLUMN w INT";
+  dry.default_schema = "mig_hard";
+  auto report = engine_->Inspect(dry);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->key.name, "PRIMARY");
+  uint64_t a = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  uint64_t b = StartOk("ALTER TABLE " + long_name + " ADD COLUMN w INT");
+  EXPECT_EQ(engine_->Names(a)->shadow, "_t_new2");
+  std::string shadow = engine_->Names(b)->shadow;
+  EXPECT_LE(shadow.size(), 64u);
+  EXPECT_EQ(shadow.front(), '_');
+  EXPECT_EQ(WaitLeaves(b, MigrationState::kCopying).state, MigrationState::kStaged);
+  EXPECT_TRUE(engine_->Cancel(a).ok());
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("0"));  // untouched
+}
+
 TEST_F(MigrationHardCase, SecondEngineOnTheSameMetadataSchemaIsRefused) {
   OpenEngine();
   auto second = Engine::Open(SmallChunkOptions("_sealgate_hard", nullptr));
