@@ -67,6 +67,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   impl->tuning.max_chunk_rows = o.max_chunk_rows;
   impl->tuning.batch_items = o.apply_batch_transactions;
   impl->tuning.chunks_in_flight = std::max<size_t>(1, o.copy_chunks_in_flight);
+  impl->tuning.lock_wait = std::max(std::chrono::seconds(1), o.copy_lock_wait);
   impl->tuning.queue_bytes = o.queue_bytes;
   impl->tuning.ready_lag = o.ready_lag;
   auto admin = SqlConn::Open(o.server);

@@ -51,6 +51,9 @@ struct EngineOptions {
   // the copy with the stream's decoding of it; all of them are undone if a
   // unique conflict shows up while they are ahead.
   size_t copy_chunks_in_flight = 3;
+  // innodb_lock_wait_timeout of the copy: a chunk that waits longer on
+  // writers' locks is rolled back and tried again.
+  std::chrono::seconds copy_lock_wait{10};
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
   size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
   std::shared_ptr<Throttler> throttler;   // may be null: never throttle

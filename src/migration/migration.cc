@@ -116,7 +116,7 @@ Status Migration::Start() {
   // The copy's sql_mode is the applier's too (DESIGN.md §8): explicit zero ids stay zero.
   SEALGATE_RETURN_IF_ERROR(conn_.Exec(
       "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
-      "SESSION innodb_lock_wait_timeout = 60"));
+      "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -130,6 +130,7 @@ struct MigrationTuning {
   uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
   size_t batch_items = 200;
   size_t chunks_in_flight = 3;
+  std::chrono::seconds lock_wait{10};
   size_t queue_bytes = size_t(32) << 20;
   std::chrono::milliseconds ready_lag{1000};
 };
@@ -222,6 +223,7 @@ class Migration {
   int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
   std::string last_copy_conflict_;
+  int copy_lock_retries_ = 0;       // consecutive lock wait timeouts / deadlocks of the copy
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};

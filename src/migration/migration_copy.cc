@@ -1,5 +1,7 @@
 // Backfill: key-range chunks copied server-side with a locking
 // INSERT ... SELECT, each committed together with its copy mark.
+#include <thread>
+
 #include "migration/migration.h"
 #include "sql/errors.h"
 
@@ -9,6 +11,9 @@ namespace {
 constexpr unsigned kErDupEntry = 1062;
 constexpr int kCopyConflictRetries = 3;     // same entry, consecutive attempts
 constexpr int kCopyConflictAttempts = 100;  // any entries, without a successful chunk
+constexpr unsigned kErLockWaitTimeout = 1205;
+constexpr unsigned kErDeadlock = 1213;
+constexpr int kCopyLockRetries = 100;       // consecutive lock waits / deadlocks before giving up
 
 }  // namespace
 
@@ -71,6 +76,13 @@ Status Migration::CopyChunk() {
     unsigned err = conn_.server_errno();
     std::string server_error = conn_.server_error();
     (void)conn_.Exec("ROLLBACK");
+    if ((err == kErLockWaitTimeout || err == kErDeadlock) && ++copy_lock_retries_ <= kCopyLockRetries) {
+      // Writers hold the rows (or a prepared XA transaction does): the
+      // chunk is simply tried again; the copy never wins over the application.
+      Log(LogLevel::kInfo, "copy chunk retried after " + server_error);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return Status::Ok();
+    }
     if (err != kErDupEntry) return st;
     // The applier may be behind rows this chunk reads (a unique value that
     // moved between rows): catch up past a fresh heartbeat and try again.
@@ -92,6 +104,7 @@ Status Migration::CopyChunk() {
   }
   copy_conflicts_ = 0;
   copy_conflict_attempts_ = 0;
+  copy_lock_retries_ = 0;
   last_copy_conflict_.clear();
   cp_.copy_seq = seq;
   cp_.copy_cursor = next;

@@ -73,6 +73,27 @@ TEST_F(MigrationHardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("99"));
 }
 
+TEST_F(MigrationHardCase, CopyWaitsOutAPreparedXaTransactionAndRetries) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, 'v' FROM mig_hard.seq_1_to_100");
+  auto xa = TestConn::Open(test::TestServer(), "mig_hard");
+  xa->MustExec("XA START 'copyblock'");
+  xa->MustExec("DELETE FROM t WHERE id = 50");
+  xa->MustExec("XA END 'copyblock'");
+  xa->MustExec("XA PREPARE 'copyblock'");
+  EngineOptions o = SmallChunkOptions("_sealgate_hard", nullptr);
+  o.copy_lock_wait = std::chrono::seconds(1);
+  OpenEngine(o);
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // several lock wait timeouts
+  EXPECT_EQ(engine_->Progress(id)->state, MigrationState::kCopying) << engine_->Progress(id)->last_error;
+  xa->MustExec("XA COMMIT 'copyblock'");
+  EXPECT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  Drain(id);
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("99"));
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new WHERE id = 50"), std::optional<std::string>("0"));
+}
+
 TEST_F(MigrationHardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, email VARCHAR(50)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, CONCAT('u', seq, '@x') FROM mig_hard.seq_1_to_1000");
