@@ -23,6 +23,12 @@ for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$proxy_port) 2>/dev/null &
 
 cli() { mariadb --no-defaults -h127.0.0.1 -P$proxy_port -usealgate -psealgate --batch --skip-column-names "$@"; }
 cli -e "DROP DATABASE IF EXISTS sealbench; CREATE DATABASE sealbench"
+mariadb --no-defaults -h127.0.0.1 -P$db_port -usealgate -psealgate -e "DROP DATABASE IF EXISTS _sealgate_bench"
+kill $proxy_pid; wait $proxy_pid 2>/dev/null || true   # restart on a fresh metadata schema
+build/sealgate --listen 127.0.0.1:$proxy_port --upstream 127.0.0.1:$db_port --http 127.0.0.1:0 \
+  --admin-user sealgate --admin-password sealgate --metadata-schema _sealgate_bench >build/bench-seal.log 2>&1 &
+proxy_pid=$!
+for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$proxy_port) 2>/dev/null && break; sleep 0.05; done
 common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sealgate --mysql-password=sealgate --mysql-db=sealbench
         --tables=10 --table-size=$rows)
 sysbench oltp_write_only "${common[@]}" --mysql-port=$db_port --threads=4 prepare >/dev/null
@@ -40,10 +46,11 @@ for n in 1 5 10; do
   cli sealbench -e "$sql COMMIT DEPLOY;" >/dev/null
   seal_s=$(awk -v s=$start -v e=$(date +%s.%N) 'BEGIN {printf "%.2f", e - s}')
   wait $sb || true
-  read -r hold attempts < <(cli -e "SHOW DEPLOYS" | awk -v d="bench_$n" '$1 == d {print $8, $7}')
+  read -r hold attempts < <(cli -e "SHOW DEPLOYS" | awk -F'\t' -v d="bench_$n" '$1 == d {print $8, $7}')
   p99=$(awk '/^\[/ {for (i=1;i<=NF;i++) if ($i=="lat" && $(i+1)=="(ms,99%):") print $(i+2)}' "$out" | sort -g | tail -1)
-  max=$(awk '/max:/ {print $2; exit}' "$out")
-  errs=$(awk '/errors:/ {print $2; exit}' "$out")
-  printf "%-7s %8s %10s %12s %12s %8s %10s\n" $n "$hold" "$attempts" "$p99" "$max" "$errs" "$seal_s"
+  max=$(awk '$1 == "max:" {print $2; exit}' "$out")
+  errs=$(( $(awk '$1 == "ignored" && $2 == "errors:" {print $3; exit}' "$out") + $(grep -c FATAL "$out" || true) ))
+  phases=$(grep "deploy=bench_$n seal hold_ms" build/bench-seal.log | sed 's/.*hold_ms=[0-9]* //')
+  printf "%-7s %8s %10s %12s %12s %8s %10s   %s\n" $n "$hold" "$attempts" "$p99" "$max" "$errs" "$seal_s" "$phases"
 done
 echo "(p99_ms: worst per-second p99 during the 30 s run; max_ms: largest single statement latency)"

@@ -96,6 +96,7 @@ Status DeployController::SealWithRetries(const std::string& name) {
       Deploy& d = deploys_[name].deploy;
       ++d.seal_attempts;
       d.hold_ms = attempt->hold.count();
+      if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " seal hold_ms=" + std::to_string(d.hold_ms) + " " + attempt->phases);
       if (options_.on_sealed) options_.on_sealed(attempt->hold);
       for (const auto& it : items) {
         if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);

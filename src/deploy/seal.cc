@@ -79,14 +79,26 @@ Status SealCoordinator::CheckReady(const std::vector<DeployItem>& items) {
 Status SealCoordinator::CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused) {
   auto seq = engine_->WriteSentinel();
   if (!seq.ok()) return seq.status();
+  // Every shadow catches up in parallel: the hold lasts as long as the slowest, not the sum.
+  std::vector<std::pair<const DeployItem*, std::future<Status>>> waits;
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
-    Status s = engine_->WaitApplied(it.migration_id, *seq, options_.apply_timeout);
-    if (!s.ok()) return Status::Aborted("shadow of " + it.table.name + " did not catch up: " + s.message());
-    SEALGATE_RETURN_IF_ERROR(engine_->Pause(it.migration_id));
-    paused->push_back(it.migration_id);
+    uint64_t id = it.migration_id;
+    waits.emplace_back(&it, std::async(std::launch::async, [this, id, seq = *seq] {
+                         Status s = engine_->WaitApplied(id, seq, options_.apply_timeout);
+                         return s.ok() ? engine_->Pause(id) : s;
+                       }));
   }
-  return Status::Ok();
+  Status first;
+  for (auto& [item, wait] : waits) {
+    Status s = wait.get();
+    if (s.ok()) {
+      paused->push_back(item->migration_id);
+    } else if (first.ok()) {
+      first = Status::Aborted("shadow of " + item->table.name + " did not catch up: " + s.message());
+    }
+  }
+  return first;
 }
 
 void SealCoordinator::ResumeAppliers(const std::vector<uint64_t>& paused) {
@@ -253,6 +265,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     return Status::Aborted(std::to_string(hold_->NotQuiet()) +
                            " session(s) did not reach a statement boundary (open transaction or locks) in time");
   }
+  auto drained_at = Clock::now();
 
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &*b;
@@ -263,8 +276,10 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     KillRename(*probe, **b_id, renamed);
     return held;
   }
+  auto locked_at = Clock::now();
   std::vector<uint64_t> paused;
   Status caught = CatchUpAndPause(items, &paused);
+  auto caught_at = Clock::now();
   if (!caught.ok()) {
     KillRename(*probe, **b_id, renamed);
     ResumeAppliers(paused);
@@ -294,7 +309,11 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     return s.Annotate("RENAME TABLE failed; nothing was renamed");
   }
   SealResult result;
-  result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - hold_start);
+  auto done_at = Clock::now();
+  auto ms = [](Clock::duration d) { return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
+  result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(done_at - hold_start);
+  result.phases = "drain=" + ms(drained_at - hold_start) + " lock=" + ms(locked_at - drained_at) +
+                  " catchup=" + ms(caught_at - locked_at) + " rename=" + ms(done_at - caught_at);
   return result;
 }
 

@@ -58,6 +58,7 @@ struct SealOptions {
 
 struct SealResult {
   std::chrono::milliseconds hold{0};  // statements were held this long
+  std::string phases;                 // where the hold went: "drain=2 lock=5 catchup=30 rename=40" (ms)
 };
 
 class SealCoordinator {

@@ -74,7 +74,8 @@ bool WorkQueue::Push(WorkItem item) {
 
 std::vector<WorkItem> WorkQueue::PopBatch(size_t max, std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, wait, [&] { return closed_ || !items_.empty(); });
+  cv_.wait_for(lock, wait, [&] { return closed_ || interrupted_ || !items_.empty(); });
+  interrupted_ = false;
   std::vector<WorkItem> out;
   while (!items_.empty() && out.size() < max) {
     bytes_ -= items_.front().bytes;
@@ -83,6 +84,12 @@ std::vector<WorkItem> WorkQueue::PopBatch(size_t max, std::chrono::milliseconds 
   }
   if (!out.empty()) cv_.notify_all();
   return out;
+}
+
+void WorkQueue::Interrupt() {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = true;
+  cv_.notify_all();
 }
 
 void WorkQueue::Close() {
@@ -227,6 +234,7 @@ void Migration::Pause() {
   std::unique_lock<std::mutex> lock(mu_);
   paused_ = true;
   cv_.notify_all();
+  queue_.Interrupt();  // the writer may be waiting for binlog work
   // The writer checks `paused_` between batches; once it has looked, no more
   // writes reach the shadow. Wait for it (it never holds mu_ across SQL).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

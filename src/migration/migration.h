@@ -68,8 +68,10 @@ class WorkQueue {
  public:
   explicit WorkQueue(size_t capacity) : capacity_(capacity) {}
   bool Push(WorkItem item);  // false once closed
-  // Up to `max` items; waits up to `wait` for the first one.
+  // Up to `max` items; waits up to `wait` for the first one (or an Interrupt()).
   std::vector<WorkItem> PopBatch(size_t max, std::chrono::milliseconds wait);
+  // Ends the current (or next) PopBatch wait at once, e.g. so the writer sees a pause request.
+  void Interrupt();
   void Close();
 
  private:
@@ -79,6 +81,7 @@ class WorkQueue {
   std::deque<WorkItem> items_;  // guarded by mu_
   size_t bytes_ = 0;            // guarded by mu_
   bool closed_ = false;         // guarded by mu_
+  bool interrupted_ = false;    // guarded by mu_
 };
 
 // One projected column: shadow column `name` filled from original column `source`.
