@@ -53,8 +53,12 @@ Engine::Impl::~Impl() {
   }
   for (auto& [id, m] : all) m->Stop();
   if (dispatcher.joinable()) dispatcher.join();
-  std::lock_guard<std::mutex> lock(mu);
-  migrations.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    migrations.clear();
+  }
+  std::lock_guard<std::mutex> lock(admin_mu);
+  (void)admin.Exec("DO RELEASE_LOCK(" + admin.Quote("sealgate-engine:" + options.metadata_schema) + ")");
 }
 
 StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
@@ -80,8 +84,9 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   // One engine per metadata schema: it resumes every migration recorded
   // there, and two writers on one shadow would be wrong. Held by the admin
   // connection for the engine's life.
+  // (A short wait covers an engine that just closed its connection.)
   auto locked = impl->admin.Scalar("SELECT GET_LOCK(" + impl->admin.Quote("sealgate-engine:" + o.metadata_schema) +
-                                   ", 0)");
+                                   ", 3)");
   if (!locked.ok()) return locked.status();
   if (locked->value_or("0") != "1") {
     return Status::FailedPrecondition("another sealgate engine is running on metadata schema `" +

@@ -84,7 +84,7 @@ TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   EXPECT_LT(mid.percent, 100.0);
   EXPECT_TRUE(mid.eta.has_value());
   EXPECT_FALSE(mid.ready);
-  EXPECT_EQ(mid.rows_estimated, 20000u);
+  EXPECT_NEAR(double(mid.rows_estimated), 20000.0, 4000.0);  // an InnoDB estimate
   engine.reset();  // the "kill": threads stop, nothing is cleaned up
   // A probe in the copied range of the shadow: a re-copy would overwrite it.
   conn_->MustExec("UPDATE mig_res._t_new SET f = 777 WHERE id = 150");
