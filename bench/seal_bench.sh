@@ -7,28 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-20000}
 rate=${2:-300}
-scripts/deps.sh bench >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSEALGATE_TESTS=OFF >/dev/null
-cmake --build build -j2 --target sealgate >/dev/null
-
-state=build/bench-mariadb
-db_port=${BENCH_MARIADB_PORT:-23307}
-proxy_port=${BENCH_PROXY_PORT:-26035}
-MARIADB_EXTRA_ARGS="--max-connections=3000 --innodb-buffer-pool-size=512M" scripts/mariadb.sh start $state $db_port >/dev/null
-build/sealgate --listen 127.0.0.1:$proxy_port --upstream 127.0.0.1:$db_port --http 127.0.0.1:0 \
-  --admin-user sealgate --admin-password sealgate --metadata-schema _sealgate_bench >build/bench-seal.log 2>&1 &
-proxy_pid=$!
-trap 'kill $proxy_pid 2>/dev/null || true; scripts/mariadb.sh stop $state >/dev/null' EXIT
-for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$proxy_port) 2>/dev/null && break; sleep 0.05; done
+source bench/lib.sh
+bench_start ${BENCH_PROXY_PORT:-26035} build/bench-seal.log --metadata-schema _sealgate_bench
 
 cli() { mariadb --no-defaults -h127.0.0.1 -P$proxy_port -usealgate -psealgate --batch --skip-column-names "$@"; }
 cli -e "DROP DATABASE IF EXISTS sealbench; CREATE DATABASE sealbench"
 mariadb --no-defaults -h127.0.0.1 -P$db_port -usealgate -psealgate -e "DROP DATABASE IF EXISTS _sealgate_bench"
-kill $proxy_pid; wait $proxy_pid 2>/dev/null || true   # restart on a fresh metadata schema
-build/sealgate --listen 127.0.0.1:$proxy_port --upstream 127.0.0.1:$db_port --http 127.0.0.1:0 \
-  --admin-user sealgate --admin-password sealgate --metadata-schema _sealgate_bench >build/bench-seal.log 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$proxy_port) 2>/dev/null && break; sleep 0.05; done
+bench_restart_proxy   # on a fresh metadata schema
 common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sealgate --mysql-password=sealgate --mysql-db=sealbench
         --tables=10 --table-size=$rows)
 sysbench oltp_write_only "${common[@]}" --mysql-port=$db_port --threads=4 prepare >/dev/null

@@ -126,29 +126,26 @@ TEST_F(RelayTest, PacketsLargerThan16MiBBothWays) {
   EXPECT_EQ(c->Scalar("SELECT 1"), "1");  // the stream is still in step
 }
 
+// Reads every result of the statement just sent; returns how many had rows.
+int CountResultSets(MYSQL* m) {
+  int results = 0;
+  do {
+    MYSQL_RES* r = mysql_store_result(m);
+    if (r) {
+      ++results;
+      mysql_free_result(r);
+    }
+  } while (mysql_next_result(m) == 0);
+  return results;
+}
+
 TEST_F(RelayTest, MultiStatementsAndMultipleResultSets) {
   auto c = ViaProxy("relay_e2e");
   ASSERT_EQ(mysql_real_query(c->handle(), "SELECT 1; SELECT 2, 3; DO 0; SELECT 'x'", 39), 0) << mysql_error(c->handle());
-  int results = 0;
-  do {
-    MYSQL_RES* r = mysql_store_result(c->handle());
-    if (r) {
-      ++results;
-      mysql_free_result(r);
-    }
-  } while (mysql_next_result(c->handle()) == 0);
-  EXPECT_EQ(results, 3);
+  EXPECT_EQ(CountResultSets(c->handle()), 3);
   c->MustExec("CREATE OR REPLACE PROCEDURE two_results() BEGIN SELECT 1; SELECT 2; END");
   ASSERT_EQ(mysql_query(c->handle(), "CALL two_results()"), 0);
-  results = 0;
-  do {
-    MYSQL_RES* r = mysql_store_result(c->handle());
-    if (r) {
-      ++results;
-      mysql_free_result(r);
-    }
-  } while (mysql_next_result(c->handle()) == 0);
-  EXPECT_EQ(results, 2);
+  EXPECT_EQ(CountResultSets(c->handle()), 2);
   // An error in the middle of a multi-statement ends it; the session goes on.
   ASSERT_EQ(mysql_query(c->handle(), "SELECT 1; SELECT * FROM nope; SELECT 3"), 0);
   mysql_free_result(mysql_store_result(c->handle()));

@@ -3,50 +3,19 @@
 // keep working after the seal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
+import { startProxy } from './harness.mjs';
 
-const env = process.env;
 const here = path.dirname(fileURLToPath(import.meta.url));
 let proxy;
-let port;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-  });
-}
-
-async function waitForPort(p) {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(p, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('sealgate did not start');
-}
-
-const connection = () => ({ host: '127.0.0.1', port, user: env.SEALGATE_TEST_USER,
-  password: env.SEALGATE_TEST_PASSWORD, database: 'knex_e2e' });
+const connection = () => ({ ...proxy.credentials, database: 'knex_e2e' });
 
 before(async () => {
-  port = await freePort();
-  fs.mkdirSync(env.SEALGATE_SCRATCH_DIR, { recursive: true });
-  const log = fs.openSync(`${env.SEALGATE_SCRATCH_DIR}/sealgate-knex-${port}.log`, 'w');
-  proxy = spawn(env.SEALGATE_BINARY, ['--listen', `127.0.0.1:${port}`,
-    '--upstream', `${env.SEALGATE_TEST_HOST}:${env.SEALGATE_TEST_PORT}`, '--http', `127.0.0.1:${await freePort()}`,
-    '--admin-user', env.SEALGATE_TEST_USER, '--admin-password', env.SEALGATE_TEST_PASSWORD,
-    '--metadata-schema', `_sgtest_knex_${port}`], { stdio: ['ignore', log, log] });
-  await waitForPort(port);
+  proxy = await startProxy('knex');
   const c = await mysql.createConnection({ ...connection(), database: undefined });
   await c.query('DROP DATABASE IF EXISTS knex_e2e');
   await c.query('CREATE DATABASE knex_e2e CHARACTER SET utf8mb4');
@@ -56,9 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  const exited = new Promise((r) => proxy.on('exit', (code) => r(code)));
-  proxy.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await proxy.stop(), 0);
 });
 
 test('knex migrate:latest through sealgate, with traffic and prepared statements', async () => {

@@ -2,59 +2,27 @@
 // errors, transactions, concurrency.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import fs from 'node:fs';
 import mysql from 'mysql2/promise';
+import { startProxy } from './harness.mjs';
 
-const env = process.env;
 let proxy;
 let port;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-  });
-}
-
-async function waitForPort(p) {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(p, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('sealgate did not start');
-}
-
 const connect = (extra = {}) => mysql.createConnection({
-  host: '127.0.0.1', port, user: env.SEALGATE_TEST_USER, password: env.SEALGATE_TEST_PASSWORD,
-  database: 'node_e2e', ...extra,
+  ...proxy.credentials, database: 'node_e2e', ...extra,
 });
 
 before(async () => {
-  port = await freePort();
-  fs.mkdirSync(env.SEALGATE_SCRATCH_DIR, { recursive: true });
-  const log = fs.openSync(`${env.SEALGATE_SCRATCH_DIR}/sealgate-node-${port}.log`, 'w');
-  proxy = spawn(env.SEALGATE_BINARY, ['--listen', `127.0.0.1:${port}`,
-    '--upstream', `${env.SEALGATE_TEST_HOST}:${env.SEALGATE_TEST_PORT}`, '--http', `127.0.0.1:${await freePort()}`,
-    '--admin-user', env.SEALGATE_TEST_USER, '--admin-password', env.SEALGATE_TEST_PASSWORD],
-  { stdio: ['ignore', log, log] });
-  await waitForPort(port);
-  const c = await mysql.createConnection({ host: '127.0.0.1', port, user: env.SEALGATE_TEST_USER,
-    password: env.SEALGATE_TEST_PASSWORD });
+  proxy = await startProxy('mysql2');
+  port = proxy.port;
+  const c = await mysql.createConnection(proxy.credentials);
   await c.query('DROP DATABASE IF EXISTS node_e2e');
   await c.query('CREATE DATABASE node_e2e CHARACTER SET utf8mb4');
   await c.end();
 });
 
 after(async () => {
-  const exited = new Promise((r) => proxy.on('exit', (code) => r(code)));
-  proxy.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await proxy.stop(), 0);
 });
 
 test('execute() prepared statements with many types', async () => {
@@ -109,8 +77,7 @@ test('transactions', async () => {
 });
 
 test('a pool of concurrent connections', async () => {
-  const pool = mysql.createPool({ host: '127.0.0.1', port, user: env.SEALGATE_TEST_USER,
-    password: env.SEALGATE_TEST_PASSWORD, database: 'node_e2e', connectionLimit: 20 });
+  const pool = mysql.createPool({ ...proxy.credentials, database: 'node_e2e', connectionLimit: 20 });
   await pool.query('CREATE OR REPLACE TABLE counter (id INT PRIMARY KEY AUTO_INCREMENT, who INT)');
   await Promise.all(Array.from({ length: 400 }, (_, i) => pool.execute('INSERT INTO counter (who) VALUES (?)', [i])));
   const [rows] = await pool.query('SELECT COUNT(DISTINCT who) AS n FROM counter');
