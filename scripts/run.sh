@@ -25,8 +25,10 @@ cat <<MSG
 
 sealgate is starting on $listen in front of MariaDB 127.0.0.1:$port.
 Connect:   mariadb -h127.0.0.1 -P${listen##*:} -usealgate -psealgate
-Try it:    CREATE DATABASE demo; CREATE TABLE demo.t (id INT PRIMARY KEY, v INT);
-           SHOW DEPLOYS;
+Try it:    CREATE DATABASE demo; USE demo; CREATE TABLE t (id INT PRIMARY KEY, v INT);
+           BEGIN DEPLOY 'first'; ALTER TABLE t ADD COLUMN note VARCHAR(40);
+           SHOW DEPLOY STATUS; COMMIT DEPLOY; SHOW DEPLOYS;
+Metrics:   curl http://127.0.0.1:9033/metrics   (and /status, /healthz)
 Stop:      Ctrl-C here; then scripts/mariadb.sh stop $state
 
 MSG
