@@ -175,8 +175,8 @@ Status Migration::Step() {
     restart_undo_ = false;
     SEALGATE_RETURN_IF_ERROR(UndoWindow());
   }
-  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < tuning_.chunks_in_flight &&
-                   seen >= catch_up_to_;
+  size_t in_flight = cautious_chunks_ > 0 ? 1 : tuning_.chunks_in_flight;
+  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight && seen >= catch_up_to_;
   auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
   if (!items.empty()) return ApplyBatch(items);
   if (!want_copy || stop_) return Status::Ok();

@@ -227,6 +227,7 @@ class Migration {
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
   std::string last_copy_conflict_;
   int copy_lock_retries_ = 0;       // consecutive lock wait timeouts / deadlocks of the copy
+  int cautious_chunks_ = 0;         // after an undo: chunks still to copy one at a time
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};

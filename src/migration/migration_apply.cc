@@ -89,6 +89,15 @@ Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
     Log(LogLevel::kInfo, "unique conflict while a copied chunk is ahead; undoing the chunk and retrying");
     SEALGATE_RETURN_IF_ERROR(UndoWindow());
     st = ApplyItems(fresh, &conflict);
+    if (st.ok()) {
+      // Unique values are moving under the copy: copy smaller chunks, one at
+      // a time, only once the applier has caught up, for a while.
+      chunk_rows_ = std::max(tuning_.min_chunk_rows, chunk_rows_ / 2);
+      cautious_chunks_ = 20;
+      auto hb = host_->WriteHeartbeat();
+      if (!hb.ok()) return hb.status();
+      catch_up_to_ = *hb;
+    }
   }
   return st;
 }

@@ -102,6 +102,7 @@ Status Migration::CopyChunk() {
     catch_up_to_ = *hb;
     return Status::Ok();
   }
+  if (cautious_chunks_ > 0) --cautious_chunks_;
   copy_conflicts_ = 0;
   copy_conflict_attempts_ = 0;
   copy_lock_retries_ = 0;
@@ -118,6 +119,7 @@ Status Migration::CopyChunk() {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double target = std::chrono::duration<double>(tuning_.target_chunk_time).count();
   double factor = elapsed > 0 ? std::clamp(target / elapsed, 0.5, 2.0) : 2.0;
+  if (cautious_chunks_ > 0) factor = std::min(factor, 1.0);
   chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows_) * factor), tuning_.min_chunk_rows,
                                      tuning_.max_chunk_rows);
   return Status::Ok();
