@@ -28,6 +28,7 @@ class MigrationHardCase : public ::testing::Test {
     conn_->Exec("DROP DATABASE IF EXISTS _sealgate_hard");
   }
   void OpenEngine(EngineOptions o = SmallChunkOptions("_sealgate_hard", nullptr)) {
+    if (!o.logger) o.logger = &logger_;
     auto e = Engine::Open(std::move(o));
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(*e);
@@ -52,6 +53,7 @@ class MigrationHardCase : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
+  Logger logger_{LogLevel::kWarn};
   std::unique_ptr<TestConn> conn_;
   std::unique_ptr<Engine> engine_;
 };
