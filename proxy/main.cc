@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   MYSQL* lease = mysql_init(nullptr);
   if (mysql_real_connect(lease, admin.host.c_str(), admin.user.c_str(), admin.password.c_str(), nullptr, admin.port,
                          nullptr, 0)) {
+    // The lock lives as long as this connection: keep the server from timing it out.
+    (void)mysql_query(lease, "SET SESSION wait_timeout = 31536000, interactive_timeout = 31536000");
     std::string name = "sealgate:" + config->metadata_schema;
     std::string q = "SELECT GET_LOCK('" + name + "', 0)";
     MYSQL_RES* res = mysql_query(lease, q.c_str()) == 0 ? mysql_store_result(lease) : nullptr;

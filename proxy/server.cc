@@ -89,6 +89,7 @@ Status Server::Start() {
     Status s = workers_.back()->Start(fds[i]);
     if (!s.ok()) {
       for (int j = i + 1; j < threads; ++j) close(fds[j]);
+      workers_.pop_back();  // never started: no loop thread to ask
       Shutdown();
       return s.Annotate("listen " + config_.listen.ToString());
     }
