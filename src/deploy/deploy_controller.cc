@@ -134,16 +134,39 @@ Status DeployController::Open() {
   SEALGATE_RETURN_IF_ERROR(store_.Open());
   auto all = store_.LoadAll();
   if (!all.ok()) return all.status();
+  auto admin = SqlConn::Open(options_.admin);
   for (auto& d : *all) {
-    // No session owns a block after a restart; a seal that was running is retried by the next COMMIT.
+    if (d.state == DeployState::kSealing && admin.ok()) RecoverInterruptedSeal(*admin, &d);
+    // No session owns a block after a restart; a seal that did not happen is retried by the next COMMIT.
     if (d.state == DeployState::kOpen || d.state == DeployState::kSealing) {
-      d.state = DeployState::kDetached;
+      d.state = d.anonymous ? DeployState::kFailed : DeployState::kDetached;
+      if (d.anonymous) d.last_error = "its session ended while sealgate was down; ROLLBACK DEPLOY '" + d.name + "'";
       (void)store_.Update(d);
     }
     std::string name = d.name;
     deploys_[name] = Entry{std::move(d), false};
   }
   return Status::Ok();
+}
+
+void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
+  // What happened is read from the schema: the RENAME moved every table or none.
+  if (d->items.empty()) return;
+  const std::string& schema = d->items[0].table.schema;
+  (void)admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, SealCoordinator::kGateA) + ", " +
+                   QuoteTable(schema, SealCoordinator::kGateB));
+  const DeployItem& first = d->items[0];
+  bool renamed = first.kind == ItemKind::kCreate ? TableExists(admin, schema, first.table.name) &&
+                                                      !TableExists(admin, schema, first.shadow)
+                                                 : TableExists(admin, schema, first.old_name);
+  if (!renamed) return;
+  d->state = DeployState::kSealed;
+  d->last_error = "sealed before a restart interrupted the bookkeeping";
+  for (const auto& it : d->items) {
+    if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
+  }
+  (void)store_.Update(*d);
+  if (options_.logger) options_.logger->Info("deploy", "deploy=" + d->name + " recovered as sealed from the schema");
 }
 
 std::string DeployController::BlockOf(uint64_t session_id) const {

@@ -106,6 +106,8 @@ class DeployController {
   StatusOr<DeployItem> StageDrop(const ClientContext& c, const sql::TableName& table, const std::string& sql);
   Status SealWithRetries(const std::string& name);
   Status CancelItems(const std::vector<DeployItem>& items);
+  // A deploy recorded as sealing when sealgate stopped: sealed if the schema says so.
+  void RecoverInterruptedSeal(migration::SqlConn& admin, Deploy* d);  // REQUIRES(mu_)
   Status Persist(const Deploy& d);
   std::optional<std::string> TableOwner(const sql::TableName& t) const;  // REQUIRES(mu_)
   std::string BlockOf(uint64_t session_id) const;                      // REQUIRES(mu_)

@@ -250,6 +250,50 @@ TEST_F(DeployTest, NamedDeploySurvivesProxyKillAndIsSealedAfterRestart) {
   EXPECT_EQ(Direct()->Scalar("SELECT SUM(z) FROM t"), "6009");
 }
 
+TEST_F(DeployTest, SealInterruptedBeforeItsBookkeepingIsReadFromTheSchema) {
+  Fill("t", 300);
+  std::string name = "interrupted_" + db_;
+  std::string schema = "_sgtest_interrupted";
+  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+  ProxyProcess::Options options;
+  options.metadata_schema = schema;
+  {
+    ProxyProcess first;
+    ASSERT_TRUE(first.Start(options)) << first.log();
+    auto c = TestConn::Open(first.address(), db_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+    first.Kill();
+  }
+  // As if sealgate died after the RENAME but before recording it.
+  TestConn::Open(TestServer())->MustExec("UPDATE " + schema + ".deploys SET state = 'sealing' WHERE name = '" + name + "'");
+  ProxyProcess second;
+  ASSERT_TRUE(second.Start(options)) << second.log();
+  bool sealed = false;
+  for (auto& r : TestConn::Open(second.address())->Query("SHOW DEPLOYS")) sealed |= r[0] == name && r[1] == "sealed";
+  EXPECT_TRUE(sealed) << second.log();
+  // And a deploy whose seal never happened is staged again, not sealed.
+  auto c = TestConn::Open(second.address(), db_);
+  Fill("u", 50);
+  std::string pending = "pending_" + db_;
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + pending + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE u ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  second.Kill();
+  TestConn::Open(TestServer())->MustExec("UPDATE " + schema + ".deploys SET state = 'sealing' WHERE name = '" + pending + "'");
+  ProxyProcess third;
+  ASSERT_TRUE(third.Start(options)) << third.log();
+  std::string state;
+  for (auto& r : TestConn::Open(third.address())->Query("SHOW DEPLOYS")) {
+    if (r[0] == pending) state = r[1].value_or("");
+  }
+  EXPECT_EQ(state, "detached");
+  auto d = TestConn::Open(third.address(), db_);
+  EXPECT_TRUE(d->Exec("COMMIT DEPLOY '" + pending + "'")) << d->last_error();
+  EXPECT_EQ(Columns("u").back(), "z");
+}
+
 TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
   Fill("t", 1000);
   Writers writers;
