@@ -55,6 +55,7 @@ void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)
       deploy::ClientContext client;
       client.session_id = request.session.session_id;
       client.user = request.session.user;
+      client.host = request.session.host;
       client.database = request.session.database;
       client.in_transaction = request.session.in_transaction;
       client.holds_table_locks = request.session.holds_table_locks;

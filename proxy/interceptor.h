@@ -21,6 +21,7 @@ namespace sealgate::proxy {
 struct SessionView {
   uint64_t session_id = 0;
   std::string user;      // as sent in the handshake / COM_CHANGE_USER
+  std::string host;      // the client's host as the server sees it (sealgate's side of the upstream connection)
   std::string database;  // current default database, "" if none
   bool in_transaction = false;
   bool holds_table_locks = false;

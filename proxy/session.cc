@@ -80,7 +80,19 @@ void Session::OnConnect(uv_connect_t* req, int status) {
     self->Close("upstream connect failed");
     return;
   }
-  if (self->worker_->upstream_socket().empty()) uv_tcp_nodelay(&self->upstream_.h.tcp, 1);
+  if (self->worker_->upstream_socket().empty()) {
+    uv_tcp_nodelay(&self->upstream_.h.tcp, 1);
+    sockaddr_storage local;
+    int len = sizeof local;
+    char ip[INET6_ADDRSTRLEN] = {0};
+    if (uv_tcp_getsockname(&self->upstream_.h.tcp, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      if (local.ss_family == AF_INET) uv_ip4_name(reinterpret_cast<sockaddr_in*>(&local), ip, sizeof ip);
+      else uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&local), ip, sizeof ip);
+    }
+    self->upstream_host_ = ip;
+  } else {
+    self->upstream_host_ = "localhost";
+  }
   self->phase_ = Phase::kGreeting;
   self->StartReading(self->upstream_);
 }

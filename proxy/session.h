@@ -159,6 +159,7 @@ class Session {
   uv_timer_t keepalive_;
   bool keepalive_open_ = false;
   std::string user_;
+  std::string upstream_host_;  // our address on the upstream connection, as the server sees it
   std::string database_;
   std::string pending_user_;      // from COM_CHANGE_USER, applied on its OK
   std::string pending_database_;  // from COM_INIT_DB / COM_CHANGE_USER, applied on OK

@@ -213,6 +213,7 @@ SessionView Session::View() const {
   SessionView v;
   v.session_id = id_;
   v.user = user_;
+  v.host = upstream_host_;
   v.database = database_;
   v.in_transaction = tracker_ && tracker_->in_transaction();
   v.holds_table_locks = state_.holds_table_locks();

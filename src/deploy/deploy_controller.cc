@@ -174,6 +174,17 @@ std::string DeployController::BlockOf(uint64_t session_id) const {
   return it == blocks_.end() ? "" : it->second;
 }
 
+bool DeployController::MayControl(const ClientContext& c, const Deploy& d) {
+  if (c.user.empty()) return true;
+  auto conn = SqlConn::Open(options_.admin);
+  if (!conn.ok()) return false;
+  migration::GrantTablePrivilegeCheck grants(&*conn, c.user, c.host);
+  for (const auto& it : d.items) {
+    if (!grants.CheckAlter(it.table).ok()) return false;
+  }
+  return true;
+}
+
 bool DeployController::InBlock(uint64_t session_id) const {
   std::lock_guard<std::mutex> lock(block_mu_);
   return in_block_.count(session_id) > 0;
@@ -234,7 +245,7 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     case StatementKind::kCommitDeploy: return Commit(c, st.deploy_name);
     case StatementKind::kRollbackDeploy: return Rollback(c, st.deploy_name);
     case StatementKind::kEndDeploy: return End(c);
-    case StatementKind::kShowDeploys: return ShowDeploys();
+    case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
     case StatementKind::kRevertDeploy:
     case StatementKind::kFinalizeDeploy:
@@ -318,7 +329,7 @@ std::optional<std::string> DeployController::TableOwner(const sql::TableName& t)
 
 ControlReply DeployController::Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql,
                                      const std::string& name) {
-  if (st.kind == StatementKind::kShowDeploys) return ShowDeploys();
+  if (st.kind == StatementKind::kShowDeploys) return ShowDeploys(c);
   std::vector<StatusOr<DeployItem>> staged;
   switch (st.kind) {
     case StatementKind::kAlterTable:
@@ -413,6 +424,13 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   migration::MigrationRequest request;
   request.alter_sql = alter_sql;
   request.default_schema = c.database;
+  // Validation runs with the client's own privileges: may this user ALTER the table?
+  auto grants_conn = SqlConn::Open(options_.admin);
+  std::optional<migration::GrantTablePrivilegeCheck> grants;
+  if (!c.user.empty() && grants_conn.ok()) {
+    grants.emplace(&*grants_conn, c.user, c.host);
+    request.privileges = &*grants;
+  }
   auto id = options_.engine->Start(request);
   if (!id.ok()) {
     release();

@@ -32,7 +32,8 @@ enum class PlainAlterMode { kOnline, kPassthrough, kReject };
 
 struct ClientContext {
   uint64_t session_id = 0;
-  std::string user;
+  std::string user;  // empty: sealgate itself (no privilege check)
+  std::string host;  // the client's host as the server sees it
   std::string database;
   bool in_transaction = false;
   bool holds_table_locks = false;
@@ -83,7 +84,7 @@ class DeployController {
   void OnSessionClosed(uint64_t session_id);
 
   // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
-  ControlReply ShowDeploysReply() { return ShowDeploys(); }
+  ControlReply ShowDeploysReply() { return ShowDeploys(ClientContext{}); }
   ControlReply ShowStatusReply() { return ShowStatus(ClientContext{}, std::nullopt); }
 
  private:
@@ -97,7 +98,9 @@ class DeployController {
   ControlReply Commit(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply Rollback(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply End(const ClientContext& c);
-  ControlReply ShowDeploys();
+  ControlReply ShowDeploys(const ClientContext& c);
+  // The caller may ALTER every table of the deploy (checked through the grant tables).
+  bool MayControl(const ClientContext& c, const Deploy& d);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
 

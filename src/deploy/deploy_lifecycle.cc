@@ -26,6 +26,18 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
       return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session; "
                                                                     "use COMMIT DEPLOY 'name' for a detached deploy"));
     }
+    if (requested && deploys_.count(name) && BlockOf(c.session_id) != name) {
+      Deploy copy = deploys_[name].deploy;
+      mu_.unlock();
+      bool allowed = MayControl(c, copy);
+      mu_.lock();
+      if (!allowed) {
+        return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
+                                               "you may not ALTER every table of deploy '" + name +
+                                                   "', so you cannot commit it",
+                                               error::kSqlstateSyntax));
+      }
+    }
     if (c.in_transaction || c.holds_table_locks) {
       // The seal would wait for this session's own locks.
       return ControlReply::Error(DeployError(
@@ -129,6 +141,18 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
     std::lock_guard<std::mutex> lock(mu_);
     name = requested ? *requested : BlockOf(c.session_id);
     if (name.empty()) return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session"));
+    if (requested && deploys_.count(name) && BlockOf(c.session_id) != name) {
+      Deploy copy = deploys_[name].deploy;
+      mu_.unlock();
+      bool allowed = MayControl(c, copy);
+      mu_.lock();
+      if (!allowed) {
+        return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
+                                               "you may not ALTER every table of deploy '" + name +
+                                                   "', so you cannot roll it back",
+                                               error::kSqlstateSyntax));
+      }
+    }
     auto it = deploys_.find(name);
     if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
     Entry& e = it->second;
@@ -190,13 +214,23 @@ void DeployController::OnSessionClosed(uint64_t session_id) {
   }).detach();
 }
 
-ControlReply DeployController::ShowDeploys() {
+ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   ControlReply r;
   r.kind = ControlReply::Kind::kResultSet;
   r.columns = {"name", "state", "tables", "ready", "created_at", "sealed_at", "seal_attempts", "hold_ms", "last_error"};
+  std::vector<Deploy> visible;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, e] : deploys_) visible.push_back(e.deploy);
+  }
+  // A user sees only deploys of tables they may alter (grant lookups off the lock).
+  std::vector<Deploy> shown;
+  for (auto& d : visible) {
+    if (MayControl(c, d)) shown.push_back(std::move(d));
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [name, e] : deploys_) {
-    const Deploy& d = e.deploy;
+  for (const auto& d : shown) {
+    const std::string& name = d.name;
     int ready = 0;
     for (const auto& it : d.items) {
       if (d.state == DeployState::kSealed) {

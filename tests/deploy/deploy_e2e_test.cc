@@ -365,6 +365,38 @@ TEST_F(DeployTest, MetricsAndStatusShowTheDeploy) {
   EXPECT_EQ(HttpGet(proxy_.http_port(), "/healthz").empty(), false);
 }
 
+TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
+  Fill("t", 100);
+  auto admin = TestConn::Open(TestServer());
+  admin->MustExec("CREATE OR REPLACE USER 'reader'@'127.0.0.1' IDENTIFIED BY 'r'");
+  admin->MustExec("GRANT SELECT, INSERT, UPDATE, DELETE ON `" + db_ + "`.* TO 'reader'@'127.0.0.1'");
+  admin->MustExec("CREATE OR REPLACE USER 'owner'@'%' IDENTIFIED BY 'o'");
+  admin->MustExec("GRANT ALL ON `" + db_ + "`.* TO 'owner'@'%'");
+  auto reader = TestConn::Open(proxy_.address("reader", "r"), db_);
+  ASSERT_TRUE(reader->Exec("BEGIN DEPLOY"));
+  EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));
+  EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
+  EXPECT_NE(reader->last_error().find("ALTER"), std::string::npos);
+  ASSERT_TRUE(reader->Exec("ROLLBACK DEPLOY"));
+  EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));  // plain ALTER too
+  EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
+  // The owner (a wildcard-host account) stages a named deploy; the reader cannot see or control it.
+  auto owner = TestConn::Open(proxy_.address("owner", "o"), db_);
+  std::string name = "owned_" + db_;
+  ASSERT_TRUE(owner->Exec("BEGIN DEPLOY '" + name + "'")) << owner->last_error();
+  ASSERT_TRUE(owner->Exec("ALTER TABLE t ADD COLUMN yes INT")) << owner->last_error();
+  ASSERT_TRUE(owner->Exec("END DEPLOY"));
+  bool seen = false;
+  for (auto& r : reader->Query("SHOW DEPLOYS")) seen |= r[0] == name;
+  EXPECT_FALSE(seen) << "a user sees a deploy of tables they may not alter";
+  EXPECT_FALSE(reader->Exec("COMMIT DEPLOY '" + name + "'"));
+  EXPECT_EQ(reader->last_errno(), 7748u);
+  EXPECT_FALSE(reader->Exec("ROLLBACK DEPLOY '" + name + "'"));
+  EXPECT_EQ(reader->last_errno(), 7748u);
+  ASSERT_TRUE(owner->Exec("COMMIT DEPLOY '" + name + "'")) << owner->last_error();
+  EXPECT_EQ(Columns("t").back(), "yes");
+}
+
 TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {
   Fill("t", 10);
   ProxyProcess reject;
