@@ -103,6 +103,9 @@ class DeployController {
   bool MayControl(const ClientContext& c, const Deploy& d);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
+  // A plain ALTER the server can do as metadata only: done at once under the
+  // hold, no copy. nullopt: not possible that way, stage it.
+  std::optional<ControlReply> TryInstant(const ClientContext& c, const std::string& sql);
 
   StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "deploy/deploy_controller.h"
+#include "sql/alter.h"
 #include "sql/errors.h"
 
 namespace sealgate::deploy {
@@ -292,6 +293,44 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   return r;
 }
 
+std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c, const std::string& sql) {
+  auto alter = sql::AnalyzeAlter(sql);
+  if (!alter.ok() || alter->specs.empty() || !options_.hold) return std::nullopt;
+  if (alter->algorithm && *alter->algorithm != "INSTANT" && *alter->algorithm != "DEFAULT") return std::nullopt;
+  sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
+  auto admin = migration::SqlConn::Open(options_.admin);
+  if (!admin.ok() || table.schema.empty()) return std::nullopt;
+  if (!c.user.empty()) {
+    migration::GrantTablePrivilegeCheck grants(&*admin, c.user, c.host);
+    Status allowed = grants.CheckAlter(table);
+    if (!allowed.ok()) return ControlReply::Error(allowed);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (TableOwner(table) || reserved_.count({table.schema, table.name})) return std::nullopt;  // staging reports it
+  }
+  // Even a metadata-only change takes an exclusive metadata lock: gate it with
+  // the same hold as the seal, so it never queues behind (or ahead of) clients.
+  std::string instant = sql::RenderAlter(*alter, table) + ", ALGORITHM=INSTANT";
+  if (!admin->Exec("SET SESSION lock_wait_timeout = " + std::to_string(options_.seal.lock_wait_seconds)).ok()) {
+    return std::nullopt;
+  }
+  options_.hold->Begin({table.schema + "." + table.name});
+  Status done = options_.hold->WaitDrained(options_.seal.drain_timeout)
+                    ? admin->Exec(instant)
+                    : Status::Aborted("sessions did not reach a boundary");
+  options_.hold->End();
+  if (done.ok()) {
+    if (options_.logger) options_.logger->Info("deploy", "instant ALTER of " + table.schema + "." + table.name);
+    return ControlReply::Ok("");
+  }
+  unsigned err = admin->server_errno();
+  // 1845/1846: not possible as INSTANT; 1205: blocked; anything else is the
+  // client's own mistake (unknown column, ...), answered as the server would.
+  if (err == 1845 || err == 1846 || err == 1205 || err == 0) return std::nullopt;
+  return ControlReply::Error(Status::Aborted(admin->server_error()).WithMysqlError(static_cast<uint16_t>(err), "HY000"));
+}
+
 ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
   if (options_.plain_alter == PlainAlterMode::kReject) {
     return ControlReply::Error(DeployError(error::kPlainAlterRejected,
@@ -302,6 +341,9 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
     return ControlReply::Error(DeployError(error::kDeployWrongState,
                                            "this session holds LOCK TABLES: an online ALTER would wait for its own "
                                            "locks at the seal; UNLOCK TABLES first"));
+  }
+  if (st.kind == sql::StatementKind::kAlterTable) {
+    if (auto instant = TryInstant(c, sql)) return *instant;
   }
   // An implicit one-statement deploy that replies once sealed.
   ClientContext self = c;

@@ -299,8 +299,12 @@ TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
   Writers writers;
   writers.Run(proxy_.address(), db_, {"t"}, 1000000);
   auto c = Via();
-  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN flag TINYINT NOT NULL DEFAULT 1")) << c->last_error();
-  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "flag"}));
+  // A type change needs a copy: staged and sealed as a one-statement deploy.
+  ASSERT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND COLUMN_NAME='c'"),
+            "bigint");
+  EXPECT_TRUE(TableExists("_t_old"));
   writers.Join();
   EXPECT_EQ(writers.errors.load(), 0);
   std::set<int> present;
@@ -363,6 +367,22 @@ TEST_F(DeployTest, MetricsAndStatusShowTheDeploy) {
   std::string status = HttpGet(proxy_.http_port(), "/status");
   EXPECT_NE(status.find("\"state\": \"sealed\""), std::string::npos) << status;
   EXPECT_EQ(HttpGet(proxy_.http_port(), "/healthz").empty(), false);
+}
+
+TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
+  Fill("t", 1000);
+  Writers writers;
+  writers.Run(proxy_.address(), db_, {"t"}, 1000000);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN flag TINYINT NOT NULL DEFAULT 1")) << c->last_error();
+  writers.Join();
+  EXPECT_EQ(writers.errors.load(), 0);
+  EXPECT_EQ(Columns("t").back(), "flag");
+  EXPECT_FALSE(TableExists("_t_old")) << "an instant change was copied";
+  EXPECT_FALSE(TableExists("~t_new"));
+  // A mistake is the server's own error, as without sealgate.
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN flag INT"));
+  EXPECT_EQ(c->last_errno(), 1060u) << c->last_error();
 }
 
 TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
