@@ -17,7 +17,7 @@ using sql::StatementKind;
 namespace {
 
 std::string UtcNow() {
-  char buf[32];
+  char buf[64];
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   tm parts;
