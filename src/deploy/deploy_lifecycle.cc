@@ -70,6 +70,10 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
                                                                                   : DeployState::kDetached;
     e.deploy.last_error = sealed.message();
     (void)Persist(e.deploy);
+    if (e.deploy.anonymous && e.deploy.state == DeployState::kDetached) {
+      // Its session went away during the COMMIT: nobody can ever seal it.
+      std::thread([this, name] { (void)Rollback(ClientContext{}, name); }).detach();
+    }
     if (sealed.mysql_errno() == 0) sealed = DeployError(error::kSealFailed, sealed.message());
     return ControlReply::Error(sealed);
   }
