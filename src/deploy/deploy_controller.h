@@ -101,6 +101,8 @@ class DeployController {
   ControlReply ShowDeploys(const ClientContext& c);
   // The caller may ALTER every table of the deploy (checked through the grant tables).
   bool MayControl(const ClientContext& c, const Deploy& d);
+  // An ERR if `name` is another session's deploy with a table the caller may not alter.
+  std::optional<ControlReply> RefuseOthersDeploy(const ClientContext& c, const std::string& name, const char* action);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
   // A plain ALTER the server can do as metadata only: done at once under the

@@ -18,7 +18,26 @@ std::string Text(uint64_t v) { return std::to_string(v); }
 
 }  // namespace
 
+std::optional<ControlReply> DeployController::RefuseOthersDeploy(const ClientContext& c, const std::string& name,
+                                                                const char* action) {
+  Deploy copy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = deploys_.find(name);
+    if (it == deploys_.end() || BlockOf(c.session_id) == name) return std::nullopt;
+    copy = it->second.deploy;
+  }
+  if (MayControl(c, copy)) return std::nullopt;  // grant lookups off the lock
+  return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
+                                         "you may not ALTER every table of deploy '" + name + "', so you cannot " +
+                                             action + " it",
+                                         error::kSqlstateSyntax));
+}
+
 ControlReply DeployController::Commit(const ClientContext& c, const std::optional<std::string>& requested) {
+  if (requested) {
+    if (auto refused = RefuseOthersDeploy(c, *requested, "commit")) return *refused;
+  }
   std::string name;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -26,18 +45,6 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
     if (name.empty()) {
       return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session; "
                                                                     "use COMMIT DEPLOY 'name' for a detached deploy"));
-    }
-    if (requested && deploys_.count(name) && BlockOf(c.session_id) != name) {
-      Deploy copy = deploys_[name].deploy;
-      mu_.unlock();
-      bool allowed = MayControl(c, copy);
-      mu_.lock();
-      if (!allowed) {
-        return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
-                                               "you may not ALTER every table of deploy '" + name +
-                                                   "', so you cannot commit it",
-                                               error::kSqlstateSyntax));
-      }
     }
     if (c.in_transaction || c.holds_table_locks) {
       // The seal would wait for this session's own locks.
@@ -140,24 +147,15 @@ Status DeployController::SealWithRetries(const std::string& name) {
 }
 
 ControlReply DeployController::Rollback(const ClientContext& c, const std::optional<std::string>& requested) {
+  if (requested) {
+    if (auto refused = RefuseOthersDeploy(c, *requested, "roll back")) return *refused;
+  }
   std::vector<DeployItem> items;
   std::string name;
   {
     std::lock_guard<std::mutex> lock(mu_);
     name = requested ? *requested : BlockOf(c.session_id);
     if (name.empty()) return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session"));
-    if (requested && deploys_.count(name) && BlockOf(c.session_id) != name) {
-      Deploy copy = deploys_[name].deploy;
-      mu_.unlock();
-      bool allowed = MayControl(c, copy);
-      mu_.lock();
-      if (!allowed) {
-        return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
-                                               "you may not ALTER every table of deploy '" + name +
-                                                   "', so you cannot roll it back",
-                                               error::kSqlstateSyntax));
-      }
-    }
     auto it = deploys_.find(name);
     if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
     Entry& e = it->second;
