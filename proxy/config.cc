@@ -88,6 +88,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     c->tls.upstream = value == "true";
     return Status::Ok();
   }
+  if (key == "upstream-keepalive-seconds") {
+    char* end = nullptr;
+    double v = strtod(value.c_str(), &end);
+    if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
+    c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
   if (key == "shutdown-grace-seconds") {
     char* end = nullptr;
     double v = strtod(value.c_str(), &end);

@@ -44,6 +44,9 @@ struct Config {
   PlainAlterMode plain_alter = PlainAlterMode::kOnline;
   TlsConfig tls;
   double shutdown_grace_seconds = 30;
+  // While a client waits on sealgate (COMMIT DEPLOY, an online ALTER), its
+  // upstream connection is pinged this often so wait_timeout never ends it.
+  double upstream_keepalive_seconds = 60;
   size_t max_packet_bytes = size_t{1} << 30;  // a client packet larger than this ends the session
 };
 

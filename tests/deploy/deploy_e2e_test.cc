@@ -369,6 +369,33 @@ TEST_F(DeployTest, MetricsAndStatusShowTheDeploy) {
   EXPECT_EQ(HttpGet(proxy_.http_port(), "/healthz").empty(), false);
 }
 
+TEST_F(DeployTest, LongCommitKeepsTheClientsUpstreamConnectionAlive) {
+  Fill("t", 100);
+  ProxyProcess proxy;
+  ProxyProcess::Options options;
+  options.extra_args = {"--upstream-keepalive-seconds", "0.5"};
+  ASSERT_TRUE(proxy.Start(options)) << proxy.log();
+  auto c = TestConn::Open(proxy.address(), db_);
+  c->MustExec("SET SESSION wait_timeout = 2");  // the server drops this session after 2 idle seconds
+  c->MustExec("SET @survives = 'yes'");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  // A transaction outside the proxy keeps the table busy: the seal retries for ~5 s.
+  auto blocker = Direct();
+  blocker->MustExec("BEGIN");
+  blocker->MustExec("SELECT COUNT(*) FROM t FOR UPDATE");
+  std::thread release([&] {
+    std::this_thread::sleep_for(5s);
+    blocker->MustExec("COMMIT");
+  });
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  release.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s);
+  // Same upstream session after waiting longer than its wait_timeout.
+  EXPECT_EQ(c->Scalar("SELECT @survives"), "yes") << c->last_error();
+}
+
 TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   Fill("t", 1000);
   Writers writers;
