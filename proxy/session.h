@@ -144,6 +144,7 @@ class Session {
   uint64_t server_caps_ = 0;
   uint64_t client_caps_ = 0;
   std::unique_ptr<protocol::ResponseTracker> tracker_;
+  std::vector<protocol::ResponseTracker::Completion> completions_;  // reused per response
   std::unique_ptr<TlsChannel> client_tls_;    // TLS terminated for the client
   std::unique_ptr<TlsChannel> upstream_tls_;  // TLS spoken to the upstream
   int client_seq_shift_ = 0;    // 1 once the client sent an SSLRequest

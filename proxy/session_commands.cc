@@ -348,7 +348,8 @@ void Session::OnUpstreamData(const char* data, size_t n) {
 }
 
 void Session::AfterUpstreamResponse() {
-  for (const auto& done : tracker_->TakeCompletions()) {
+  tracker_->TakeCompletions(&completions_);
+  for (const auto& done : completions_) {
     if (done.tag == kTagInternal) {
       --internal_pending_;
       if (has_deferred_request_ && internal_pending_ == 0) {

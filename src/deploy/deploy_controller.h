@@ -138,6 +138,7 @@ class DeployController {
   // block: that must never wait behind mu_, which is held across server I/O.
   mutable std::mutex block_mu_;
   std::set<uint64_t> in_block_;                // GUARDED_BY(block_mu_)
+  std::atomic<size_t> in_block_count_{0};      // in_block_.size(), read without the lock
   std::atomic<int> active_deploys_{0};
 };
 

@@ -137,16 +137,23 @@ Status NoSuch(uint64_t id) { return Status::NotFound("no migration with id " + s
 
 }  // namespace
 
+// Removes a migration from the engine's map (it no longer receives binlog work).
+StatusOr<std::shared_ptr<Migration>> TakeMigration(std::mutex& mu,
+                                                   std::map<uint64_t, std::shared_ptr<Migration>>& migrations,
+                                                   uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = migrations.find(id);
+  if (it == migrations.end()) return NoSuch(id);
+  std::shared_ptr<Migration> m = it->second;
+  migrations.erase(it);
+  return m;
+}
+
 Status Engine::Cancel(uint64_t id) {
   Impl& d = *impl_;
-  std::shared_ptr<Migration> m;
-  {
-    std::lock_guard<std::mutex> lock(d.mu);
-    auto it = d.migrations.find(id);
-    if (it == d.migrations.end()) return NoSuch(id);
-    m = it->second;
-    d.migrations.erase(it);
-  }
+  auto taken = TakeMigration(d.mu, d.migrations, id);
+  if (!taken.ok()) return taken.status();
+  std::shared_ptr<Migration> m = *taken;
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   SEALGATE_RETURN_IF_ERROR(m->Finish(MigrationState::kCancelled, d.admin));
@@ -156,16 +163,10 @@ Status Engine::Cancel(uint64_t id) {
 
 Status Engine::Complete(uint64_t id) {
   Impl& d = *impl_;
-  std::shared_ptr<Migration> m;
-  {
-    std::lock_guard<std::mutex> lock(d.mu);
-    auto it = d.migrations.find(id);
-    if (it == d.migrations.end()) return NoSuch(id);
-    m = it->second;
-    d.migrations.erase(it);
-  }
+  auto taken = TakeMigration(d.mu, d.migrations, id);
+  if (!taken.ok()) return taken.status();
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
-  return m->Finish(MigrationState::kCompleted, d.admin);
+  return (*taken)->Finish(MigrationState::kCompleted, d.admin);
 }
 
 StatusOr<MigrationProgress> Engine::Progress(uint64_t id) const {

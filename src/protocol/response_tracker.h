@@ -42,8 +42,13 @@ class ResponseTracker {
   // The client finished sending LOCAL INFILE data (its empty packet was forwarded).
   void LocalInfileDataSent();
 
-  // Completed commands since the last call, oldest first.
-  std::vector<Completion> TakeCompletions() { return std::move(completions_); }
+  // Moves the completed commands since the last call (oldest first) into
+  // `*out`, which is cleared first. Swapping buffers keeps both capacities,
+  // so following responses allocate nothing.
+  void TakeCompletions(std::vector<Completion>* out) {
+    out->clear();
+    out->swap(completions_);
+  }
 
   bool idle() const { return pending_.empty() && scanner_.at_frame_boundary(); }
   size_t pending() const { return pending_.size(); }

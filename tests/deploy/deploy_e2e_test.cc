@@ -93,6 +93,23 @@ struct Writers {
     stop = true;
     for (auto& t : threads) t.join();
   }
+  // Acknowledged ids of `table` (>= min_id) not found there now, each marked
+  // if it sits in the old table instead.
+  std::string Missing(TestConn& c, const std::string& table, int min_id) {
+    std::set<int> present;
+    for (auto& r : c.Query("SELECT id FROM " + table + " WHERE id >= " + std::to_string(min_id))) {
+      present.insert(std::stoi(*r[0]));
+    }
+    std::string which;
+    for (int id : acknowledged[table]) {
+      if (present.count(id)) continue;
+      which += " " + std::to_string(id);
+      if (c.Scalar("SELECT COUNT(*) FROM _" + table + "_old WHERE id = " + std::to_string(id)) == "1") {
+        which += "(in old table)";
+      }
+    }
+    return which;
+  }
 };
 
 TEST_F(DeployTest, SevenStatementDeployUnderWritersLosesNothing) {
@@ -134,17 +151,7 @@ TEST_F(DeployTest, SevenStatementDeployUnderWritersLosesNothing) {
   // Every acknowledged write is in the new table, and the old rows were copied.
   auto d = Direct();
   for (const auto& t : tables) {
-    std::set<int> present;
-    for (auto& r : d->Query("SELECT id FROM " + t + " WHERE id >= 1000000")) present.insert(std::stoi(*r[0]));
-    size_t missing = 0;
-    std::string which;
-    for (int id : writers.acknowledged[t]) {
-      if (present.count(id)) continue;
-      ++missing;
-      which += " " + std::to_string(id) + (d->Scalar("SELECT COUNT(*) FROM _" + t + "_old WHERE id = " +
-                                                     std::to_string(id)) == "1" ? "(in old table)" : "");
-    }
-    EXPECT_EQ(missing, 0u) << t << ": acknowledged writes missing:" << which;
+    EXPECT_EQ(writers.Missing(*d, t, 1000000), "") << t << ": acknowledged writes missing";
     EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + t + " WHERE id <= 3000"), "3000") << t;
   }
   EXPECT_EQ(d->Scalar("SELECT SUM(a) FROM t1 WHERE id <= 3000"), d->Scalar("SELECT SUM(a) FROM _t1_old WHERE id <= 3000"));
@@ -307,9 +314,7 @@ TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
   EXPECT_TRUE(TableExists("_t_old"));
   writers.Join();
   EXPECT_EQ(writers.errors.load(), 0);
-  std::set<int> present;
-  for (auto& r : Direct()->Query("SELECT id FROM t WHERE id >= 1000000")) present.insert(std::stoi(*r[0]));
-  for (int id : writers.acknowledged["t"]) EXPECT_TRUE(present.count(id)) << id;
+  EXPECT_EQ(writers.Missing(*Direct(), "t", 1000000), "") << "acknowledged writes missing";
   // CREATE INDEX is DDL too.
   ASSERT_TRUE(c->Exec("CREATE INDEX by_a ON t (a)")) << c->last_error();
   EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
@@ -404,6 +409,7 @@ TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN flag TINYINT NOT NULL DEFAULT 1")) << c->last_error();
   writers.Join();
   EXPECT_EQ(writers.errors.load(), 0);
+  EXPECT_EQ(writers.Missing(*Direct(), "t", 1000000), "") << "acknowledged writes missing";
   EXPECT_EQ(Columns("t").back(), "flag");
   EXPECT_FALSE(TableExists("_t_old")) << "an instant change was copied";
   EXPECT_FALSE(TableExists("~t_new"));

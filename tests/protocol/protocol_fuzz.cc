@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 1; i < size; i += step) {
       if (!tracker.Feed(reinterpret_cast<const char*>(data) + i, std::min(step, size - i)).ok()) break;
       if (tracker.awaiting_local_infile_data()) tracker.LocalInfileDataSent();
-      (void)tracker.TakeCompletions();
+      std::vector<ResponseTracker::Completion> done;
+      tracker.TakeCompletions(&done);
     }
   }
   return 0;

@@ -66,7 +66,9 @@ class TrackerTest : public ::testing::TestWithParam<bool> {
     for (size_t i = 0; i < bytes.size(); i += step) {
       Status s = t.Feed(bytes.data() + i, std::min(step, bytes.size() - i));
       EXPECT_TRUE(s.ok()) << s.ToString();
-      for (auto& c : t.TakeCompletions()) all.push_back(c);
+      std::vector<ResponseTracker::Completion> done;
+      t.TakeCompletions(&done);
+      all.insert(all.end(), done.begin(), done.end());
     }
     return all;
   }
