@@ -25,7 +25,8 @@ std::vector<std::map<std::string, std::optional<std::string>>> Records(const dep
 void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
   std::map<std::string, int> by_state;
   for (auto& d : Records(controller_->ShowDeploysReply())) ++by_state[d["state"].value_or("")];
-  for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed"}) {
+  for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed", "reverting", "reverted",
+                        "finalized"}) {
     out.WriteGauge("sealgate_deploys", "Deploys by state", {{"state", s}}, by_state[s]);
   }
   for (auto& m : Records(controller_->ShowStatusReply())) {
@@ -36,6 +37,10 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
     out.WriteGauge("sealgate_migration_lag_seconds", "Binlog apply lag of the shadow", labels,
                    Number(m["lag_ms"]) / 1000.0);
     out.WriteGauge("sealgate_migration_ready", "1 when staged and caught up", labels, m["ready"] == "yes" ? 1 : 0);
+    if (m["revertible"]) {
+      out.WriteGauge("sealgate_migration_revertible", "1 while the table of a sealed deploy can still be reverted",
+                     labels, m["revertible"] == "yes" ? 1 : 0);
+    }
   }
 }
 

@@ -8,6 +8,20 @@
 
 namespace sealgate::migration {
 
+const char* MigrationRoleName(MigrationRole role) {
+  switch (role) {
+    case MigrationRole::kStage: return "stage";
+    case MigrationRole::kReverse: return "reverse";
+    case MigrationRole::kForward: return "forward";
+  }
+  return "stage";
+}
+
+MigrationRole ParseMigrationRole(const std::string& name) {
+  if (name == "reverse") return MigrationRole::kReverse;
+  if (name == "forward") return MigrationRole::kForward;
+  return MigrationRole::kStage;
+}
 
 const char* MigrationStateName(MigrationState state) {
   switch (state) {
@@ -111,6 +125,7 @@ Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState s
   // Only the newest chunk's cursor is recorded, so chunks that were in
   // flight are undone (re-copied) rather than guessed.
   restart_undo_ = cp_.copy_seq > cp_.applied_seq;
+  applied_file_ = cp_.applied.file;
   rows_copied_ = cp_.rows_copied;
 }
 
@@ -121,8 +136,11 @@ Status Migration::Start() {
   if (!c.ok()) return c.status();
   conn_ = std::move(*c);
   // The copy's sql_mode is the applier's too (DESIGN.md §8): explicit zero ids stay zero.
+  // A follower writes into a schema that may be narrower than the rows it
+  // follows: a value that does not fit must fail, never be cut to fit.
+  const char* strict = spec_.role == MigrationRole::kStage ? "" : ",STRICT_ALL_TABLES";
   SEALGATE_RETURN_IF_ERROR(conn_.Exec(
-      "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
+      "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO" + std::string(strict) + "'), "
       "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   {
@@ -227,6 +245,7 @@ MigrationProgress Migration::Progress() const {
   p.chunk_rows = chunk_rows_;
   p.copy_running = has_slot_;
   p.last_error = last_error_;
+  p.applied_file = applied_file_;
   return p;
 }
 

@@ -39,6 +39,7 @@ struct MigrationProgress {
   uint64_t chunk_rows = 0;           // current copy chunk size
   bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
   std::string last_error;            // empty unless failed (or a notice such as a copy restart)
+  std::string applied_file;          // binlog file of the applied position: the oldest one it still needs
 };
 
 }  // namespace sealgate::migration
