@@ -32,7 +32,8 @@ std::string UsageText() {
          "                [--upstream-socket PATH]   (client sessions reach the upstream over this Unix socket)\n"
          "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
-         "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n";
+         "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n"
+         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n";
 }
 
 namespace {
@@ -93,6 +94,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     double v = strtod(value.c_str(), &end);
     if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
     c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "revert-retention-seconds") {
+    char* end = nullptr;
+    double v = strtod(value.c_str(), &end);
+    if (value.empty() || *end || v < 1) return Status::InvalidArgument("revert-retention-seconds must be >= 1");
+    c->revert_retention_seconds = v;
     return Status::Ok();
   }
   if (key == "shutdown-grace-seconds") {

@@ -48,6 +48,9 @@ struct Config {
   // upstream connection is pinged this often so wait_timeout never ends it.
   double upstream_keepalive_seconds = 60;
   size_t max_packet_bytes = size_t{1} << 30;  // a client packet larger than this ends the session
+  // How long a sealed deploy stays revertible (its old tables kept and
+  // followed) before it is finalized on its own.
+  double revert_retention_seconds = 24 * 3600;
 };
 
 // Parses argv (argv[0] ignored): reads --config first, then applies flags.

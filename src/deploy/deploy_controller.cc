@@ -180,8 +180,11 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
     DeployItem& it = d->items[i];
     if (it.kind != ItemKind::kAlter) continue;
     if (renamed) {
-      (void)options_.engine->Complete(it.migration_id);
-      it.migration_id = it.follower_id;
+      // follower_id is 0 when the items were updated before the stop.
+      if (it.follower_id) {
+        (void)options_.engine->Complete(it.migration_id);
+        it.migration_id = it.follower_id;
+      }
     } else if (it.follower_id) {
       (void)options_.engine->Discard(it.follower_id);
     }
