@@ -539,6 +539,9 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
+  if (!c.user.empty()) {  // created by sealgate's account, so the client's own right is checked here
+    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Create"));
+  }
   if (TableExists(*admin, t.schema, t.name)) {
     return Status::AlreadyExists("Table '" + t.name + "' already exists").WithMysqlError(1050, "42S01");
   }
@@ -546,7 +549,7 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
     std::lock_guard<std::mutex> lock(mu_);
     if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
   }
-  auto shadow = migration::ChooseShadowName(*admin, t);
+  auto shadow = migration::ChooseShadowName(*admin, t, "~");
   if (!shadow.ok()) return shadow.status();
   auto create = CreateAsShadow(sql, t.schema, *shadow);
   if (!create.ok()) return create.status();
@@ -565,6 +568,9 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
   SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
+  if (!c.user.empty()) {
+    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Drop"));
+  }
   if (!TableExists(*admin, t.schema, t.name)) {
     return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");
   }

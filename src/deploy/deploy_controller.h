@@ -65,6 +65,9 @@ struct ControllerOptions {
   std::chrono::milliseconds seal_retry_initial{200};
   std::chrono::milliseconds seal_retry_max{10000};
   int max_staged_migrations = 32;
+  // Before the first seal attempt, every shadow is compared with its original
+  // (DESIGN.md §3.6); a mismatch keeps the deploy staged with the reason.
+  bool verify_checksum = true;
   // After a seal (or a revert) both schemas are kept, the other side followed,
   // for this long; then the deploy is finalized (FINALIZE DEPLOY does it early).
   std::chrono::seconds revert_retention{24 * 3600};
@@ -130,6 +133,9 @@ class DeployController {
   // Seals the deploy's items (or, `inverse`, swaps them back), retrying
   // abandoned attempts with backoff; starts the followers of the swap.
   Status SealWithRetries(const std::string& name, bool inverse);
+  // Every ALTER of the deploy is staged and its shadow matches its original.
+  // Unavailable while some table is still copying.
+  Status VerifyShadows(const std::string& name, const std::vector<DeployItem>& items);
   Status CancelItems(const std::vector<DeployItem>& items);
   // A deploy recorded as sealing when sealgate stopped: sealed if the schema says so.
   void RecoverInterruptedSeal(migration::SqlConn& admin, Deploy* d);  // REQUIRES(mu_)

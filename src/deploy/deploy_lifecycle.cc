@@ -107,8 +107,41 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
                           " table(s), statements held for " + std::to_string(e.deploy.hold_ms) + " ms");
 }
 
+Status DeployController::VerifyShadows(const std::string& name, const std::vector<DeployItem>& items) {
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto p = options_.engine->Progress(it.migration_id);
+    if (!p.ok()) return p.status();
+    if (p->state == migration::MigrationState::kFailed) {
+      return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
+                                        " failed: " + p->last_error);
+    }
+    if (p->state != migration::MigrationState::kStaged) return Status::Unavailable(it.table.name + " is still copying");
+  }
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto started = std::chrono::steady_clock::now();
+    auto report = options_.engine->Checksum(it.migration_id);
+    if (!report.ok()) return report.status().Annotate("checksum of " + it.table.name);
+    if (!report->match) {
+      return Status::FailedPrecondition("the shadow of " + it.table.name + " differs from the table (" +
+                                        report->mismatch + "): it cannot be sealed; ROLLBACK DEPLOY '" + name +
+                                        "' and stage it again")
+          .WithMysqlError(error::kMigrationChecksumMismatch, error::kSqlstateGeneral);
+    }
+    if (options_.logger) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      options_.logger->Info("deploy", "deploy=" + name + " migration=" + std::to_string(it.migration_id) +
+                                          " checksum ok rows=" + std::to_string(report->rows) + " chunks=" +
+                                          std::to_string(report->chunks) + " ms=" + std::to_string(ms.count()));
+    }
+  }
+  return Status::Ok();
+}
+
 Status DeployController::SealWithRetries(const std::string& name, bool inverse) {
   auto backoff = options_.seal_retry_initial;
+  bool verified = inverse || !options_.verify_checksum;
   for (;;) {
     std::vector<DeployItem> items;
     {
@@ -117,6 +150,15 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     }
     if (items.empty()) return Status::Ok();
     if (inverse) items = InverseItems(items);
+    if (!verified) {
+      Status v = VerifyShadows(name, items);
+      if (v.code() == StatusCode::kUnavailable) {  // still copying
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (!v.ok()) return v;
+      verified = true;
+    }
     // Each ALTER's table gets a follower the other way, started while the
     // RENAME holds the tables, and recorded before the swap can land.
     std::vector<uint64_t> followers(items.size(), 0);

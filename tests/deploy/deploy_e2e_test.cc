@@ -339,7 +339,17 @@ TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));
   EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
   EXPECT_NE(reader->last_error().find("ALTER"), std::string::npos);
+  // CREATE and DROP in a block are done by sealgate's account: the caller's own rights decide.
+  EXPECT_FALSE(reader->Exec("CREATE TABLE made_by_reader (id INT PRIMARY KEY)"));
+  EXPECT_EQ(reader->last_errno(), 1142u) << reader->last_error();
+  EXPECT_FALSE(reader->Exec("DROP TABLE t"));
+  EXPECT_EQ(reader->last_errno(), 1142u) << reader->last_error();
   ASSERT_TRUE(reader->Exec("ROLLBACK DEPLOY"));
+  EXPECT_TRUE(TableExists("t"));
+  EXPECT_FALSE(TableExists("made_by_reader"));
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ +
+                             "' AND TABLE_NAME LIKE '~made_by_reader%'"),
+            "0");
   EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));  // plain ALTER too
   EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
   // The owner (a wildcard-host account) stages a named deploy; the reader cannot see or control it.
