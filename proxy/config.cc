@@ -33,7 +33,8 @@ std::string UsageText() {
          "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n"
-         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n";
+         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n"
+         "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n";
 }
 
 namespace {
@@ -94,6 +95,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     double v = strtod(value.c_str(), &end);
     if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
     c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "seal-kill-blockers-after") {
+    char* end = nullptr;
+    long v = strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || v < 0 || v > 1000) return Status::InvalidArgument("seal-kill-blockers-after must be 0..1000");
+    c->seal_kill_blockers_after = static_cast<int>(v);
     return Status::Ok();
   }
   if (key == "revert-retention-seconds") {
