@@ -395,7 +395,7 @@ TEST_F(DeployTest, ALongTransactionOnATableDelaysTheSealWithoutHoldingClients) {
   auto blocker = Direct();
   blocker->MustExec("BEGIN");
   EXPECT_EQ(blocker->Scalar("SELECT a FROM t WHERE id = 1"), "1");
-  std::this_thread::sleep_for(2500ms);  // older than the drain budget
+  std::this_thread::sleep_for(3500ms);  // older than the drain budget (trx_started has whole seconds)
   std::string name = "blocked_" + db_;
   auto c = Via();
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
@@ -430,7 +430,7 @@ TEST_F(DeployTest, ABlockerIsKilledAfterTheConfiguredNumberOfAttempts) {
   auto blocker = Direct();
   blocker->MustExec("BEGIN");
   EXPECT_EQ(blocker->Scalar("SELECT a FROM t WHERE id = 1"), "1");
-  std::this_thread::sleep_for(2500ms);
+  std::this_thread::sleep_for(3500ms);  // trx_started has whole seconds
   auto c = TestConn::Open(proxy.address(), db_);
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
