@@ -125,7 +125,9 @@ ControlReply ControlReply::Error(Status status) {
 DeployController::DeployController(ControllerOptions options)
     : options_(options),
       seal_(options.engine, options.admin, options.hold, options.seal, options.logger),
-      store_(options.admin, options.metadata_schema) {}
+      store_(options.admin, options.metadata_schema),
+      control_store_(options.admin, options.metadata_schema),
+      scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {}
 
 DeployController::~DeployController() = default;
 
@@ -146,7 +148,7 @@ Status DeployController::Open() {
     std::string name = d.name;
     deploys_[name] = Entry{std::move(d), false};
   }
-  return Status::Ok();
+  return OpenOps();
 }
 
 void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
@@ -247,17 +249,18 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
   }
   switch (st.kind) {
     case StatementKind::kBeginDeploy: return Begin(c, st);
-    case StatementKind::kCommitDeploy: return Commit(c, st.deploy_name);
+    case StatementKind::kCommitDeploy:
+      return st.commit_at ? ScheduleCommit(c, st.deploy_name, *st.commit_at) : Commit(c, st.deploy_name);
+    case StatementKind::kAlterDeploy: return AlterDeploy(c, st);
     case StatementKind::kRollbackDeploy: return Rollback(c, st.deploy_name);
     case StatementKind::kEndDeploy: return End(c);
     case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
     case StatementKind::kRevertDeploy:
     case StatementKind::kFinalizeDeploy:
-    case StatementKind::kAlterDeploy:
       return ControlReply::Error(DeployError(error::kDeployUnsupported,
-                                             "this version of sealgate cannot do that yet: reverse replication, "
-                                             "REVERT/FINALIZE DEPLOY and ALTER DEPLOY are not available",
+                                             "this version of sealgate cannot do that yet: reverse replication and "
+                                             "REVERT/FINALIZE DEPLOY are not available",
                                              error::kSqlstateNotSupported));
     default: break;
   }
@@ -384,6 +387,7 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
       Deploy& d = found->second.deploy;
       d.items.push_back(*item);
       (void)store_.AddItem(d.name, d.items.size(), *item);
+      ApplyCopyControls(d.name, *item);  // a paused or throttled deploy's new migrations too
       if (!info.empty()) info += "; ";
       info += item->kind == ItemKind::kAlter
                   ? "migration " + std::to_string(item->migration_id) + " staging " + Qualified(item->table)
@@ -416,7 +420,8 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
     }
     if (staged >= options_.max_staged_migrations) {
       return DeployError(error::kDeployLimit, "already " + std::to_string(staged) +
-                                                  " staged migrations (the configured limit); seal or roll back some");
+                                                  " staged migrations, the limit (deploy.max_staged_migrations): "
+                                                  "seal or roll back a deploy first, or raise the limit");
     }
     reserved_.insert({t.schema, t.name});
     reserved = t;

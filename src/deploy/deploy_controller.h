@@ -21,8 +21,10 @@
 
 #include "common/log.h"
 #include "deploy/deploy.h"
+#include "deploy/deploy_ops.h"
 #include "deploy/deploy_store.h"
 #include "deploy/seal.h"
+#include "deploy/seal_schedule.h"
 #include "migration/engine.h"
 #include "sql/statement.h"
 
@@ -62,6 +64,8 @@ struct ControllerOptions {
   std::chrono::milliseconds seal_retry_initial{200};
   std::chrono::milliseconds seal_retry_max{10000};
   int max_staged_migrations = 32;
+  // Seals start only inside this daily UTC window (COMMIT DEPLOY waits for it); none: any time.
+  std::optional<SealWindow> seal_window;
   // Called after each successful seal with how long statements were held.
   std::function<void(std::chrono::milliseconds)> on_sealed;
   Logger* logger = nullptr;             // not owned
@@ -86,6 +90,8 @@ class DeployController {
   // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
   ControlReply ShowDeploysReply() { return ShowDeploys(ClientContext{}); }
   ControlReply ShowStatusReply() { return ShowStatus(ClientContext{}, std::nullopt); }
+  // Scheduled seals (COMMIT DEPLOY ... AT) running now, each waiting until its deploy is sealed.
+  int background_seals() const;
 
  private:
   struct Entry {
@@ -126,6 +132,19 @@ class DeployController {
   void ClearBlocksOf(const std::string& name);
   void Unreserve(const sql::TableName& t);
 
+  // Operator controls (deploy_ops.cc): ALTER DEPLOY, COMMIT DEPLOY ... AT,
+  // the seal window, and their columns in SHOW DEPLOYS / SHOW DEPLOY STATUS.
+  Status OpenOps();  // REQUIRES(mu_)
+  ControlReply AlterDeploy(const ClientContext& c, const sql::Statement& st);
+  ControlReply ScheduleCommit(const ClientContext& c, const std::optional<std::string>& name, const std::string& at);
+  void SealScheduled(const std::string& name);  // on a scheduler thread, when the time has come
+  void ApplyCopyControls(const std::string& name, const DeployItem& item);  // REQUIRES(mu_)
+  void AwaitSealWindow(const std::string& name);  // returns once a seal may start
+  static const std::vector<std::string>& DeployOpsColumns();
+  std::vector<std::optional<std::string>> DeployOpsCells(const std::string& name) const;  // REQUIRES(mu_)
+  static const std::vector<std::string>& MigrationOpsColumns();
+  static std::vector<std::optional<std::string>> MigrationOpsCells(const migration::MigrationProgress* p);
+
   ControllerOptions options_;
   SealCoordinator seal_;
   mutable std::mutex mu_;
@@ -140,6 +159,9 @@ class DeployController {
   std::set<uint64_t> in_block_;                // GUARDED_BY(block_mu_)
   std::atomic<size_t> in_block_count_{0};      // in_block_.size(), read without the lock
   std::atomic<int> active_deploys_{0};
+  std::map<std::string, DeployControls> controls_;  // GUARDED_BY(mu_)
+  DeployControlStore control_store_;                // GUARDED_BY(mu_)
+  std::unique_ptr<SealScheduler> scheduler_;        // last: its seals stop before anything they use
 };
 
 }  // namespace sealgate::deploy

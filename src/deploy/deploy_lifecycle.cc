@@ -108,6 +108,7 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
 Status DeployController::SealWithRetries(const std::string& name) {
   auto backoff = options_.seal_retry_initial;
   for (;;) {
+    AwaitSealWindow(name);
     std::vector<DeployItem> items;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -221,6 +222,7 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   ControlReply r;
   r.kind = ControlReply::Kind::kResultSet;
   r.columns = {"name", "state", "tables", "ready", "created_at", "sealed_at", "seal_attempts", "hold_ms", "last_error"};
+  r.columns.insert(r.columns.end(), DeployOpsColumns().begin(), DeployOpsColumns().end());
   std::vector<Deploy> visible;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -252,6 +254,8 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
                       d.sealed_at.empty() ? std::nullopt : std::optional(d.sealed_at), std::to_string(d.seal_attempts),
                       d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)),
                       d.last_error.empty() ? std::nullopt : std::optional(d.last_error)});
+    auto ops = DeployOpsCells(name);
+    r.rows.back().insert(r.rows.back().end(), ops.begin(), ops.end());
   }
   return r;
 }
@@ -261,6 +265,7 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   r.kind = ControlReply::Kind::kResultSet;
   r.columns = {"deploy", "table", "kind", "migration_id", "state", "rows_copied", "rows_total", "progress_pct",
                "eta_seconds", "lag_ms", "ready", "last_error"};
+  r.columns.insert(r.columns.end(), MigrationOpsColumns().begin(), MigrationOpsColumns().end());
   std::lock_guard<std::mutex> lock(mu_);
   std::string only = requested ? *requested : BlockOf(c.session_id);
   for (const auto& [name, e] : deploys_) {
@@ -272,6 +277,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
         bool done = e.deploy.state == DeployState::kSealed;
         row.insert(row.end(), {std::nullopt, done ? "sealed" : "staged", std::nullopt, std::nullopt,
                                std::optional<std::string>("100"), std::nullopt, std::nullopt, "yes", std::nullopt});
+        auto ops = MigrationOpsCells(nullptr);
+        row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
         continue;
       }
@@ -279,6 +286,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
       if (!p.ok()) {
         row.insert(row.end(), {Text(it.migration_id), "unknown", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                std::nullopt, "no", p.status().message()});
+        auto ops = MigrationOpsCells(nullptr);
+        row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
         continue;
       }
@@ -289,6 +298,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
                   Text(p->rows_estimated), std::string(pct),
                   p->eta ? std::optional(std::to_string(p->eta->count())) : std::nullopt, Text(p->lag.count()),
                   p->ready ? "yes" : "no", p->last_error.empty() ? std::nullopt : std::optional(p->last_error)});
+      auto ops = MigrationOpsCells(&*p);
+      row.insert(row.end(), ops.begin(), ops.end());
       r.rows.push_back(std::move(row));
     }
   }
