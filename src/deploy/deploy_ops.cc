@@ -293,7 +293,10 @@ const std::vector<std::string>& DeployController::DeployOpsColumns() {
 
 std::vector<std::optional<std::string>> DeployController::DeployOpsCells(const std::string& name) const {
   auto it = controls_.find(name);
-  if (it == controls_.end()) return {std::nullopt, std::nullopt};
+  auto d = deploys_.find(name);
+  if (it == controls_.end() || d == deploys_.end() || !IsActive(d->second.deploy.state)) {
+    return {std::nullopt, std::nullopt};  // a sealed or rolled back deploy copies nothing
+  }
   const DeployControls& k = it->second;
   return {ControlText(k.copy_paused, k.throttle_ratio, ""),
           k.seal_at ? std::optional(FormatUtc(*k.seal_at)) : std::nullopt};

@@ -128,6 +128,10 @@ class MigrationHost {
   virtual std::chrono::milliseconds LagAfter(uint64_t seen) const = 0;
 };
 
+// How stale a staged migration's persisted position may get while its table
+// is idle (a restart re-reads at most this much binlog).
+inline constexpr std::chrono::seconds kIdleCheckpoint{30};
+
 struct MigrationTuning {
   std::chrono::milliseconds target_chunk_time{500};
   uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
@@ -180,6 +184,9 @@ class Migration {
  private:
   void Run();
   Status Step();
+  // Heartbeat-only work while the last checkpoint is recent: noted in memory
+  // (no transaction). False if `items` need ApplyBatch.
+  bool TakeHeartbeats(const std::vector<WorkItem>& items);
   Status ApplyBatch(std::vector<WorkItem>& items);
   Status ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window);
   // A statement for the shadow and the row change it comes from (for errors).
