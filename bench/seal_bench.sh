@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The seal under load: while sysbench oltp_write_only runs through sealgate,
-# stage and seal deploys of 1, 5 and 10 tables, and report the hold duration,
-# the clients' p99 and max latency around the seal, and the errors clients saw.
+# The seal and the revert under load: while sysbench oltp_write_only runs
+# through sealgate, stage and seal deploys of 1, 5 and 10 tables, then revert
+# each (REVERT DEPLOY), and report both hold durations, the clients' p99 and
+# max latency over the run, and the errors clients saw.
 # Usage: bench/seal_bench.sh [ROWS_PER_TABLE] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sealgate --mysql-p
         --tables=10 --table-size=$rows)
 sysbench oltp_write_only "${common[@]}" --mysql-port=$db_port --threads=4 prepare >/dev/null
 
-printf "%-7s %8s %10s %12s %12s %8s %10s\n" tables hold_ms attempts p99_ms max_ms errors seal_s
+printf "%-7s %8s %10s %10s %12s %12s %8s %8s %9s\n" tables hold_ms revert_ms attempts p99_ms max_ms errors seal_s revert_s
 for n in 1 5 10; do
   out=build/bench-seal-$n.txt
   sysbench oltp_write_only "${common[@]}" --mysql-port=$proxy_port --threads=4 --rate=$rate --time=30 \
@@ -30,12 +31,19 @@ for n in 1 5 10; do
   start=$(date +%s.%N)
   cli sealbench -e "$sql COMMIT DEPLOY;" >/dev/null
   seal_s=$(awk -v s=$start -v e=$(date +%s.%N) 'BEGIN {printf "%.2f", e - s}')
-  wait $sb || true
   read -r hold attempts < <(cli -e "SHOW DEPLOYS" | awk -F'\t' -v d="bench_$n" '$1 == d {print $8, $7}')
+  sleep 5   # writes after the seal, replicated back to the old tables
+  start=$(date +%s.%N)
+  cli sealbench -e "REVERT DEPLOY 'bench_$n'" >/dev/null
+  revert_s=$(awk -v s=$start -v e=$(date +%s.%N) 'BEGIN {printf "%.2f", e - s}')
+  read -r revert_hold < <(cli -e "SHOW DEPLOYS" | awk -F'\t' -v d="bench_$n" '$1 == d {print $8}')
+  wait $sb || true
+  cli -e "FINALIZE DEPLOY 'bench_$n'" >/dev/null
   p99=$(awk '/^\[/ {for (i=1;i<=NF;i++) if ($i=="lat" && $(i+1)=="(ms,99%):") print $(i+2)}' "$out" | sort -g | tail -1)
   max=$(awk '$1 == "max:" {print $2; exit}' "$out")
   errs=$(( $(awk '$1 == "ignored" && $2 == "errors:" {print $3; exit}' "$out") + $(grep -c FATAL "$out" || true) ))
   phases=$(grep "deploy=bench_$n seal hold_ms" build/bench-seal.log | sed 's/.*hold_ms=[0-9]* //')
-  printf "%-7s %8s %10s %12s %12s %8s %10s   %s\n" $n "$hold" "$attempts" "$p99" "$max" "$errs" "$seal_s" "$phases"
+  printf "%-7s %8s %10s %10s %12s %12s %8s %8s %9s   %s\n" $n "$hold" "$revert_hold" "$attempts" "$p99" "$max" "$errs" \
+    "$seal_s" "$revert_s" "$phases"
 done
 echo "(p99_ms: worst per-second p99 during the 30 s run; max_ms: largest single statement latency)"

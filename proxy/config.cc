@@ -43,7 +43,8 @@ std::string UsageText() {
          "                [--throttle-max-replica-lag-seconds S]\n"
          "                [--storage-max-shadow-bytes N[K|M|G|T]] [--storage-headroom-percent P]\n"
          "                [--storage-check-free-space auto|on|off]\n"
-         "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n";
+         "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
+         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n";
 }
 
 namespace {
@@ -207,6 +208,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     double v = strtod(value.c_str(), &end);
     if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
     c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "revert-retention-seconds") {
+    char* end = nullptr;
+    double v = strtod(value.c_str(), &end);
+    if (value.empty() || *end || v < 1) return Status::InvalidArgument("revert-retention-seconds must be >= 1");
+    c->revert_retention_seconds = v;
     return Status::Ok();
   }
   if (key == "shutdown-grace-seconds") {

@@ -73,6 +73,9 @@ struct Config {
   // the server's binlogs are compared with the checkpoints this often.
   double binlog_retention_warn_seconds = 6 * 3600;
   double binlog_retention_check_seconds = 60;
+  // How long a sealed deploy stays revertible (its old tables kept and
+  // followed) before it is finalized on its own.
+  double revert_retention_seconds = 24 * 3600;
 };
 
 // Parses argv (argv[0] ignored): reads --config first, then applies flags.

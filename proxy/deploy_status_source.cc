@@ -25,7 +25,8 @@ std::vector<std::map<std::string, std::optional<std::string>>> Records(const dep
 void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
   std::map<std::string, int> by_state;
   for (auto& d : Records(controller_->ShowDeploysReply())) ++by_state[d["state"].value_or("")];
-  for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed"}) {
+  for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed", "reverting", "reverted",
+                        "finalized"}) {
     out.WriteGauge("sealgate_deploys", "Deploys by state", {{"state", s}}, by_state[s]);
   }
   for (auto& m : Records(controller_->ShowStatusReply())) {
@@ -60,6 +61,10 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
       out.WriteGauge("sealgate_migration_binlog_purge_in_seconds",
                      "Seconds until the binlog file at the migration's checkpoint may be purged", labels,
                      Number(m["binlog_purge_in_s"]));
+    }
+    if (m["revertible"]) {
+      out.WriteGauge("sealgate_migration_revertible", "1 while the table of a sealed deploy can still be reverted",
+                     labels, m["revertible"] == "yes" ? 1 : 0);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -189,6 +190,11 @@ int main(int argc, char** argv) {
     options.plain_alter = PlainAlter(config->plain_alter);
     options.max_staged_migrations = config->max_staged_migrations;
     if (!config->seal_window.empty()) options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
+    options.revert_retention = std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
+    // The window is checked often enough to end within a few percent of it.
+    options.retention_check = std::clamp(std::chrono::milliseconds(static_cast<int64_t>(
+                                             config->revert_retention_seconds * 1000 / 20)),
+                                         std::chrono::milliseconds(200), std::chrono::milliseconds(30000));
     options.logger = &logger;
     proxy::Histogram* histogram = hold_histogram.ok() ? *hold_histogram : nullptr;
     options.on_sealed = [histogram](std::chrono::milliseconds hold) {

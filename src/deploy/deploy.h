@@ -17,12 +17,18 @@ enum class DeployState : uint8_t {
   kSealed,      // every table cut over
   kRolledBack,  // cancelled: shadows dropped, originals untouched
   kFailed,      // a migration failed; ROLLBACK DEPLOY cleans up
+  kReverting,   // REVERT DEPLOY in progress (swapping back, or forward again)
+  kReverted,    // every table back to its old schema; the new ones kept current
+  kFinalized,   // revert window over: the other side's tables dropped
 };
 
 const char* DeployStateName(DeployState state);
 DeployState ParseDeployState(const std::string& name);
-// Open, detached or sealing: the deploy still holds its tables.
+// Open, detached or sealing: the deploy is still being staged.
 bool IsActive(DeployState state);
+// Staging, or sealed/reverted inside the revert window: the deploy's tables
+// are followed by its migrations and belong to it.
+bool HoldsTables(DeployState state);
 
 enum class ItemKind : uint8_t { kAlter, kCreate, kDrop };
 const char* ItemKindName(ItemKind kind);
@@ -32,14 +38,26 @@ ItemKind ParseItemKind(const std::string& name);
 //   kAlter:  table -> old_name, shadow -> table   (migration_id stages the shadow)
 //   kCreate: shadow -> table                       (created under the shadow name)
 //   kDrop:   table -> old_name                     (kept for revert)
+// A revert swaps the other way (InverseItems). `migration_id` is always the
+// migration that keeps the table coming in at the next swap current: the
+// staging migration, after a seal the reverse follower, after a revert the
+// forward follower.
 struct DeployItem {
   ItemKind kind = ItemKind::kAlter;
   sql::TableName table;
   uint64_t migration_id = 0;
+  // Started by a swap in progress; becomes migration_id once the swap lands,
+  // is discarded if it does not (read back after a crash mid-swap).
+  uint64_t follower_id = 0;
   std::string shadow;
   std::string old_name;
   std::string statement;  // as the client sent it
 };
+
+// The items of the swap that undoes `items` (same order): an ALTER's table
+// goes back to `shadow` and `old_name` comes back; a CREATE is parked under
+// its shadow name; a DROP comes back.
+std::vector<DeployItem> InverseItems(const std::vector<DeployItem>& items);
 
 struct Deploy {
   std::string name;
@@ -47,7 +65,7 @@ struct Deploy {
   DeployState state = DeployState::kOpen;
   std::vector<DeployItem> items;
   std::string created_at;
-  std::string sealed_at;
+  std::string sealed_at;  // of the last swap (seal or revert): the revert window runs from here
   int seal_attempts = 0;
   int64_t hold_ms = -1;  // of the successful seal
   std::string last_error;

@@ -94,11 +94,13 @@ bool TableExists(SqlConn& admin, const std::string& schema, const std::string& t
   return n.ok() && n->value_or("0") != "0";
 }
 
-// `_<table>_old`, `_<table>_old2`, ... (at most 64 characters), not taken.
+// `~<table>_old`, `~<table>_old2`, ... (at most 64 characters), not taken.
+// Like shadows, old tables sort after the seal gate: a revert swaps them back
+// in while their follower still writes to them (see seal.h).
 std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::set<std::string>& reserved) {
   for (int n = 1;; ++n) {
     std::string suffix = n == 1 ? "_old" : "_old" + std::to_string(n);
-    std::string base = "_" + t.name;
+    std::string base = "~" + t.name;
     if (base.size() + suffix.size() > 64) base.resize(64 - suffix.size());
     std::string name = base + suffix;
     if (!reserved.count(name) && !TableExists(admin, t.schema, name)) return name;
@@ -129,7 +131,14 @@ DeployController::DeployController(ControllerOptions options)
       control_store_(options.admin, options.metadata_schema),
       scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {}
 
-DeployController::~DeployController() = default;
+DeployController::~DeployController() {
+  {
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    retention_stop_ = true;
+  }
+  retention_cv_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
+}
 
 Status DeployController::Open() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -138,7 +147,9 @@ Status DeployController::Open() {
   if (!all.ok()) return all.status();
   auto admin = SqlConn::Open(options_.admin);
   for (auto& d : *all) {
-    if (d.state == DeployState::kSealing && admin.ok()) RecoverInterruptedSeal(*admin, &d);
+    if ((d.state == DeployState::kSealing || d.state == DeployState::kReverting) && admin.ok()) {
+      RecoverInterruptedSeal(*admin, &d);
+    }
     // No session owns a block after a restart; a seal that did not happen is retried by the next COMMIT.
     if (d.state == DeployState::kOpen || d.state == DeployState::kSealing) {
       d.state = d.anonymous ? DeployState::kFailed : DeployState::kDetached;
@@ -148,27 +159,56 @@ Status DeployController::Open() {
     std::string name = d.name;
     deploys_[name] = Entry{std::move(d), false};
   }
-  return OpenOps();
+  int active = 0;
+  for (const auto& [name, e] : deploys_) active += HoldsTables(e.deploy.state);
+  active_deploys_.store(active);
+  SEALGATE_RETURN_IF_ERROR(OpenOps());
+  if (!retention_thread_.joinable()) retention_thread_ = std::thread([this] { RetentionLoop(); });
+  return Status::Ok();
 }
 
 void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
   // What happened is read from the schema: the RENAME moved every table or none.
   if (d->items.empty()) return;
-  const std::string& schema = d->items[0].table.schema;
+  const bool inverse = d->state == DeployState::kReverting;
+  const std::vector<DeployItem> swap = inverse ? InverseItems(d->items) : d->items;
+  const std::string& schema = swap[0].table.schema;
   (void)admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, SealCoordinator::kGateA) + ", " +
                    QuoteTable(schema, SealCoordinator::kGateB));
-  const DeployItem& first = d->items[0];
+  const DeployItem& first = swap[0];
   bool renamed = first.kind == ItemKind::kCreate ? TableExists(admin, schema, first.table.name) &&
                                                       !TableExists(admin, schema, first.shadow)
                                                  : TableExists(admin, schema, first.old_name);
-  if (!renamed) return;
-  d->state = DeployState::kSealed;
-  d->last_error = "sealed before a restart interrupted the bookkeeping";
-  for (const auto& it : d->items) {
-    if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
+  for (size_t i = 0; i < d->items.size(); ++i) {
+    DeployItem& it = d->items[i];
+    if (it.kind != ItemKind::kAlter) continue;
+    if (renamed) {
+      // follower_id is 0 when the items were updated before the stop.
+      if (it.follower_id) {
+        (void)options_.engine->Complete(it.migration_id);
+        it.migration_id = it.follower_id;
+      }
+    } else if (it.follower_id) {
+      (void)options_.engine->Discard(it.follower_id);
+    }
+    it.follower_id = 0;
+    (void)store_.UpdateItem(d->name, i + 1, it);
   }
+  if (!renamed) {
+    if (inverse) {
+      d->state = DeployState::kSealed;  // the revert did not happen
+      (void)store_.Update(*d);
+    }
+    return;
+  }
+  d->state = inverse ? DeployState::kReverted : DeployState::kSealed;
+  d->sealed_at = UtcNow();
+  d->last_error = std::string(inverse ? "reverted" : "sealed") + " before a restart interrupted the bookkeeping";
   (void)store_.Update(*d);
-  if (options_.logger) options_.logger->Info("deploy", "deploy=" + d->name + " recovered as sealed from the schema");
+  if (options_.logger) {
+    options_.logger->Info("deploy", "deploy=" + d->name + " recovered as " + DeployStateName(d->state) +
+                                        " from the schema");
+  }
 }
 
 std::string DeployController::BlockOf(uint64_t session_id) const {
@@ -256,12 +296,8 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     case StatementKind::kEndDeploy: return End(c);
     case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
-    case StatementKind::kRevertDeploy:
-    case StatementKind::kFinalizeDeploy:
-      return ControlReply::Error(DeployError(error::kDeployUnsupported,
-                                             "this version of sealgate cannot do that yet: reverse replication and "
-                                             "REVERT/FINALIZE DEPLOY are not available",
-                                             error::kSqlstateNotSupported));
+    case StatementKind::kRevertDeploy: return Revert(c, st.deploy_name.value_or(""));
+    case StatementKind::kFinalizeDeploy: return Finalize(c, st.deploy_name.value_or(""));
     default: break;
   }
   std::string block;
@@ -286,7 +322,7 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
 
 Status DeployController::Persist(const Deploy& d) {
   int active = 0;
-  for (const auto& [name, e] : deploys_) active += IsActive(e.deploy.state);
+  for (const auto& [name, e] : deploys_) active += HoldsTables(e.deploy.state);
   active_deploys_.store(active);
   return store_.Update(d);
 }
@@ -325,9 +361,42 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
 
+Status DeployController::TableBusy(const sql::TableName& t, const std::string& owner) const {
+  auto it = deploys_.find(owner);
+  if (it != deploys_.end() && !IsActive(it->second.deploy.state)) {
+    return DeployError(error::kDeployTableBusy,
+                       "table " + Qualified(t) + " belongs to deploy '" + owner + "', " +
+                           DeployStateName(it->second.deploy.state) + " and revertible until " +
+                           RevertUntil(it->second.deploy) + ": FINALIZE DEPLOY '" + owner +
+                           "' (or REVERT DEPLOY it) before changing the table again");
+  }
+  return DeployError(error::kDeployTableBusy,
+                     "table " + Qualified(t) + " is already in deploy '" + owner + "'; commit or roll that back first");
+}
+
+Status DeployController::FinalizeImplicitOwner(const sql::TableName& t) {
+  std::string owner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto name = TableOwner(t);
+    if (!name) return Status::Ok();
+    const Entry& e = deploys_[*name];
+    bool swapped = e.deploy.state == DeployState::kSealed || e.deploy.state == DeployState::kReverted;
+    if (!e.deploy.anonymous || !swapped || e.busy) return Status::Ok();
+    owner = *name;
+  }
+  // A plain ALTER's implicit deploy keeps its revert window only until the
+  // table changes again: the next change supersedes it.
+  if (options_.logger) {
+    options_.logger->Info("deploy", "deploy=" + owner + " finalized: " + t.name + " is being changed again");
+  }
+  ControlReply done = Finalize(ClientContext{}, owner);
+  return done.kind == ControlReply::Kind::kError ? done.error : Status::Ok();
+}
+
 std::optional<std::string> DeployController::TableOwner(const sql::TableName& t) const {
   for (const auto& [name, e] : deploys_) {
-    if (!IsActive(e.deploy.state)) continue;
+    if (!HoldsTables(e.deploy.state)) continue;
     for (const auto& it : e.deploy.items) {
       if (it.table == t) return name;
     }
@@ -405,14 +474,12 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   std::optional<sql::TableName> reserved;
   if (!analyzed.tables.empty()) {
     sql::TableName t = Resolve(analyzed.tables[0], c.database);
+    SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
     std::lock_guard<std::mutex> lock(mu_);
     if (reserved_.count({t.schema, t.name})) {
       return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is being staged by another session");
     }
-    if (auto owner = TableOwner(t)) {
-      return DeployError(error::kDeployTableBusy,
-                         "table " + Qualified(t) + " is already in deploy '" + *owner + "'; commit or roll that back first");
-    }
+    if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
     int staged = 0;
     for (const auto& [n, e] : deploys_) {
       if (!IsActive(e.deploy.state)) continue;
@@ -471,18 +538,20 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
                        error::kSqlstateNotSupported);
   }
   sql::TableName t = Resolve(st.tables[0], c.database);
+  SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
+  if (!c.user.empty()) {  // created by sealgate's account, so the client's own right is checked here
+    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Create"));
+  }
   if (TableExists(*admin, t.schema, t.name)) {
     return Status::AlreadyExists("Table '" + t.name + "' already exists").WithMysqlError(1050, "42S01");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto owner = TableOwner(t)) {
-      return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is already in deploy '" + *owner + "'");
-    }
+    if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
   }
-  auto shadow = migration::ChooseShadowName(*admin, t);
+  auto shadow = migration::ChooseShadowName(*admin, t, "~");
   if (!shadow.ok()) return shadow.status();
   auto create = CreateAsShadow(sql, t.schema, *shadow);
   if (!create.ok()) return create.status();
@@ -498,15 +567,17 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
 }
 
 StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const sql::TableName& t, const std::string& sql) {
+  SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
+  if (!c.user.empty()) {
+    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Drop"));
+  }
   if (!TableExists(*admin, t.schema, t.name)) {
     return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto owner = TableOwner(t)) {
-    return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is already in deploy '" + *owner + "'");
-  }
+  if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
   DeployItem item;
   item.kind = ItemKind::kDrop;
   item.table = t;

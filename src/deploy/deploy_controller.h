@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
@@ -66,6 +69,13 @@ struct ControllerOptions {
   int max_staged_migrations = 32;
   // Seals start only inside this daily UTC window (COMMIT DEPLOY waits for it); none: any time.
   std::optional<SealWindow> seal_window;
+  // Before the first seal attempt, every shadow is compared with its original
+  // (DESIGN.md §3.6); a mismatch keeps the deploy staged with the reason.
+  bool verify_checksum = true;
+  // After a seal (or a revert) both schemas are kept, the other side followed,
+  // for this long; then the deploy is finalized (FINALIZE DEPLOY does it early).
+  std::chrono::seconds revert_retention{24 * 3600};
+  std::chrono::milliseconds retention_check{30000};  // how often the window is checked
   // Called after each successful seal with how long statements were held.
   std::function<void(std::chrono::milliseconds)> on_sealed;
   Logger* logger = nullptr;             // not owned
@@ -105,6 +115,14 @@ class DeployController {
   ControlReply Rollback(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply End(const ClientContext& c);
   ControlReply ShowDeploys(const ClientContext& c);
+  // REVERT DEPLOY: a sealed deploy swaps back; a reverted one is sealed anew.
+  ControlReply Revert(const ClientContext& c, const std::string& name);
+  ControlReply Finalize(const ClientContext& c, const std::string& name);
+  void RetentionLoop();
+  // When the revert window of a sealed/reverted deploy ends (UTC), else "".
+  std::string RevertUntil(const Deploy& d) const;
+  // "yes"/"no" (with `why`) for a table of a sealed or reverted deploy, "" otherwise.
+  std::string Revertibility(const Deploy& d, const DeployItem& it, std::string* why) const;
   // The caller may ALTER every table of the deploy (checked through the grant tables).
   bool MayControl(const ClientContext& c, const Deploy& d);
   // An ERR if `name` is another session's deploy with a table the caller may not alter.
@@ -118,12 +136,21 @@ class DeployController {
   StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);
   StatusOr<DeployItem> StageDrop(const ClientContext& c, const sql::TableName& table, const std::string& sql);
-  Status SealWithRetries(const std::string& name);
+  // Seals the deploy's items (or, `inverse`, swaps them back), retrying
+  // abandoned attempts with backoff; starts the followers of the swap.
+  Status SealWithRetries(const std::string& name, bool inverse);
+  // Every ALTER of the deploy is staged and its shadow matches its original.
+  // Unavailable while some table is still copying.
+  Status VerifyShadows(const std::string& name, const std::vector<DeployItem>& items);
   Status CancelItems(const std::vector<DeployItem>& items);
   // A deploy recorded as sealing when sealgate stopped: sealed if the schema says so.
   void RecoverInterruptedSeal(migration::SqlConn& admin, Deploy* d);  // REQUIRES(mu_)
   Status Persist(const Deploy& d);
   std::optional<std::string> TableOwner(const sql::TableName& t) const;  // REQUIRES(mu_)
+  Status TableBusy(const sql::TableName& t, const std::string& owner) const;  // REQUIRES(mu_)
+  // A plain ALTER's sealed implicit deploy that holds `t` is finalized: the
+  // table's next change ends its revert window. Named deploys are left alone.
+  Status FinalizeImplicitOwner(const sql::TableName& t);
   std::string BlockOf(uint64_t session_id) const;                      // REQUIRES(mu_)
   // Block membership changes go through these (REQUIRES(mu_)): they keep the
   // lock-free view used by InBlock() in step.
@@ -159,9 +186,18 @@ class DeployController {
   std::set<uint64_t> in_block_;                // GUARDED_BY(block_mu_)
   std::atomic<size_t> in_block_count_{0};      // in_block_.size(), read without the lock
   std::atomic<int> active_deploys_{0};
+
+  std::mutex retention_mu_;
+  std::condition_variable retention_cv_;
+  bool retention_stop_ = false;  // GUARDED_BY(retention_mu_)
+  std::thread retention_thread_;
+
   std::map<std::string, DeployControls> controls_;  // GUARDED_BY(mu_)
   DeployControlStore control_store_;                // GUARDED_BY(mu_)
   std::unique_ptr<SealScheduler> scheduler_;        // last: its seals stop before anything they use
 };
+
+// "YYYY-MM-DD HH:MM:SS[.fff]" (UTC) as seconds since the epoch.
+std::optional<time_t> ParseUtc(const std::string& text);
 
 }  // namespace sealgate::deploy

@@ -1,5 +1,7 @@
 // DeployController: sealing, rolling back, detaching and reporting deploys.
+#include <algorithm>
 #include <ctime>
+#include <future>
 #include <thread>
 
 #include "deploy/deploy_controller.h"
@@ -68,7 +70,7 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
     e.deploy.state = DeployState::kSealing;
     (void)Persist(e.deploy);
   }
-  Status sealed = SealWithRetries(name);
+  Status sealed = SealWithRetries(name, false);
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = deploys_[name];
   e.busy = false;
@@ -105,27 +107,121 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
                           " table(s), statements held for " + std::to_string(e.deploy.hold_ms) + " ms");
 }
 
-Status DeployController::SealWithRetries(const std::string& name) {
+Status DeployController::VerifyShadows(const std::string& name, const std::vector<DeployItem>& items) {
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto p = options_.engine->Progress(it.migration_id);
+    if (!p.ok()) return p.status();
+    if (p->state == migration::MigrationState::kFailed) {
+      return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
+                                        " failed: " + p->last_error);
+    }
+    if (p->state != migration::MigrationState::kStaged) return Status::Unavailable(it.table.name + " is still copying");
+  }
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto started = std::chrono::steady_clock::now();
+    auto report = options_.engine->Checksum(it.migration_id);
+    if (!report.ok()) return report.status().Annotate("checksum of " + it.table.name);
+    if (!report->match) {
+      return Status::FailedPrecondition("the shadow of " + it.table.name + " differs from the table (" +
+                                        report->mismatch + "): it cannot be sealed; ROLLBACK DEPLOY '" + name +
+                                        "' and stage it again")
+          .WithMysqlError(error::kMigrationChecksumMismatch, error::kSqlstateGeneral);
+    }
+    if (options_.logger) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      options_.logger->Info("deploy", "deploy=" + name + " migration=" + std::to_string(it.migration_id) +
+                                          " checksum ok rows=" + std::to_string(report->rows) + " chunks=" +
+                                          std::to_string(report->chunks) + " ms=" + std::to_string(ms.count()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status DeployController::SealWithRetries(const std::string& name, bool inverse) {
   auto backoff = options_.seal_retry_initial;
+  bool verified = inverse || !options_.verify_checksum;
   for (;;) {
-    AwaitSealWindow(name);
+    if (!inverse) AwaitSealWindow(name);  // a revert is never held back
     std::vector<DeployItem> items;
     {
       std::lock_guard<std::mutex> lock(mu_);
       items = deploys_[name].deploy.items;
     }
     if (items.empty()) return Status::Ok();
-    auto attempt = seal_.Attempt(items);
-    if (attempt.ok()) {
+    if (inverse) items = InverseItems(items);
+    if (!verified) {
+      Status v = VerifyShadows(name, items);
+      if (v.code() == StatusCode::kUnavailable) {  // still copying
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (!v.ok()) return v;
+      verified = true;
+    }
+    // Each ALTER's table gets a follower the other way, started while the
+    // RENAME holds the tables, and recorded before the swap can land.
+    std::vector<uint64_t> followers(items.size(), 0);
+    auto record = [&] {
       std::lock_guard<std::mutex> lock(mu_);
       Deploy& d = deploys_[name].deploy;
-      ++d.seal_attempts;
-      d.hold_ms = attempt->hold.count();
-      if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " seal hold_ms=" + std::to_string(d.hold_ms) + " " + attempt->phases);
-      if (options_.on_sealed) options_.on_sealed(attempt->hold);
+      for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {
+        if (items[i].kind != ItemKind::kAlter) continue;
+        d.items[i].follower_id = followers[i];
+        (void)store_.UpdateItem(name, i + 1, d.items[i]);
+      }
+    };
+    SealHooks hooks;
+    hooks.before_rename = [&]() -> Status {
+      std::vector<std::future<StatusOr<uint64_t>>> started(items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].kind != ItemKind::kAlter) continue;
+        started[i] = std::async(std::launch::async, [this, &items, i] {
+          return options_.engine->StartInverse(items[i].migration_id, items[i].old_name);
+        });
+      }
+      Status first;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (!started[i].valid()) continue;
+        auto id = started[i].get();
+        if (id.ok()) {
+          followers[i] = *id;
+        } else if (first.ok()) {
+          first = id.status().Annotate(items[i].table.name);
+        }
+      }
+      record();
+      return first;
+    };
+    hooks.abandoned = [&] {
+      for (uint64_t id : followers) {
+        if (id) (void)options_.engine->Discard(id);
+      }
+      std::fill(followers.begin(), followers.end(), 0);
+      record();
+    };
+    auto attempt = seal_.Attempt(items, hooks);
+    if (attempt.ok()) {
+      // The swapped-out feeders are done; the followers feed the next swap.
       for (const auto& it : items) {
         if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
       }
+      std::lock_guard<std::mutex> lock(mu_);
+      Deploy& d = deploys_[name].deploy;
+      for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {
+        if (items[i].kind != ItemKind::kAlter) continue;
+        d.items[i].migration_id = followers[i];
+        d.items[i].follower_id = 0;
+        (void)store_.UpdateItem(name, i + 1, d.items[i]);
+      }
+      ++d.seal_attempts;
+      d.hold_ms = attempt->hold.count();
+      if (options_.logger) {
+        options_.logger->Info("deploy", "deploy=" + name + (inverse ? " revert" : " seal") +
+                                            " hold_ms=" + std::to_string(d.hold_ms) + " " + attempt->phases);
+      }
+      if (options_.on_sealed) options_.on_sealed(attempt->hold);
       return Status::Ok();
     }
     const Status& s = attempt.status();
@@ -138,10 +234,14 @@ Status DeployController::SealWithRetries(const std::string& name) {
       std::lock_guard<std::mutex> lock(mu_);
       Deploy& d = deploys_[name].deploy;
       ++d.seal_attempts;
-      d.last_error = "seal attempt " + std::to_string(d.seal_attempts) + " abandoned: " + s.message();
+      d.last_error = std::string(inverse ? "revert" : "seal") + " attempt " + std::to_string(d.seal_attempts) +
+                     " abandoned: " + s.message();
       (void)Persist(d);
     }
-    if (options_.logger) options_.logger->Warn("deploy", "deploy=" + name + " seal attempt abandoned: " + s.message());
+    if (options_.logger) {
+      options_.logger->Warn("deploy", "deploy=" + name + (inverse ? " revert" : " seal") +
+                                          " attempt abandoned: " + s.message());
+    }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, options_.seal_retry_max);
   }
@@ -218,10 +318,32 @@ void DeployController::OnSessionClosed(uint64_t session_id) {
   }).detach();
 }
 
+namespace {
+
+// The tables a deploy keeps besides the live ones (what its staging costs):
+// shadows while staging or after a revert, the old tables after a seal.
+std::vector<std::string> HeldTables(const Deploy& d) {
+  std::vector<std::string> out;
+  bool sealed = d.state == DeployState::kSealed || d.state == DeployState::kReverting;
+  for (const auto& it : d.items) {
+    if (d.state == DeployState::kRolledBack || d.state == DeployState::kFinalized) break;
+    if (sealed) {
+      if (it.kind != ItemKind::kCreate) out.push_back(it.old_name);
+    } else if (it.kind != ItemKind::kDrop) {
+      out.push_back(it.shadow);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   ControlReply r;
   r.kind = ControlReply::Kind::kResultSet;
-  r.columns = {"name", "state", "tables", "ready", "created_at", "sealed_at", "seal_attempts", "hold_ms", "last_error"};
+  r.columns = {"name",    "state",         "tables",        "ready",      "created_at",
+               "sealed_at", "seal_attempts", "hold_ms",     "revert_until", "storage_bytes",
+               "binlog_needed_from", "last_error"};
   r.columns.insert(r.columns.end(), DeployOpsColumns().begin(), DeployOpsColumns().end());
   std::vector<Deploy> visible;
   {
@@ -233,27 +355,43 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   for (auto& d : visible) {
     if (MayControl(c, d)) shown.push_back(std::move(d));
   }
+  // Storage held, read off the lock too.
+  std::map<std::string, std::optional<std::string>> storage;
+  if (auto admin = migration::SqlConn::Open(options_.admin); admin.ok()) {
+    for (const auto& d : shown) {
+      auto held = HeldTables(d);
+      if (held.empty() || d.items.empty()) continue;
+      std::string in;
+      for (const auto& t : held) in += (in.empty() ? "" : ", ") + admin->Quote(t);
+      auto bytes = admin->Scalar("SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE "
+                                 "TABLE_SCHEMA = " + admin->Quote(d.items[0].table.schema) + " AND TABLE_NAME IN (" + in + ")");
+      if (bytes.ok()) storage[d.name] = *bytes;
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
   for (const auto& d : shown) {
     const std::string& name = d.name;
     int ready = 0;
+    std::string binlog_from;
     for (const auto& it : d.items) {
-      if (d.state == DeployState::kSealed) {
-        ++ready;
-        continue;
-      }
       if (it.kind != ItemKind::kAlter) {
         ++ready;
         continue;
       }
       auto p = options_.engine->Progress(it.migration_id);
-      ready += p.ok() && (p->ready || p->state == migration::MigrationState::kCompleted);
+      if (!p.ok()) continue;
+      ready += p->ready || p->state == migration::MigrationState::kCompleted;
+      if (!p->applied_file.empty() && (binlog_from.empty() || p->applied_file < binlog_from)) {
+        binlog_from = p->applied_file;
+      }
     }
+    if (!HoldsTables(d.state)) binlog_from.clear();
+    auto held = storage.find(name);
     r.rows.push_back({d.anonymous ? "(anonymous) " + name : name, DeployStateName(d.state), Text(d.items.size()),
-                      std::to_string(ready), d.created_at.empty() ? std::nullopt : std::optional(d.created_at),
-                      d.sealed_at.empty() ? std::nullopt : std::optional(d.sealed_at), std::to_string(d.seal_attempts),
-                      d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)),
-                      d.last_error.empty() ? std::nullopt : std::optional(d.last_error)});
+                      std::to_string(ready), opt(d.created_at), opt(d.sealed_at), std::to_string(d.seal_attempts),
+                      d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)), opt(RevertUntil(d)),
+                      held == storage.end() ? std::nullopt : held->second, opt(binlog_from), opt(d.last_error)});
     auto ops = DeployOpsCells(name);
     r.rows.back().insert(r.rows.back().end(), ops.begin(), ops.end());
   }
@@ -264,19 +402,29 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   ControlReply r;
   r.kind = ControlReply::Kind::kResultSet;
   r.columns = {"deploy", "table", "kind", "migration_id", "state", "rows_copied", "rows_total", "progress_pct",
-               "eta_seconds", "lag_ms", "ready", "last_error"};
+               "eta_seconds", "lag_ms", "ready", "last_error", "revertible", "revert_note"};
   r.columns.insert(r.columns.end(), MigrationOpsColumns().begin(), MigrationOpsColumns().end());
   std::lock_guard<std::mutex> lock(mu_);
   std::string only = requested ? *requested : BlockOf(c.session_id);
   for (const auto& [name, e] : deploys_) {
     if (!only.empty() && name != only) continue;
-    if (only.empty() && !IsActive(e.deploy.state)) continue;
+    if (only.empty() && !HoldsTables(e.deploy.state)) continue;
+    const DeployState state = e.deploy.state;
+    const bool swapped = state == DeployState::kSealed || state == DeployState::kReverted ||
+                         state == DeployState::kReverting || state == DeployState::kFinalized;
     for (const auto& it : e.deploy.items) {
       std::vector<std::optional<std::string>> row = {name, it.table.schema + "." + it.table.name, ItemKindName(it.kind)};
-      if (it.kind != ItemKind::kAlter) {
-        bool done = e.deploy.state == DeployState::kSealed;
-        row.insert(row.end(), {std::nullopt, done ? "sealed" : "staged", std::nullopt, std::nullopt,
+      std::string why;
+      std::string revertible = Revertibility(e.deploy, it, &why);
+      auto revert_cols = [&] {
+        row.push_back(revertible.empty() ? std::nullopt : std::optional(revertible));
+        row.push_back(why.empty() ? std::nullopt : std::optional(why));
+      };
+      if (it.kind != ItemKind::kAlter || state == DeployState::kFinalized || state == DeployState::kRolledBack) {
+        std::string shown_state = swapped || state == DeployState::kRolledBack ? DeployStateName(state) : "staged";
+        row.insert(row.end(), {std::nullopt, shown_state, std::nullopt, std::nullopt,
                                std::optional<std::string>("100"), std::nullopt, std::nullopt, "yes", std::nullopt});
+        revert_cols();
         auto ops = MigrationOpsCells(nullptr);
         row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
@@ -286,6 +434,7 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
       if (!p.ok()) {
         row.insert(row.end(), {Text(it.migration_id), "unknown", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                std::nullopt, "no", p.status().message()});
+        revert_cols();
         auto ops = MigrationOpsCells(nullptr);
         row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
@@ -293,12 +442,17 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
       }
       char pct[16];
       snprintf(pct, sizeof pct, "%.1f", p->state == migration::MigrationState::kCopying ? p->percent : 100.0);
+      // After a swap the row shows the deploy's state and its follower's lag.
+      std::string shown_state = swapped && p->state != migration::MigrationState::kFailed
+                                    ? DeployStateName(state)
+                                    : migration::MigrationStateName(p->state);
       row.insert(row.end(),
-                 {Text(it.migration_id), migration::MigrationStateName(p->state), Text(p->rows_copied),
-                  Text(p->rows_estimated), std::string(pct),
+                 {Text(it.migration_id), shown_state, swapped ? std::nullopt : std::optional(Text(p->rows_copied)),
+                  swapped ? std::nullopt : std::optional(Text(p->rows_estimated)), std::string(pct),
                   p->eta ? std::optional(std::to_string(p->eta->count())) : std::nullopt, Text(p->lag.count()),
                   p->ready ? "yes" : "no", p->last_error.empty() ? std::nullopt : std::optional(p->last_error)});
-      auto ops = MigrationOpsCells(&*p);
+      revert_cols();
+      auto ops = MigrationOpsCells(swapped ? nullptr : &*p);
       row.insert(row.end(), ops.begin(), ops.end());
       r.rows.push_back(std::move(row));
     }
@@ -318,6 +472,7 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
     Status allowed = grants.CheckAlter(table);
     if (!allowed.ok()) return ControlReply::Error(allowed);
   }
+  if (!FinalizeImplicitOwner(table).ok()) return std::nullopt;  // staging reports it
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (TableOwner(table) || reserved_.count({table.schema, table.name})) return std::nullopt;  // staging reports it

@@ -12,13 +12,16 @@ const char* DeployStateName(DeployState state) {
     case DeployState::kSealed: return "sealed";
     case DeployState::kRolledBack: return "rolled_back";
     case DeployState::kFailed: return "failed";
+    case DeployState::kReverting: return "reverting";
+    case DeployState::kReverted: return "reverted";
+    case DeployState::kFinalized: return "finalized";
   }
   return "failed";
 }
 
 DeployState ParseDeployState(const std::string& name) {
   for (auto s : {DeployState::kOpen, DeployState::kDetached, DeployState::kSealing, DeployState::kSealed,
-                 DeployState::kRolledBack}) {
+                 DeployState::kRolledBack, DeployState::kReverting, DeployState::kReverted, DeployState::kFinalized}) {
     if (name == DeployStateName(s)) return s;
   }
   return DeployState::kFailed;
@@ -26,6 +29,36 @@ DeployState ParseDeployState(const std::string& name) {
 
 bool IsActive(DeployState state) {
   return state == DeployState::kOpen || state == DeployState::kDetached || state == DeployState::kSealing;
+}
+
+bool HoldsTables(DeployState state) {
+  return IsActive(state) || state == DeployState::kSealed || state == DeployState::kReverting ||
+         state == DeployState::kReverted;
+}
+
+std::vector<DeployItem> InverseItems(const std::vector<DeployItem>& items) {
+  std::vector<DeployItem> out;
+  for (const auto& it : items) {
+    DeployItem inv = it;
+    switch (it.kind) {
+      case ItemKind::kAlter:
+        inv.shadow = it.old_name;
+        inv.old_name = it.shadow;
+        break;
+      case ItemKind::kCreate:
+        inv.kind = ItemKind::kDrop;
+        inv.old_name = it.shadow;
+        inv.shadow.clear();
+        break;
+      case ItemKind::kDrop:
+        inv.kind = ItemKind::kCreate;
+        inv.shadow = it.old_name;
+        inv.old_name.clear();
+        break;
+    }
+    out.push_back(std::move(inv));
+  }
+  return out;
 }
 
 const char* ItemKindName(ItemKind kind) {
@@ -67,12 +100,26 @@ Status DeployStore::Open() {
                                 " state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL,"
                                 " sealed_at DATETIME(3) NULL, seal_attempts INT NOT NULL DEFAULT 0,"
                                 " hold_ms BIGINT NOT NULL DEFAULT -1, last_error TEXT NULL) ENGINE=InnoDB"));
-  return Exec("CREATE TABLE IF NOT EXISTS " + Table("deploy_items") +
+  SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table("deploy_items") +
               " (deploy VARCHAR(128) NOT NULL, seq INT NOT NULL, kind VARCHAR(8) NOT NULL,"
               " table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
               " migration_id BIGINT UNSIGNED NOT NULL DEFAULT 0, shadow VARCHAR(64) NOT NULL DEFAULT '',"
               " old_name VARCHAR(64) NOT NULL DEFAULT '', statement LONGTEXT NOT NULL,"
-              " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB");
+              " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+              " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB"));
+  // Metadata written by an older sealgate has no follower_id yet.
+  SEALGATE_RETURN_IF_ERROR(Exec("DO 0"));
+  auto has = conn_.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                          conn_.Quote(schema_) + " AND TABLE_NAME = 'deploy_items' AND COLUMN_NAME = 'follower_id'");
+  if (!has.ok()) return has.status();
+  if (has->value_or("0") != "0") return Status::Ok();
+  return Exec("ALTER TABLE " + Table("deploy_items") + " ADD COLUMN follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0");
+}
+
+Status DeployStore::UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item) {
+  return Exec("UPDATE " + Table("deploy_items") + " SET migration_id = " + std::to_string(item.migration_id) +
+              ", follower_id = " + std::to_string(item.follower_id) + " WHERE deploy = " + conn_.Quote(deploy) +
+              " AND seq = " + std::to_string(seq));
 }
 
 StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
@@ -93,7 +140,8 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
     d.last_error = r[7].value_or("");
     out.push_back(std::move(d));
   }
-  auto items = conn_.Query("SELECT deploy, kind, table_schema, table_name, migration_id, shadow, old_name, statement"
+  auto items = conn_.Query("SELECT deploy, kind, table_schema, table_name, migration_id, shadow, old_name, statement,"
+                           " follower_id"
                            " FROM " + Table("deploy_items") + " ORDER BY deploy, seq");
   if (!items.ok()) return items.status();
   for (const auto& r : *items) {
@@ -106,6 +154,7 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
       item.shadow = r[5].value_or("");
       item.old_name = r[6].value_or("");
       item.statement = r[7].value_or("");
+      item.follower_id = strtoull(r[8].value_or("0").c_str(), nullptr, 10);
       d.items.push_back(std::move(item));
     }
   }
@@ -130,7 +179,9 @@ Status DeployStore::AddItem(const std::string& deploy, size_t seq, const DeployI
 }
 
 Status DeployStore::Update(const Deploy& d) {
-  std::string sealed = d.state == DeployState::kSealed ? "COALESCE(sealed_at, UTC_TIMESTAMP(3))" : "sealed_at";
+  std::string sealed = !d.sealed_at.empty()               ? conn_.Quote(d.sealed_at)
+                       : d.state == DeployState::kSealed ? "COALESCE(sealed_at, UTC_TIMESTAMP(3))"
+                                                         : "sealed_at";
   return Exec("UPDATE " + Table("deploys") + " SET state = " + conn_.Quote(DeployStateName(d.state)) +
               ", seal_attempts = " + std::to_string(d.seal_attempts) + ", hold_ms = " + std::to_string(d.hold_ms) +
               ", last_error = " + conn_.Quote(d.last_error) + ", sealed_at = " + sealed +

@@ -24,6 +24,8 @@ class DeployStore {
   // Inserts the deploy row (AlreadyExists if the name is taken).
   Status Create(const Deploy& deploy);
   Status AddItem(const std::string& deploy, size_t seq, const DeployItem& item);
+  // Updates an item's migration_id and follower_id (`seq` counts from 1, as AddItem's).
+  Status UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item);
   // Updates state, attempts, hold, error, sealed_at.
   Status Update(const Deploy& deploy);
 

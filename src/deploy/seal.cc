@@ -193,12 +193,12 @@ void KillRename(SqlConn& probe, const std::string& id, std::future<Status>& rena
 
 }  // namespace
 
-StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items) {
+StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
-  return AttemptLocked(items);
+  return AttemptLocked(items, hooks);
 }
 
-StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem>& items) {
+StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks) {
   if (items.empty()) return SealResult{};
   std::string problem = GateOrderProblem(items);
   if (!problem.empty()) return Status::FailedPrecondition(problem);
@@ -285,12 +285,27 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     ResumeAppliers(paused);
     return caught;
   }
+  bool hooked = false;
+  if (hooks.before_rename) {
+    Status h = hooks.before_rename();
+    hooked = true;
+    if (!h.ok()) {
+      KillRename(*probe, **b_id, renamed);
+      ResumeAppliers(paused);
+      if (hooks.abandoned) hooks.abandoned();
+      return Status::Aborted("starting replication for the swap: " + h.message());
+    }
+  }
+  auto abandon = [&] {
+    if (hooked && hooks.abandoned) hooks.abandoned();
+  };
   bool dropped = false;
   Status opened = gate.Open(&dropped);
   if (!opened.ok() && !dropped) {
     // gate_b could not be dropped: the RENAME cannot succeed; end it.
     KillRename(*probe, **b_id, renamed);
     ResumeAppliers(paused);
+    abandon();
     return opened.Annotate("opening the seal gate");
   }
   // From here the RENAME may go through: its own outcome decides.
@@ -306,6 +321,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   gate.Close();  // drops gate_b (the renamed gate_a)
   if (!s.ok()) {
     ResumeAppliers(paused);
+    abandon();
     return s.Annotate("RENAME TABLE failed; nothing was renamed");
   }
   SealResult result;

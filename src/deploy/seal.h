@@ -28,6 +28,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,6 +57,16 @@ struct SealOptions {
   std::chrono::milliseconds apply_timeout{5000};  // shadows must apply the sentinel within this
 };
 
+// What an attempt does around its RENAME besides renaming.
+struct SealHooks {
+  // Runs while the RENAME holds every table being swapped and their appliers
+  // are paused, just before the gate opens: starts what must begin exactly at
+  // the swap (the followers for a revert). An error abandons the attempt.
+  std::function<Status()> before_rename;
+  // The attempt ended without renaming after before_rename succeeded.
+  std::function<void()> abandoned;
+};
+
 struct SealResult {
   std::chrono::milliseconds hold{0};  // statements were held this long
   std::string phases;                 // where the hold went: "drain=2 lock=5 catchup=30 rename=40" (ms)
@@ -81,11 +92,11 @@ class SealCoordinator {
   // One attempt. OK: sealed. kAborted / kUnavailable: nothing renamed, try
   // again later (the message says why). Anything else: the deploy cannot be
   // sealed as it is (e.g. a RENAME target exists).
-  StatusOr<SealResult> Attempt(const std::vector<DeployItem>& items);
+  StatusOr<SealResult> Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks = {});
 
  private:
   Status CheckReady(const std::vector<DeployItem>& items);
-  StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items);
+  StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks);
   Status CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);
 

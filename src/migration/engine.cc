@@ -28,7 +28,8 @@ constexpr const char* kMigrationsDdl =
     "  rows_estimated BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
     "  applied_seq BIGINT UNSIGNED NOT NULL DEFAULT 0, applied_cursor LONGTEXT NULL,\n"
     "  applied_gtid TEXT NOT NULL, applied_file VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL,\n"
-    "  created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL\n"
+    "  created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL,\n"
+    "  role VARCHAR(8) NOT NULL DEFAULT 'stage'\n"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
 }  // namespace
@@ -132,6 +133,15 @@ Status Engine::Impl::CreateMetadata() {
   char ddl[2048];
   std::snprintf(ddl, sizeof ddl, kMigrationsDdl, Table("migrations").c_str());
   SEALGATE_RETURN_IF_ERROR(admin.Exec(ddl));
+  // Metadata written by an older sealgate has no `role` column yet.
+  auto has_role = admin.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                               admin.Quote(options.metadata_schema) +
+                               " AND TABLE_NAME = 'migrations' AND COLUMN_NAME = 'role'");
+  if (!has_role.ok()) return has_role.status();
+  if (has_role->value_or("0") == "0") {
+    SEALGATE_RETURN_IF_ERROR(admin.Exec("ALTER TABLE " + Table("migrations") +
+                                        " ADD COLUMN role VARCHAR(8) NOT NULL DEFAULT 'stage'"));
+  }
   // One heartbeat row per engine (keyed by its replica id), so engines
   // sharing a metadata schema never read each other's sentinels.
   SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeats") +

@@ -78,6 +78,9 @@ struct MigrationNames {
   std::string schema;
   std::string original;
   std::string shadow;
+  // Columns of `original` whose values do not reach `shadow` (for a reverse
+  // follower: the columns the deploy added).
+  std::vector<std::string> unprojected;
 };
 
 // Result of Checksum(): ok when every chunk matched.
@@ -119,6 +122,18 @@ class Engine {
   // Stops the migration and marks it completed without dropping anything
   // (the seal renamed the shadow into place).
   Status Complete(uint64_t id);
+
+  // After a seal swaps migration `id`'s tables (its shadow takes the table's
+  // name, the table becomes `target`): follows the table into `target` from
+  // now on, through the inverse projection (DESIGN.md §4 step 7, revert). The
+  // caller must hold the table so that nothing is written to it between the
+  // last change `id` applied and the swap. The follower starts staged (no
+  // copy), writes only the columns it projects, and fails rather than cut
+  // a value to fit. Returns the follower's id.
+  StatusOr<uint64_t> StartInverse(uint64_t id, const std::string& target);
+  // Stops a migration and marks it cancelled without dropping any table
+  // (a follower whose swap did not happen). Works for ids not running too.
+  Status Discard(uint64_t id);
 
   StatusOr<MigrationProgress> Progress(uint64_t id) const;
   std::vector<MigrationProgress> ListProgress() const;

@@ -27,7 +27,12 @@ Status Engine::Impl::LoadMigrations() {
 StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
   auto alter = sql::AnalyzeAlter(r[4].value_or(""));
   if (!alter.ok()) return alter.status();
-  alter->table = {r[1].value_or(""), r[2].value_or("")};
+  const MigrationRole role = ParseMigrationRole(r[17].value_or("stage"));
+  const std::string schema = r[1].value_or(""), table = r[2].value_or(""), shadow = r[3].value_or("");
+  // The projection is always described old schema -> new schema (the ALTER's
+  // direction); a reverse follower reads the new-schema table into the old one.
+  const bool reverse = role == MigrationRole::kReverse;
+  alter->table = {schema, reverse ? shadow : table};
   auto original = LoadTableSchema(admin, alter->table);
   if (!original.ok()) return original.status();
   const TableSchema::Key* key = nullptr;
@@ -35,8 +40,13 @@ StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
     if (k.name == r[5].value_or("")) key = &k;
   }
   if (!key) return Status::FailedPrecondition("key " + r[5].value_or("") + " is gone from the original");
-  auto spec = DescribeShadow(admin, *alter, *original, *key, r[3].value_or(""));
+  auto spec = DescribeShadow(admin, *alter, *original, *key, reverse ? table : shadow);
   if (!spec.ok()) return spec.status();
+  if (reverse) {
+    spec = InverseSpec(*spec, {schema, table}, shadow);
+  } else {
+    spec->role = role;
+  }
   spec->id = std::stoull(r[0].value_or("0"));
   spec->meta_schema = options.metadata_schema;
   spec->rows_estimated = std::stoull(r[11].value_or("0"));
@@ -162,6 +172,62 @@ Status Engine::Cancel(uint64_t id) {
   return d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(m->spec().table.schema, m->spec().shadow));
 }
 
+StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) {
+  Impl& d = *impl_;
+  auto m = d.Find(id);
+  if (!m) return NoSuch(id);
+  const MigrationSpec& spec = m->spec();
+  MigrationSpec inv = InverseSpec(spec, spec.table, target);
+  std::unique_lock<std::mutex> admin_lock(d.admin_mu);
+  SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
+  // Everything committed to the table before this point is in both tables
+  // already (the caller holds the table); what follows is the follower's.
+  auto pos = d.ServerPosition();
+  if (!pos.ok()) return pos.status();
+  SqlConn& a = d.admin;
+  // The ALTER and key name stay those of the staged migration: a follower is
+  // always described by the projection old schema -> new schema.
+  Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
+                     " (table_schema, table_name, shadow_name, alter_sql, key_name, state, copy_cursor, applied_cursor,"
+                     " applied_gtid, applied_file, applied_pos, created_at, updated_at, role) SELECT table_schema, " +
+                     a.Quote(inv.table.name) + ", " + a.Quote(target) + ", alter_sql, key_name, 'staged', '*', '*', " +
+                     a.Quote(pos->gtid_state) + ", " + a.Quote(pos->file) + ", " + std::to_string(pos->offset) +
+                     ", NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + " FROM " + d.Table("migrations") +
+                     " WHERE id = " + std::to_string(id));
+  auto new_id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
+  if (!new_id.ok()) return new_id.status();
+  inv.id = std::stoull(new_id->value_or("0"));
+  Checkpoint cp;
+  cp.copy_cursor.kind = Cursor::kAll;
+  cp.applied_cursor.kind = Cursor::kAll;
+  cp.applied = *pos;
+  auto follower = std::make_shared<Migration>(std::move(inv), std::move(cp), MigrationState::kStaged, d.tuning, &d);
+  admin_lock.unlock();  // several followers start at once (the seal waits for them)
+  Status started = follower->Start();
+  if (!started.ok()) {
+    (void)Discard(follower->spec().id);
+    return started;
+  }
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    d.migrations[follower->spec().id] = follower;
+  }
+  d.Log(LogLevel::kInfo, "migration " + std::to_string(follower->spec().id) + " (" +
+                             MigrationRoleName(follower->spec().role) + ") follows " + follower->spec().table.name +
+                             " into " + target + " from " + pos->ToString());
+  return follower->spec().id;
+}
+
+Status Engine::Discard(uint64_t id) {
+  Impl& d = *impl_;
+  auto taken = TakeMigration(d.mu, d.migrations, id);
+  std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+  SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
+  if (taken.ok()) return (*taken)->Finish(MigrationState::kCancelled, d.admin);
+  // Not running (e.g. its tables were never swapped, so it could not be resumed): just record it.
+  return d.admin.Exec("UPDATE " + d.Table("migrations") + " SET state = 'cancelled' WHERE id = " + std::to_string(id));
+}
+
 Status Engine::Complete(uint64_t id) {
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
@@ -217,7 +283,14 @@ std::vector<MigrationProgress> Engine::ListProgress() const {
 StatusOr<MigrationNames> Engine::Names(uint64_t id) const {
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
-  return MigrationNames{m->spec().table.schema, m->spec().table.name, m->spec().shadow};
+  const MigrationSpec& spec = m->spec();
+  MigrationNames names{spec.table.schema, spec.table.name, spec.shadow, {}};
+  for (size_t i = 0; i < spec.original.columns.size(); ++i) {
+    bool projected = false;
+    for (const auto& c : spec.columns) projected = projected || c.source == i;
+    if (!projected && !spec.original.columns[i].generated) names.unprojected.push_back(spec.original.columns[i].name);
+  }
+  return names;
 }
 
 StatusOr<uint64_t> Engine::WriteSentinel() { return impl_->WriteHeartbeat(); }

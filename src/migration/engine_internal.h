@@ -17,7 +17,7 @@ namespace sealgate::migration {
 inline constexpr const char* kSelectMigrationSql =
     "SELECT id, table_schema, table_name, shadow_name, alter_sql, key_name, state, IFNULL(last_error, ''), "
     "copy_seq, copy_cursor, rows_copied, rows_estimated, applied_seq, applied_cursor, applied_gtid, applied_file, "
-    "applied_pos FROM ";
+    "applied_pos, role FROM ";
 
 struct Engine::Impl : public MigrationHost {
   explicit Impl(EngineOptions o) : options(std::move(o)), catalog(options.server) {}

@@ -10,18 +10,41 @@ Status Refusal(uint16_t err, std::string message) {
   return Status::FailedPrecondition(std::move(message)).WithMysqlError(err, error::kSqlstateGeneral);
 }
 
-Status GrantTablePrivilegeCheck::CheckAlter(const sql::TableName& table) {
-  SqlConn& c = *admin_;
-  std::string u = c.Quote(user_), h = c.Quote(host_);
+namespace {
+
+// Whether user@host holds `privilege` on the table, globally, on its database or on the table.
+StatusOr<bool> HasPrivilege(SqlConn& c, const std::string& user, const std::string& host,
+                            const sql::TableName& table, const std::string& privilege) {
+  std::string u = c.Quote(user), h = c.Quote(host), column = privilege + "_priv";
   std::string sql =
-      "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = " + u + " AND " + h +
-      " LIKE Host AND Alter_priv = 'Y') + (SELECT COUNT(*) FROM mysql.db WHERE User = " + u + " AND " + h +
-      " LIKE Host AND " + c.Quote(table.schema) + " LIKE Db AND Alter_priv = 'Y') + "
+      "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = " + u + " AND " + h + " LIKE Host AND " + column +
+      " = 'Y') + (SELECT COUNT(*) FROM mysql.db WHERE User = " + u + " AND " + h + " LIKE Host AND " +
+      c.Quote(table.schema) + " LIKE Db AND " + column + " = 'Y') + "
       "(SELECT COUNT(*) FROM mysql.tables_priv WHERE User = " + u + " AND " + h + " LIKE Host AND Db = " +
-      c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET('Alter', Table_priv))";
+      c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET(" + c.Quote(privilege) +
+      ", Table_priv))";
   auto n = c.Scalar(sql);
   if (!n.ok()) return n.status().Annotate("reading grant tables");
-  if (n->value_or("0") != "0") return Status::Ok();
+  return n->value_or("0") != "0";
+}
+
+}  // namespace
+
+Status GrantTablePrivilegeCheck::Check(const sql::TableName& table, const std::string& privilege) {
+  auto has = HasPrivilege(*admin_, user_, host_, table, privilege);
+  if (!has.ok()) return has.status();
+  if (*has) return Status::Ok();
+  std::string command = privilege;
+  for (char& ch : command) ch = char(toupper(static_cast<unsigned char>(ch)));
+  return Status::PermissionDenied(command + " command denied to user '" + user_ + "'@'" + host_ + "' for table '" +
+                                  table.name + "'")
+      .WithMysqlError(1142, "42000");
+}
+
+Status GrantTablePrivilegeCheck::CheckAlter(const sql::TableName& table) {
+  auto has = HasPrivilege(*admin_, user_, host_, table, "Alter");
+  if (!has.ok()) return has.status();
+  if (*has) return Status::Ok();
   return Status::PermissionDenied("ALTER command denied to user '" + user_ + "'@'" + host_ + "' for table " +
                                   QuoteTable(table.schema, table.name) +
                                   ": GRANT ALTER ON the table (or its database) to this user, or deploy as a user "

@@ -34,6 +34,9 @@ class GrantTablePrivilegeCheck : public PrivilegeCheck {
   GrantTablePrivilegeCheck(SqlConn* admin, std::string user, std::string host)
       : admin_(admin), user_(std::move(user)), host_(std::move(host)) {}
   Status CheckAlter(const sql::TableName& table) override;
+  // `privilege` as the grant tables name it: "Create", "Drop", "Alter".
+  // PermissionDenied with the server's own error (1142) when missing.
+  Status Check(const sql::TableName& table, const std::string& privilege);
 
  private:
   SqlConn* admin_;

@@ -8,6 +8,20 @@
 
 namespace sealgate::migration {
 
+const char* MigrationRoleName(MigrationRole role) {
+  switch (role) {
+    case MigrationRole::kStage: return "stage";
+    case MigrationRole::kReverse: return "reverse";
+    case MigrationRole::kForward: return "forward";
+  }
+  return "stage";
+}
+
+MigrationRole ParseMigrationRole(const std::string& name) {
+  if (name == "reverse") return MigrationRole::kReverse;
+  if (name == "forward") return MigrationRole::kForward;
+  return MigrationRole::kStage;
+}
 
 const char* MigrationStateName(MigrationState state) {
   switch (state) {
@@ -111,6 +125,7 @@ Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState s
   // Only the newest chunk's cursor is recorded, so chunks that were in
   // flight are undone (re-copied) rather than guessed.
   restart_undo_ = cp_.copy_seq > cp_.applied_seq;
+  applied_file_ = cp_.applied.file;
   rows_copied_ = cp_.rows_copied;
 }
 
@@ -121,8 +136,11 @@ Status Migration::Start() {
   if (!c.ok()) return c.status();
   conn_ = std::move(*c);
   // The copy's sql_mode is the applier's too (DESIGN.md §8): explicit zero ids stay zero.
+  // A follower writes into a schema that may be narrower than the rows it
+  // follows: a value that does not fit must fail, never be cut to fit.
+  const char* strict = spec_.role == MigrationRole::kStage ? "" : ",STRICT_ALL_TABLES";
   SEALGATE_RETURN_IF_ERROR(conn_.Exec(
-      "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
+      "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO" + std::string(strict) + "'), "
       "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   {
@@ -232,6 +250,7 @@ bool Migration::TakeHeartbeats(const std::vector<WorkItem>& items) {
     if (PositionAfter(it.position, cp_.applied)) cp_.applied = it.position;
   }
   std::lock_guard<std::mutex> lock(mu_);
+  applied_file_ = cp_.applied.file;
   seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
   cv_.notify_all();
   return true;
@@ -271,6 +290,7 @@ MigrationProgress Migration::Progress() const {
   p.throttle_ratio = throttle_ratio_;
   p.throttle_reason = state_ == MigrationState::kCopying ? throttle_reason_ : "";
   p.last_error = last_error_;
+  p.applied_file = applied_file_;
   return p;
 }
 

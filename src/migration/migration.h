@@ -90,13 +90,26 @@ struct ProjectedColumn {
   size_t source = 0;  // index into the original's columns
 };
 
+// What a migration's writer does. Staging copies and follows; the two
+// follower roles only follow (the copy is done: the target already holds
+// every row) and keep the columns the projection does not write.
+enum class MigrationRole : uint8_t {
+  kStage,    // original -> shadow, before the seal
+  kReverse,  // after a seal: the new-schema table -> the old-schema table (for REVERT DEPLOY)
+  kForward,  // after a revert: the old-schema table -> the new-schema table (to seal again)
+};
+const char* MigrationRoleName(MigrationRole role);
+MigrationRole ParseMigrationRole(const std::string& name);  // kStage for unknown text
+
 // Everything fixed for the life of a migration.
 struct MigrationSpec {
   uint64_t id = 0;
   std::string meta_schema;
-  sql::TableName table;
-  std::string shadow;
-  TableSchema original;
+  MigrationRole role = MigrationRole::kStage;
+  sql::TableName table;   // the table followed (read from the binlog)
+  std::string shadow;     // the table written, in the same database
+  TableSchema original;   // `table`'s columns
+  TableSchema target;     // `shadow`'s columns
   std::vector<ProjectedColumn> columns;
   std::vector<size_t> key;             // original column indices of the key
   std::vector<std::string> shadow_key; // the same columns' names in the shadow
@@ -209,6 +222,8 @@ class Migration {
   std::string ShadowKeyWhere(const binlog::Row& row) const;  // "k1 = .. AND k2 = .."
   std::string DescribeRow(const binlog::Row& row) const;
   Status DuplicateKeyError(const ShadowWrite& w) const;
+  // A follower's write the other schema cannot hold (out of range, too long, NULL, duplicate ...).
+  Status FollowerWriteError(const ShadowWrite& w) const;
   Status CheckStatement(const binlog::QueryEvent& q);
   StatusOr<std::vector<bool>> KeysCopied(const std::vector<std::vector<std::string>>& keys);
   Status UndoWindow();
@@ -258,6 +273,7 @@ class Migration {
   uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)
   uint64_t rows_copied_ = 0;        // guarded by mu_
   uint64_t rows_applied_ = 0;       // guarded by mu_
+  std::string applied_file_;        // guarded by mu_ (cp_.applied.file, for Progress)
   std::chrono::steady_clock::time_point copy_started_;  // guarded by mu_
   uint64_t copy_rows_at_start_ = 0; // guarded by mu_
 };

@@ -114,6 +114,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
     // Nothing to write; the position is persisted with the next real batch.
     cp_.applied = items.back().position;
     std::lock_guard<std::mutex> lock(mu_);
+    applied_file_ = cp_.applied.file;
     seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
     cv_.notify_all();
     return Status::Ok();
@@ -153,7 +154,10 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
     for (auto& w : writes) sql.push_back(std::move(w.sql));
     size_t failed = 0;
     st = conn_.ExecBatch(sql, &failed);
-    if (!st.ok() && conn_.server_errno() == kErDupEntry && failed < writes.size()) {
+    if (!st.ok() && spec_.role != MigrationRole::kStage && conn_.server_errno() != 0 &&
+        conn_.server_errno() < 2000 && failed < writes.size()) {
+      st = FollowerWriteError(writes[failed]);
+    } else if (!st.ok() && conn_.server_errno() == kErDupEntry && failed < writes.size()) {
       st = DuplicateKeyError(writes[failed]);
     }
   }
@@ -167,6 +171,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
   }
   last_checkpoint_ = now;
   std::lock_guard<std::mutex> lock(mu_);
+  applied_file_ = cp_.applied.file;
   seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
   rows_applied_ += applied_rows;
   if (cp_.applied_cursor.kind == Cursor::kAll && state_ == MigrationState::kCopying) {
@@ -316,6 +321,17 @@ void Migration::EmitWrites(const std::vector<RowOp>& ops, const std::vector<bool
       exec("UPDATE " + shadow + " SET " + set + " WHERE " + where_key(*op.before), op.after);
       continue;
     }
+    if (spec_.role != MigrationRole::kStage && before_in && after_in) {
+      // A follower's target has columns the projection does not write (the
+      // other schema's own): move the row, never re-create it without them.
+      std::string set;
+      for (size_t c = 0; c < spec_.columns.size(); ++c) {
+        size_t src = spec_.columns[c].source;
+        set += (c ? ", " : "") + QuoteIdent(spec_.columns[c].name) + " = " + ColumnLiteral(cols[src], (*op.after)[src]);
+      }
+      exec("UPDATE " + shadow + " SET " + set + " WHERE " + where_key(*op.before), op.after);
+      continue;
+    }
     // The key changed: delete + insert (DESIGN.md §8), each side by its own range.
     if (before_in) exec("DELETE FROM " + shadow + " WHERE " + where_key(*op.before), op.before);
     if (after_in) insert(*op.after);
@@ -333,6 +349,17 @@ std::string Migration::DescribeRow(const binlog::Row& row) const {
     d += (d.empty() ? "" : ", ") + spec_.columns[i].name + "=" + (src.is_string() ? "'" + text + "'" : text);
   }
   return "(" + d + ")";
+}
+
+Status Migration::FollowerWriteError(const ShadowWrite& w) const {
+  bool reverse = spec_.role == MigrationRole::kReverse;
+  return Status::Aborted(std::string("a write to `") + spec_.table.name + "` at " +
+                         (w.position ? w.position->ToString() : std::string("?")) + " does not fit the " +
+                         (reverse ? "old" : "new") + " schema kept in `" + spec_.shadow + "`: " + conn_.server_error() +
+                         "; row " + (w.row ? DescribeRow(*w.row) : std::string("?")) + ". " +
+                         (reverse ? "REVERT DEPLOY is no longer possible for this deploy (FINALIZE DEPLOY ends it)"
+                                  : "the deploy can no longer be sealed again (FINALIZE DEPLOY ends it)"))
+      .WithMysqlError(error::kRevertImpossible, error::kSqlstateGeneral);
 }
 
 Status Migration::DuplicateKeyError(const ShadowWrite& w) const {

@@ -46,6 +46,7 @@ struct MigrationProgress {
   std::optional<std::chrono::seconds> binlog_purge_in;  // until that file may be purged; nullopt: never / unknown
   std::string binlog_warning;        // non-empty: the checkpoint's binlog is purged soon (or gone); says what to do
   std::string last_error;            // empty unless failed (or a notice such as a copy restart)
+  std::string applied_file;          // binlog file of the applied position: the oldest one it still needs
 };
 
 }  // namespace sealgate::migration

@@ -35,6 +35,7 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
   spec.table = alter.table;
   spec.shadow = shadow;
   spec.original = original;
+  spec.target = *shadow_schema;
   spec.key_index = key.name;
   std::vector<std::string> old_names, new_names;
   for (const auto& c : original.columns) old_names.push_back(c.name);
@@ -76,6 +77,30 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
                        "): keep that key (and its columns) in this ALTER, or change keys in a separate deploy");
   }
   return spec;
+}
+
+MigrationSpec InverseSpec(const MigrationSpec& spec, const sql::TableName& source, const std::string& target_name) {
+  MigrationSpec inv;
+  inv.meta_schema = spec.meta_schema;
+  inv.role = spec.role == MigrationRole::kReverse ? MigrationRole::kForward : MigrationRole::kReverse;
+  inv.table = source;
+  inv.shadow = target_name;
+  inv.original = spec.target;
+  inv.original.table = source;
+  inv.target = spec.original;
+  inv.target.table = {source.schema, target_name};
+  for (const auto& c : spec.columns) {
+    int src = inv.original.column_index(c.name);
+    const ColumnMeta& back = spec.original.columns[c.source];
+    if (src < 0 || back.generated || inv.original.columns[size_t(src)].generated) continue;
+    inv.columns.push_back({back.name, size_t(src)});
+  }
+  for (size_t i = 0; i < spec.key.size(); ++i) {
+    inv.key.push_back(size_t(inv.original.column_index(spec.shadow_key[i])));
+    inv.shadow_key.push_back(spec.original.columns[spec.key[i]].name);
+  }
+  inv.key_index = spec.key_index;
+  return inv;
 }
 
 StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter, const InspectReport& report,

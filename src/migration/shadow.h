@@ -22,4 +22,11 @@ StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
                                        const TableSchema::Key& key, const std::string& shadow);
 
+// The migration that follows `spec` the other way once a seal has swapped
+// its tables: `source` (which then has spec's target columns) is followed
+// into `target_name` (which then has spec's original columns), through the
+// inverse projection. Pure: no server access (the seal calls it while it
+// holds the tables' metadata locks).
+MigrationSpec InverseSpec(const MigrationSpec& spec, const sql::TableName& source, const std::string& target_name);
+
 }  // namespace sealgate::migration

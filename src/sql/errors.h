@@ -104,5 +104,8 @@ inline constexpr uint16_t kDeployNeedsName = 7770;
 // The seal cannot be done as the deploy stands (a RENAME target exists, a
 // migration failed, ...); the deploy stays staged.
 inline constexpr uint16_t kSealFailed = 7782;
+// A deploy cannot be reverted (or sealed again after a revert): a write since
+// the seal does not fit the other schema, or its follower failed. Says why.
+inline constexpr uint16_t kRevertImpossible = 7790;
 
 }  // namespace sealgate::error

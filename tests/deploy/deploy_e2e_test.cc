@@ -14,103 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "support/proxy_process.h"
-#include "support/test_conn.h"
+#include "deploy/deploy_test_util.h"
 
 namespace sealgate::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-class DeployTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(proxy_.Start({})) << proxy_.log();
-    db_ = std::string("dep_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    db_.resize(std::min<size_t>(db_.size(), 60));
-    auto admin = TestConn::Open(TestServer());
-    admin->MustExec("DROP DATABASE IF EXISTS `" + db_ + "`");
-    admin->MustExec("CREATE DATABASE `" + db_ + "` CHARACTER SET utf8mb4");
-  }
-  std::unique_ptr<TestConn> Via() { return TestConn::Open(proxy_.address(), db_); }
-  std::unique_ptr<TestConn> Direct() { return TestConn::Open(TestServer(), db_); }
-  std::vector<std::string> Columns(const std::string& table) {
-    std::vector<std::string> out;
-    for (auto& r : Direct()->Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
-                                   "' AND TABLE_NAME='" + table + "' ORDER BY ORDINAL_POSITION")) {
-      out.push_back(r[0].value_or(""));
-    }
-    return out;
-  }
-  bool TableExists(const std::string& table) {
-    return Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='" + db_ +
-                            "' AND TABLE_NAME='" + table + "'") == "1";
-  }
-  void Fill(const std::string& table, int rows) {
-    Direct()->MustExec("CREATE TABLE " + table + " (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, "
-                       "b VARCHAR(40) NULL, c INT NULL)");
-    Direct()->MustExec("INSERT INTO " + table + " (a, b, c) SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_" +
-                       std::to_string(rows));
-  }
-
-  ProxyProcess proxy_;
-  std::string db_;
-};
-
-// Writers that log what was acknowledged, so nothing acknowledged may be missing.
-struct Writers {
-  std::atomic<bool> stop{false};
-  std::atomic<int> errors{0};
-  std::mutex mu;
-  std::vector<std::string> error_text;
-  std::map<std::string, std::set<int>> acknowledged;  // table -> ids
-  std::vector<std::thread> threads;
-
-  void Run(const ServerAddress& addr, const std::string& db, const std::vector<std::string>& tables, int base) {
-    threads.emplace_back([=, this] {
-      TestConn c;
-      if (!c.Connect(addr, db)) {
-        ++errors;
-        return;
-      }
-      for (int i = 0; !stop; ++i) {
-        const std::string& t = tables[i % tables.size()];
-        int id = base + i;
-        if (c.Exec("INSERT INTO " + t + " (id, a) VALUES (" + std::to_string(id) + ", " + std::to_string(i) + ")")) {
-          std::lock_guard<std::mutex> lock(mu);
-          acknowledged[t].insert(id);
-        } else {
-          ++errors;
-          std::lock_guard<std::mutex> lock(mu);
-          error_text.push_back(c.last_error());
-        }
-        if (i % 5 == 0) c.Exec("UPDATE " + t + " SET a = a + 1 WHERE id = " + std::to_string(id));
-        std::this_thread::sleep_for(2ms);
-      }
-    });
-  }
-  void Join() {
-    stop = true;
-    for (auto& t : threads) t.join();
-  }
-  // Acknowledged ids of `table` (>= min_id) not found there now, each marked
-  // if it sits in the old table instead.
-  std::string Missing(TestConn& c, const std::string& table, int min_id) {
-    std::set<int> present;
-    for (auto& r : c.Query("SELECT id FROM " + table + " WHERE id >= " + std::to_string(min_id))) {
-      present.insert(std::stoi(*r[0]));
-    }
-    std::string which;
-    for (int id : acknowledged[table]) {
-      if (present.count(id)) continue;
-      which += " " + std::to_string(id);
-      if (c.Scalar("SELECT COUNT(*) FROM _" + table + "_old WHERE id = " + std::to_string(id)) == "1") {
-        which += "(in old table)";
-      }
-    }
-    return which;
-  }
-};
 
 TEST_F(DeployTest, SevenStatementDeployUnderWritersLosesNothing) {
   for (const char* t : {"t1", "t2", "t3", "t4", "t5", "gone"}) Fill(t, 3000);
@@ -146,15 +55,15 @@ TEST_F(DeployTest, SevenStatementDeployUnderWritersLosesNothing) {
   EXPECT_EQ(Columns("t5"), (std::vector<std::string>{"id", "a", "label", "c"}));
   EXPECT_TRUE(TableExists("fresh"));
   EXPECT_FALSE(TableExists("gone"));
-  EXPECT_TRUE(TableExists("_gone_old"));
-  EXPECT_TRUE(TableExists("_t1_old"));
+  EXPECT_TRUE(TableExists("~gone_old"));
+  EXPECT_TRUE(TableExists("~t1_old"));
   // Every acknowledged write is in the new table, and the old rows were copied.
   auto d = Direct();
   for (const auto& t : tables) {
     EXPECT_EQ(writers.Missing(*d, t, 1000000), "") << t << ": acknowledged writes missing";
     EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + t + " WHERE id <= 3000"), "3000") << t;
   }
-  EXPECT_EQ(d->Scalar("SELECT SUM(a) FROM t1 WHERE id <= 3000"), d->Scalar("SELECT SUM(a) FROM _t1_old WHERE id <= 3000"));
+  EXPECT_EQ(d->Scalar("SELECT SUM(a) FROM t1 WHERE id <= 3000"), d->Scalar("SELECT SUM(a) FROM `~t1_old` WHERE id <= 3000"));
   auto deploys = Via()->Query("SHOW DEPLOYS");
   bool sealed = false;
   for (auto& r : deploys) sealed |= r[0] == "seven_" + db_ && r[1] == "sealed";
@@ -222,8 +131,8 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
   EXPECT_FALSE(other->Exec("END DEPLOY"));
   EXPECT_EQ(other->last_errno(), 7770u);
   ASSERT_TRUE(other->Exec("ROLLBACK DEPLOY"));
-  EXPECT_FALSE(c->Exec("REVERT DEPLOY '" + name + "'"));
-  EXPECT_EQ(c->last_errno(), 7768u);
+  EXPECT_FALSE(c->Exec("REVERT DEPLOY '" + name + "'"));  // not sealed
+  EXPECT_EQ(c->last_errno(), 7766u);
   // The block survived every refusal.
   ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
   EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
@@ -311,7 +220,7 @@ TEST_F(DeployTest, PlainAlterIsAnOnlineDeployThatRepliesWhenSealed) {
   EXPECT_EQ(Direct()->Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
                              "' AND TABLE_NAME='t' AND COLUMN_NAME='c'"),
             "bigint");
-  EXPECT_TRUE(TableExists("_t_old"));
+  EXPECT_TRUE(TableExists("~t_old"));
   writers.Join();
   EXPECT_EQ(writers.errors.load(), 0);
   EXPECT_EQ(writers.Missing(*Direct(), "t", 1000000), "") << "acknowledged writes missing";
@@ -411,7 +320,7 @@ TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   EXPECT_EQ(writers.errors.load(), 0);
   EXPECT_EQ(writers.Missing(*Direct(), "t", 1000000), "") << "acknowledged writes missing";
   EXPECT_EQ(Columns("t").back(), "flag");
-  EXPECT_FALSE(TableExists("_t_old")) << "an instant change was copied";
+  EXPECT_FALSE(TableExists("~t_old")) << "an instant change was copied";
   EXPECT_FALSE(TableExists("~t_new"));
   // A mistake is the server's own error, as without sealgate.
   EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN flag INT"));
@@ -430,7 +339,17 @@ TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));
   EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
   EXPECT_NE(reader->last_error().find("ALTER"), std::string::npos);
+  // CREATE and DROP in a block are done by sealgate's account: the caller's own rights decide.
+  EXPECT_FALSE(reader->Exec("CREATE TABLE made_by_reader (id INT PRIMARY KEY)"));
+  EXPECT_EQ(reader->last_errno(), 1142u) << reader->last_error();
+  EXPECT_FALSE(reader->Exec("DROP TABLE t"));
+  EXPECT_EQ(reader->last_errno(), 1142u) << reader->last_error();
   ASSERT_TRUE(reader->Exec("ROLLBACK DEPLOY"));
+  EXPECT_TRUE(TableExists("t"));
+  EXPECT_FALSE(TableExists("made_by_reader"));
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ +
+                             "' AND TABLE_NAME LIKE '~made_by_reader%'"),
+            "0");
   EXPECT_FALSE(reader->Exec("ALTER TABLE t ADD COLUMN nope INT"));  // plain ALTER too
   EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
   // The owner (a wildcard-host account) stages a named deploy; the reader cannot see or control it.
@@ -464,7 +383,7 @@ TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {
   ASSERT_TRUE(pass.Start(options)) << pass.log();
   auto p = TestConn::Open(pass.address(), db_);
   EXPECT_TRUE(p->Exec("ALTER TABLE t ADD COLUMN x INT")) << p->last_error();
-  EXPECT_FALSE(TableExists("_t_old"));  // the server did it itself
+  EXPECT_FALSE(TableExists("~t_old"));  // the server did it itself
   EXPECT_EQ(Columns("t").back(), "x");
 }
 

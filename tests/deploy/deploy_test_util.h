@@ -1,0 +1,113 @@
+// Shared by the deploy end-to-end tests: a fixture with a proxy and a fresh
+// database per test, and writers that log every acknowledged write.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/proxy_process.h"
+#include "support/test_conn.h"
+
+namespace sealgate::test {
+
+class DeployTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(proxy_.Start({})) << proxy_.log();
+    db_ = std::string("dep_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    db_.resize(std::min<size_t>(db_.size(), 60));
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + db_ + "`");
+    admin->MustExec("CREATE DATABASE `" + db_ + "` CHARACTER SET utf8mb4");
+  }
+  std::unique_ptr<TestConn> Via() { return TestConn::Open(proxy_.address(), db_); }
+  std::unique_ptr<TestConn> Direct() { return TestConn::Open(TestServer(), db_); }
+  std::vector<std::string> Columns(const std::string& table) {
+    std::vector<std::string> out;
+    for (auto& r : Direct()->Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
+                                   "' AND TABLE_NAME='" + table + "' ORDER BY ORDINAL_POSITION")) {
+      out.push_back(r[0].value_or(""));
+    }
+    return out;
+  }
+  bool TableExists(const std::string& table) {
+    return Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='" + db_ +
+                            "' AND TABLE_NAME='" + table + "'") == "1";
+  }
+  void Fill(const std::string& table, int rows) {
+    Direct()->MustExec("CREATE TABLE " + table + " (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, "
+                       "b VARCHAR(40) NULL, c INT NULL)");
+    Direct()->MustExec("INSERT INTO " + table + " (a, b, c) SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_" +
+                       std::to_string(rows));
+  }
+
+  ProxyProcess proxy_;
+  std::string db_;
+};
+
+// Writers that log what was acknowledged, so nothing acknowledged may be missing.
+struct Writers {
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::mutex mu;
+  std::vector<std::string> error_text;
+  std::map<std::string, std::set<int>> acknowledged;  // table -> ids
+  std::vector<std::thread> threads;
+
+  void Run(const ServerAddress& addr, const std::string& db, const std::vector<std::string>& tables, int base) {
+    threads.emplace_back([=, this] {
+      TestConn c;
+      if (!c.Connect(addr, db)) {
+        ++errors;
+        return;
+      }
+      for (int i = 0; !stop; ++i) {
+        const std::string& t = tables[i % tables.size()];
+        int id = base + i;
+        if (c.Exec("INSERT INTO " + t + " (id, a) VALUES (" + std::to_string(id) + ", " + std::to_string(i) + ")")) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged[t].insert(id);
+        } else {
+          ++errors;
+          std::lock_guard<std::mutex> lock(mu);
+          error_text.push_back(c.last_error());
+        }
+        if (i % 5 == 0) c.Exec("UPDATE " + t + " SET a = a + 1 WHERE id = " + std::to_string(id));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  void Join() {
+    stop = true;
+    for (auto& t : threads) t.join();
+  }
+  // Acknowledged ids of `table` (>= min_id) not found there now, each marked
+  // if it sits in the old table instead.
+  std::string Missing(TestConn& c, const std::string& table, int min_id) {
+    std::set<int> present;
+    for (auto& r : c.Query("SELECT id FROM " + table + " WHERE id >= " + std::to_string(min_id))) {
+      present.insert(std::stoi(*r[0]));
+    }
+    std::string which;
+    for (int id : acknowledged[table]) {
+      if (present.count(id)) continue;
+      which += " " + std::to_string(id);
+      if (c.Scalar("SELECT COUNT(*) FROM `~" + table + "_old` WHERE id = " + std::to_string(id)) == "1") {
+        which += "(in old table)";
+      }
+    }
+    return which;
+  }
+};
+
+}  // namespace sealgate::test
