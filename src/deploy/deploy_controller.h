@@ -170,7 +170,9 @@ class DeployController {
   static const std::vector<std::string>& DeployOpsColumns();
   std::vector<std::optional<std::string>> DeployOpsCells(const std::string& name) const;  // REQUIRES(mu_)
   static const std::vector<std::string>& MigrationOpsColumns();
-  static std::vector<std::optional<std::string>> MigrationOpsCells(const migration::MigrationProgress* p);
+  // `follower`: a sealed or reverted deploy's migration, which copies nothing.
+  static std::vector<std::optional<std::string>> MigrationOpsCells(const migration::MigrationProgress* p,
+                                                                   bool follower = false);
 
   ControllerOptions options_;
   SealCoordinator seal_;

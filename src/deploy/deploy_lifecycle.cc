@@ -452,7 +452,7 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
                   p->eta ? std::optional(std::to_string(p->eta->count())) : std::nullopt, Text(p->lag.count()),
                   p->ready ? "yes" : "no", p->last_error.empty() ? std::nullopt : std::optional(p->last_error)});
       revert_cols();
-      auto ops = MigrationOpsCells(swapped ? nullptr : &*p);
+      auto ops = MigrationOpsCells(&*p, swapped);
       row.insert(row.end(), ops.begin(), ops.end());
       r.rows.push_back(std::move(row));
     }

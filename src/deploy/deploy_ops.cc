@@ -308,19 +308,21 @@ const std::vector<std::string>& DeployController::MigrationOpsColumns() {
   return kColumns;
 }
 
-std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(const migration::MigrationProgress* p) {
+std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(const migration::MigrationProgress* p,
+                                                                            bool follower) {
   if (!p) return std::vector<std::optional<std::string>>(MigrationOpsColumns().size());
   const char* copy = p->state != migration::MigrationState::kCopying ? "done"
                      : p->copy_paused                                ? "paused"
                      : !p->throttle_reason.empty()                   ? "throttled"
                      : !p->copy_running                              ? "waiting"
                                                                      : "running";
-  return {std::to_string(p->rows_applied),
-          copy,
-          Ratio(p->throttle_ratio),
-          ControlText(p->copy_paused, p->throttle_ratio, p->throttle_reason),
-          p->binlog_purge_in ? std::optional(std::to_string(p->binlog_purge_in->count())) : std::nullopt,
-          p->binlog_warning.empty() ? std::nullopt : std::optional(p->binlog_warning)};
+  std::vector<std::optional<std::string>> cells = {
+      std::to_string(p->rows_applied), copy, Ratio(p->throttle_ratio),
+      ControlText(p->copy_paused, p->throttle_ratio, p->throttle_reason),
+      p->binlog_purge_in ? std::optional(std::to_string(p->binlog_purge_in->count())) : std::nullopt,
+      p->binlog_warning.empty() ? std::nullopt : std::optional(p->binlog_warning)};
+  if (follower) cells[1] = cells[2] = cells[3] = std::nullopt;  // it copies nothing; it needs the binlog all the same
+  return cells;
 }
 
 }  // namespace sealgate::deploy
