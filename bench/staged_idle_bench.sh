@@ -72,4 +72,4 @@ row "write load $rate tps, 10 staged" $(with_load)
 tps=$(awk '/transactions:/ {gsub(/[()]/, "", $3); print $3; exit}' build/bench-idle-sysbench.txt)
 cli -e "ROLLBACK DEPLOY 'load_10'" >/dev/null
 echo "(sysbench oltp_write_only, 4 threads, --rate=$rate straight to the server: $tps tps in the last run;"
-echo " CPU in % of one core over $secs s; the proxy runs with its default 2 event loops and no clients)"
+echo " CPU in % of one core over $secs s; the proxy has one event loop per core and no clients)"

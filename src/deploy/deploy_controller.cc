@@ -358,6 +358,10 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   std::string name = d.name;
   deploys_[name] = Entry{std::move(d), false};
   active_deploys_.fetch_add(1);
+  if (options_.logger) {
+    options_.logger->Info("deploy", "deploy=" + name + " opened session=" + std::to_string(c.session_id) +
+                                        " user=" + (c.user.empty() ? "sealgate" : c.user));
+  }
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
 

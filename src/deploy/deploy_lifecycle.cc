@@ -276,6 +276,7 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
   e.deploy.last_error = cancelled.ok() ? "" : cancelled.message();
   (void)Persist(e.deploy);
   ClearBlocksOf(name);
+  if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " rolled back");
   return ControlReply::Ok("deploy '" + name + "' rolled back: shadow tables dropped, originals untouched");
 }
 
