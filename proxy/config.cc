@@ -44,7 +44,8 @@ std::string UsageText() {
          "                [--storage-max-shadow-bytes N[K|M|G|T]] [--storage-headroom-percent P]\n"
          "                [--storage-check-free-space auto|on|off]\n"
          "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
-         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n";
+         "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n"
+         "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n";
 }
 
 namespace {
@@ -208,6 +209,13 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     double v = strtod(value.c_str(), &end);
     if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
     c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "seal-kill-blockers-after") {
+    char* end = nullptr;
+    long v = strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || v < 0 || v > 1000) return Status::InvalidArgument("seal-kill-blockers-after must be 0..1000");
+    c->seal_kill_blockers_after = static_cast<int>(v);
     return Status::Ok();
   }
   if (key == "revert-retention-seconds") {

@@ -76,6 +76,9 @@ struct Config {
   // How long a sealed deploy stays revertible (its old tables kept and
   // followed) before it is finalized on its own.
   double revert_retention_seconds = 24 * 3600;
+  // A transaction that keeps a deploy's table through this many seal
+  // attempts is killed; 0: never (the seal waits for it).
+  int seal_kill_blockers_after = 0;
 };
 
 // Parses argv (argv[0] ignored): reads --config first, then applies flags.

@@ -1,5 +1,7 @@
 #include "deploy/seal.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -193,6 +195,44 @@ void KillRename(SqlConn& probe, const std::string& id, std::future<Status>& rena
 
 }  // namespace
 
+Status SealCoordinator::CheckBlockers(SqlConn& probe, const std::vector<DeployItem>& items) {
+  // Only transactions older than the drain budget matter: younger ones end
+  // while the hold drains. Which tables they hold is not visible over SQL on
+  // MariaDB, so each table is tried with a lock request that never waits.
+  int64_t older = std::max<int64_t>(1, options_.drain_timeout.count() / 1000);
+  auto old = probe.Query("SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()), "
+                         "IFNULL(trx_query, '') FROM information_schema.INNODB_TRX WHERE trx_started < NOW() - "
+                         "INTERVAL " + std::to_string(older) + " SECOND ORDER BY trx_started");
+  if (!old.ok() || old->empty()) return Status::Ok();
+  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
+  std::string held;
+  for (const auto& it : items) {
+    if (it.kind == ItemKind::kCreate) continue;  // not there yet
+    Status s = probe.Exec("LOCK TABLES " + QuoteTable(it.table.schema, it.table.name) + " WRITE");
+    bool busy = !s.ok() && probe.server_errno() == 1205;
+    (void)probe.Exec("UNLOCK TABLES");
+    if (busy) held += (held.empty() ? "" : ", ") + it.table.name;
+  }
+  if (held.empty()) return Status::Ok();
+  const migration::SqlRow& first = old->front();
+  uint64_t id = std::strtoull(first[0].value_or("0").c_str(), nullptr, 10);
+  std::string blocker = "connection " + first[0].value_or("?") + " has had a transaction open for " +
+                        first[1].value_or("?") + " s" +
+                        (first[2].value_or("").empty() ? " (idle)" : " (running: " + first[2]->substr(0, 80) + ")");
+  if (options_.kill_blockers_after > 0 && id != 0) {
+    const int seen = ++blocker_attempts_[id];
+    if (seen >= options_.kill_blockers_after) {
+      (void)probe.Exec("KILL CONNECTION " + std::to_string(id));
+      blocker_attempts_.erase(id);
+      if (logger_) logger_->Warn("seal", "killed " + blocker + ": it blocked " + held + " for " +
+                                             std::to_string(seen) + " seal attempts (seal.kill_blockers_after)");
+      return Status::Aborted("killed " + blocker + ", which held " + held);
+    }
+  }
+  return Status::Aborted(held + " held by an open transaction (" + blocker +
+                         "); the seal waits for it to end without holding clients");
+}
+
 StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
   return AttemptLocked(items, hooks);
@@ -215,6 +255,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     return Status::Aborted(std::to_string(xa->size()) + " prepared XA transaction(s) on the server; "
                            "they must be committed or rolled back before the seal");
   }
+  SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, items));
   for (const auto& t : RenameTargets(items)) {
     auto n = probe->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
                            probe->Quote(t.schema) + " AND TABLE_NAME = " + probe->Quote(t.name));

@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "common/log.h"
 #include "deploy/deploy.h"
 #include "migration/engine.h"
+#include "migration/sql_conn.h"
 
 namespace sealgate::deploy {
 
@@ -55,6 +57,9 @@ struct SealOptions {
   std::chrono::milliseconds drain_timeout{2000};  // sessions must reach a boundary within this
   int lock_wait_seconds = 2;                      // A's LOCK TABLES / B's RENAME lock wait
   std::chrono::milliseconds apply_timeout{5000};  // shadows must apply the sentinel within this
+  // A transaction that keeps a deploy's table for this many consecutive seal
+  // attempts is killed (KILL CONNECTION); 0 = never, wait for it.
+  int kill_blockers_after = 0;
 };
 
 // What an attempt does around its RENAME besides renaming.
@@ -96,6 +101,10 @@ class SealCoordinator {
 
  private:
   Status CheckReady(const std::vector<DeployItem>& items);
+  // DESIGN.md §4.1: before any client is held, a transaction older than the
+  // drain budget that holds one of the tables ends the attempt (kAborted,
+  // naming it) — or is killed per `kill_blockers_after`.
+  Status CheckBlockers(migration::SqlConn& probe, const std::vector<DeployItem>& items);
   StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks);
   Status CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);
@@ -106,6 +115,7 @@ class SealCoordinator {
   SealOptions options_;
   Logger* logger_;
   std::mutex attempt_mu_;  // one attempt at a time (gate names are fixed)
+  std::map<uint64_t, int> blocker_attempts_;  // connection id -> attempts it blocked; GUARDED_BY(attempt_mu_)
 };
 
 }  // namespace sealgate::deploy

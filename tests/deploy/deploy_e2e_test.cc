@@ -387,5 +387,58 @@ TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {
   EXPECT_EQ(Columns("t").back(), "x");
 }
 
+TEST_F(DeployTest, ALongTransactionOnATableDelaysTheSealWithoutHoldingClients) {
+  Fill("t", 200);
+  Fill("other", 10);
+  // A session that bypasses the proxy keeps a (reading) transaction open on t:
+  // it holds t's metadata lock, which the seal's RENAME would wait for.
+  auto blocker = Direct();
+  blocker->MustExec("BEGIN");
+  EXPECT_EQ(blocker->Scalar("SELECT a FROM t WHERE id = 1"), "1");
+  std::this_thread::sleep_for(2500ms);  // older than the drain budget
+  std::string name = "blocked_" + db_;
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  std::thread commit([&] { EXPECT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error(); });
+  // While the seal waits for the blocker, other clients are never held.
+  auto client = Via();
+  std::string why;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (why.find("open transaction") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(client->Exec("INSERT INTO other (a) VALUES (1)")) << client->last_error();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms) << "a client was held while the seal could not go";
+    for (auto& r : Via()->Query("SHOW DEPLOYS")) {
+      if (r[0] == name) why = r.back().value_or("");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(why.find("held by an open transaction"), std::string::npos) << why;
+  blocker->MustExec("COMMIT");
+  commit.join();
+  EXPECT_EQ(Columns("t").back(), "z");
+}
+
+TEST_F(DeployTest, ABlockerIsKilledAfterTheConfiguredNumberOfAttempts) {
+  ProxyProcess proxy;
+  ProxyProcess::Options options;
+  options.extra_args = {"--seal-kill-blockers-after", "2"};
+  ASSERT_TRUE(proxy.Start(options)) << proxy.log();
+  Fill("t", 100);
+  auto blocker = Direct();
+  blocker->MustExec("BEGIN");
+  EXPECT_EQ(blocker->Scalar("SELECT a FROM t WHERE id = 1"), "1");
+  std::this_thread::sleep_for(2500ms);
+  auto c = TestConn::Open(proxy.address(), db_);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy.log();
+  EXPECT_EQ(Columns("t").back(), "z");
+  EXPECT_FALSE(blocker->Exec("COMMIT")) << "the blocking session should have been killed";
+  EXPECT_NE(proxy.log().find("killed connection"), std::string::npos) << proxy.log();
+}
+
 }  // namespace
 }  // namespace sealgate::test
