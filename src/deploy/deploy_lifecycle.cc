@@ -345,7 +345,8 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   r.columns = {"name",    "state",         "tables",        "ready",      "created_at",
                "sealed_at", "seal_attempts", "hold_ms",     "revert_until", "storage_bytes",
                "binlog_needed_from", "last_error"};
-  r.columns.insert(r.columns.end(), DeployOpsColumns().begin(), DeployOpsColumns().end());
+  // last_error stays the last column.
+  r.columns.insert(r.columns.end() - 1, DeployOpsColumns().begin(), DeployOpsColumns().end());
   std::vector<Deploy> visible;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -394,7 +395,7 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
                       d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)), opt(RevertUntil(d)),
                       held == storage.end() ? std::nullopt : held->second, opt(binlog_from), opt(d.last_error)});
     auto ops = DeployOpsCells(name);
-    r.rows.back().insert(r.rows.back().end(), ops.begin(), ops.end());
+    r.rows.back().insert(r.rows.back().end() - 1, ops.begin(), ops.end());
   }
   return r;
 }
