@@ -2,10 +2,14 @@
 
 #include <picojson.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+
+#include "deploy/seal_schedule.h"
 
 namespace sealgate::proxy {
 
@@ -33,11 +37,121 @@ std::string UsageText() {
          "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n"
+         "                [--deploy-max-staged-migrations N] [--seal-window HH:MM-HH:MM]   (UTC)\n"
+         "                [--copy-max-chunk-rows N] [--copy-target-chunk-ms MS]\n"
+         "                [--throttle-max-threads-running N] [--throttle-replicas HOST:PORT,...]\n"
+         "                [--throttle-max-replica-lag-seconds S]\n"
+         "                [--storage-max-shadow-bytes N[K|M|G|T]] [--storage-headroom-percent P]\n"
+         "                [--storage-check-free-space auto|on|off]\n"
+         "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
          "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n"
          "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n";
 }
 
 namespace {
+
+bool ParseNumber(const std::string& text, double min, double max, double* out) {
+  char* end = nullptr;
+  double v = strtod(text.c_str(), &end);
+  if (text.empty() || *end || !(v >= min && v <= max)) return false;
+  *out = v;
+  return true;
+}
+
+// "1048576", "512M", "10G" (powers of 1024).
+bool ParseBytes(const std::string& text, uint64_t* out) {
+  char* end = nullptr;
+  unsigned long long v = strtoull(text.c_str(), &end, 10);
+  if (text.empty() || end == text.c_str() || text[0] == '-') return false;
+  std::string unit = end;
+  int shift = unit.empty() ? 0 : unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : unit == "T" ? 40 : -1;
+  if (shift < 0 || v > (~0ull >> shift)) return false;
+  *out = uint64_t(v) << shift;
+  return true;
+}
+
+// Operator settings: deploys, the copy, the seal window, throttling, storage, binlog retention.
+std::optional<Status> ApplyOperations(Config* c, const std::string& key, const std::string& value) {
+  double v = 0;
+  auto number = [&](double min, double max, const char* rule) -> std::optional<Status> {
+    if (!ParseNumber(value, min, max, &v)) return Status::InvalidArgument(key + " must be " + rule);
+    return std::nullopt;
+  };
+  if (key == "deploy-max-staged-migrations") {
+    if (auto bad = number(1, 100000, "1..100000")) return bad;
+    c->max_staged_migrations = int(v);
+    return Status::Ok();
+  }
+  if (key == "copy-max-chunk-rows") {
+    if (auto bad = number(1, 10000000, "1..10000000")) return bad;
+    c->copy_max_chunk_rows = uint64_t(v);
+    return Status::Ok();
+  }
+  if (key == "copy-target-chunk-ms") {
+    if (auto bad = number(1, 600000, "1..600000")) return bad;
+    c->copy_target_chunk_ms = v;
+    return Status::Ok();
+  }
+  if (key == "seal-window") {
+    if (!value.empty()) {
+      auto w = deploy::SealWindow::Parse(value);
+      if (!w.ok()) return w.status();
+    }
+    c->seal_window = value;
+    return Status::Ok();
+  }
+  if (key == "throttle-max-threads-running") {
+    if (auto bad = number(0, 100000, "0..100000 (0: off)")) return bad;
+    c->throttle.max_threads_running = int(v);
+    return Status::Ok();
+  }
+  if (key == "throttle-replicas") {
+    c->throttle.replicas.clear();
+    std::stringstream in(value);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      if (item.empty()) continue;
+      auto hp = ParseHostPort(item);
+      if (!hp.ok()) return hp.status().Annotate(key);
+      c->throttle.replicas.push_back(*hp);
+    }
+    return Status::Ok();
+  }
+  if (key == "throttle-max-replica-lag-seconds") {
+    if (auto bad = number(0, 1e9, ">= 0")) return bad;
+    c->throttle.max_replica_lag_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "storage-max-shadow-bytes") {
+    if (!ParseBytes(value, &c->storage.max_shadow_bytes)) {
+      return Status::InvalidArgument(key + " must be a byte count, e.g. 1073741824 or 1G (0: no limit)");
+    }
+    return Status::Ok();
+  }
+  if (key == "storage-headroom-percent") {
+    if (auto bad = number(0, 1000, "0..1000")) return bad;
+    c->storage.headroom_percent = int(v);
+    return Status::Ok();
+  }
+  if (key == "storage-check-free-space") {
+    if (value == "auto") c->storage.check_free_space = FreeSpaceCheck::kAuto;
+    else if (value == "on" || value == "true") c->storage.check_free_space = FreeSpaceCheck::kOn;
+    else if (value == "off" || value == "false") c->storage.check_free_space = FreeSpaceCheck::kOff;
+    else return Status::InvalidArgument(key + " must be auto|on|off");
+    return Status::Ok();
+  }
+  if (key == "binlog-retention-warn-seconds") {
+    if (auto bad = number(0, 1e9, ">= 0")) return bad;
+    c->binlog_retention_warn_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "binlog-retention-check-seconds") {
+    if (auto bad = number(1, 86400, "1..86400")) return bad;
+    c->binlog_retention_check_seconds = v;
+    return Status::Ok();
+  }
+  return std::nullopt;
+}
 
 // Applies one setting by its flag name (without "--"); config file keys map to the same names.
 Status Apply(Config* c, const std::string& key, const std::string& value) {
@@ -118,14 +232,23 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     c->shutdown_grace_seconds = v;
     return Status::Ok();
   }
+  if (auto applied = ApplyOperations(c, key, value)) return *applied;
   return Status::InvalidArgument("unknown option '" + key + "'");
 }
 
+// A JSON value as a flag's text: integers exactly (byte counts), arrays joined by ",".
 std::string ScalarText(const picojson::value& v) {
   if (v.is<double>()) {
-    std::ostringstream out;
-    out << v.get<double>();
-    return out.str();
+    double d = v.get<double>();
+    char buf[64];
+    if (d == std::trunc(d) && std::fabs(d) < 9e15) snprintf(buf, sizeof buf, "%.0f", d);
+    else snprintf(buf, sizeof buf, "%.17g", d);
+    return buf;
+  }
+  if (v.is<picojson::array>()) {
+    std::string out;
+    for (const auto& item : v.get<picojson::array>()) out += (out.empty() ? "" : ",") + ScalarText(item);
+    return out;
   }
   return v.to_str();
 }

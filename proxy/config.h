@@ -27,6 +27,21 @@ struct TlsConfig {
   bool upstream = false;  // speak TLS to the upstream
 };
 
+// Automatic throttling of the copy (every limit off by default).
+struct ThrottleConfig {
+  int max_threads_running = 0;         // 0: Threads_running is not watched
+  std::vector<HostPort> replicas;      // asked with the admin account: SHOW REPLICA STATUS
+  double max_replica_lag_seconds = 10;
+};
+
+enum class FreeSpaceCheck { kAuto, kOn, kOff };  // auto: when the upstream is on this host
+
+struct StorageConfig {
+  uint64_t max_shadow_bytes = 0;       // 0: no ceiling for the shadows staged at once
+  int headroom_percent = 50;           // free space must exceed the shadows' need by this much
+  FreeSpaceCheck check_free_space = FreeSpaceCheck::kAuto;
+};
+
 struct Config {
   HostPort listen{"127.0.0.1", 6033};
   HostPort upstream{"127.0.0.1", 3306};
@@ -48,6 +63,16 @@ struct Config {
   // upstream connection is pinged this often so wait_timeout never ends it.
   double upstream_keepalive_seconds = 60;
   size_t max_packet_bytes = size_t{1} << 30;  // a client packet larger than this ends the session
+  int max_staged_migrations = 32;              // deploy.max_staged_migrations
+  uint64_t copy_max_chunk_rows = 50000;        // the copy's chunks adapt up to this many rows
+  double copy_target_chunk_ms = 500;           // ... aiming at this duration per chunk
+  std::string seal_window;                     // "HH:MM-HH:MM" (UTC) seals may start in; empty: any time
+  ThrottleConfig throttle;
+  StorageConfig storage;
+  // Warn this long before a staged migration's binlog position may be purged;
+  // the server's binlogs are compared with the checkpoints this often.
+  double binlog_retention_warn_seconds = 6 * 3600;
+  double binlog_retention_check_seconds = 60;
   // How long a sealed deploy stays revertible (its old tables kept and
   // followed) before it is finalized on its own.
   double revert_retention_seconds = 24 * 3600;

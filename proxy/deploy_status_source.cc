@@ -37,6 +37,31 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
     out.WriteGauge("sealgate_migration_lag_seconds", "Binlog apply lag of the shadow", labels,
                    Number(m["lag_ms"]) / 1000.0);
     out.WriteGauge("sealgate_migration_ready", "1 when staged and caught up", labels, m["ready"] == "yes" ? 1 : 0);
+    out.WriteCounter("sealgate_migration_rows_applied_total", "Row changes applied to the shadow from the binlog",
+                     labels, Number(m["rows_applied"]));
+    std::string state = m["state"].value_or("");
+    for (const char* s : {"copying", "staged", "failed"}) {
+      Labels with_state = labels;
+      with_state.emplace_back("state", s);
+      out.WriteGauge("sealgate_migration_state", "1 for the migration's current state", with_state, state == s);
+    }
+    std::string copy = m["copy"].value_or("");
+    out.WriteGauge("sealgate_migration_copy_paused", "1 while ALTER DEPLOY ... PAUSE holds the copy", labels,
+                   copy == "paused");
+    out.WriteGauge("sealgate_migration_copy_throttled",
+                   "1 while the automatic throttle (Threads_running, replica lag) holds the copy", labels,
+                   copy == "throttled");
+    out.WriteGauge("sealgate_migration_throttle_ratio",
+                   "ALTER DEPLOY ... THROTTLE RATIO: the copy rests this times each chunk's duration", labels,
+                   Number(m["throttle_ratio"]));
+    out.WriteGauge("sealgate_migration_binlog_retention_warning",
+                   "1 when the binlog at the migration's checkpoint may be purged soon (see /status)", labels,
+                   m["binlog_warning"].has_value());
+    if (m["binlog_purge_in_s"]) {
+      out.WriteGauge("sealgate_migration_binlog_purge_in_seconds",
+                     "Seconds until the binlog file at the migration's checkpoint may be purged", labels,
+                     Number(m["binlog_purge_in_s"]));
+    }
     if (m["revertible"]) {
       out.WriteGauge("sealgate_migration_revertible", "1 while the table of a sealed deploy can still be reverted",
                      labels, m["revertible"] == "yes" ? 1 : 0);

@@ -55,6 +55,39 @@ uint32_t ReplicaServerId(const proxy::Config& config) {
   return static_cast<uint32_t>(100000000u + h % 3000000000u);
 }
 
+// The copy's automatic throttle from the config; null when no limit is set.
+std::shared_ptr<migration::Throttler> MakeThrottler(const proxy::Config& config, const binlog::ServerEndpoint& admin) {
+  std::vector<std::shared_ptr<migration::Throttler>> parts;
+  if (config.throttle.max_threads_running > 0) {
+    parts.push_back(std::make_shared<migration::ThreadsRunningThrottler>(admin, config.throttle.max_threads_running));
+  }
+  if (!config.throttle.replicas.empty()) {
+    migration::ReplicaLagThrottler::Options o;
+    for (const auto& r : config.throttle.replicas) {
+      binlog::ServerEndpoint e = admin;
+      e.host = r.host;
+      e.port = r.port;
+      e.connect_timeout = std::chrono::seconds(3);
+      o.replicas.push_back(e);
+    }
+    o.max_lag = std::chrono::seconds(int64_t(config.throttle.max_replica_lag_seconds));
+    parts.push_back(std::make_shared<migration::ReplicaLagThrottler>(o));
+  }
+  if (parts.empty()) return nullptr;
+  return std::make_shared<migration::CompositeThrottler>(std::move(parts));
+}
+
+// The server's data directory can be looked at from here: it runs on this host.
+bool UpstreamIsLocal(const proxy::Config& config) {
+  switch (config.storage.check_free_space) {
+    case proxy::FreeSpaceCheck::kOn: return true;
+    case proxy::FreeSpaceCheck::kOff: return false;
+    case proxy::FreeSpaceCheck::kAuto: break;
+  }
+  const std::string& h = config.upstream.host;
+  return !config.upstream_socket.empty() || h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
+}
+
 deploy::PlainAlterMode PlainAlter(proxy::PlainAlterMode m) {
   switch (m) {
     case proxy::PlainAlterMode::kPassthrough: return deploy::PlainAlterMode::kPassthrough;
@@ -135,6 +168,16 @@ int main(int argc, char** argv) {
   engine_options.metadata_schema = config->metadata_schema;
   engine_options.shadow_prefix = "~";  // shadows sort after the originals and the seal gate (deploy/seal.h)
   engine_options.logger = &logger;
+  engine_options.max_chunk_rows = config->copy_max_chunk_rows;
+  engine_options.initial_chunk_rows = std::min(engine_options.initial_chunk_rows, config->copy_max_chunk_rows);
+  engine_options.min_chunk_rows = std::min(engine_options.min_chunk_rows, config->copy_max_chunk_rows);
+  engine_options.target_chunk_time = std::chrono::milliseconds(int64_t(config->copy_target_chunk_ms));
+  engine_options.throttler = MakeThrottler(*config, admin);
+  engine_options.retention_warn_within = std::chrono::seconds(int64_t(config->binlog_retention_warn_seconds));
+  engine_options.retention_check_interval = std::chrono::seconds(int64_t(config->binlog_retention_check_seconds));
+  engine_options.storage.max_shadow_bytes = config->storage.max_shadow_bytes;
+  engine_options.storage.headroom_percent = config->storage.headroom_percent;
+  if (UpstreamIsLocal(*config)) engine_options.storage.free_bytes = migration::LocalFreeBytes;
   auto opened = unavailable.empty() ? migration::Engine::Open(engine_options)
                                     : StatusOr<std::unique_ptr<migration::Engine>>(Status::Unavailable(unavailable));
   if (opened.ok()) {
@@ -145,6 +188,8 @@ int main(int argc, char** argv) {
     options.metadata_schema = config->metadata_schema;
     options.hold = &hold;
     options.plain_alter = PlainAlter(config->plain_alter);
+    options.max_staged_migrations = config->max_staged_migrations;
+    if (!config->seal_window.empty()) options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
     options.seal.kill_blockers_after = config->seal_kill_blockers_after;
     options.revert_retention = std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
     // The window is checked often enough to end within a few percent of it.
@@ -194,7 +239,7 @@ int main(int argc, char** argv) {
                            " deploys=" + (controller ? "on" : "off") + " http=" + config->http.host + ":" +
                            std::to_string(http.port()));
   server.RunUntilSignal();
-  if (frontend.running() > 0) {
+  if (frontend.running() > 0 || (controller && controller->background_seals() > 0)) {
     // A COMMIT DEPLOY may wait for hours; its deploy is durable in the metadata
     // schema and resumes after a restart, so there is nothing to wait for.
     logger.Info("proxy", std::to_string(frontend.running()) + " deploy request(s) still waiting; their state is kept");

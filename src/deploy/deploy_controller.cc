@@ -127,7 +127,9 @@ ControlReply ControlReply::Error(Status status) {
 DeployController::DeployController(ControllerOptions options)
     : options_(options),
       seal_(options.engine, options.admin, options.hold, options.seal, options.logger),
-      store_(options.admin, options.metadata_schema) {}
+      store_(options.admin, options.metadata_schema),
+      control_store_(options.admin, options.metadata_schema),
+      scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {}
 
 DeployController::~DeployController() {
   {
@@ -160,6 +162,7 @@ Status DeployController::Open() {
   int active = 0;
   for (const auto& [name, e] : deploys_) active += HoldsTables(e.deploy.state);
   active_deploys_.store(active);
+  SEALGATE_RETURN_IF_ERROR(OpenOps());
   if (!retention_thread_.joinable()) retention_thread_ = std::thread([this] { RetentionLoop(); });
   return Status::Ok();
 }
@@ -286,18 +289,15 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
   }
   switch (st.kind) {
     case StatementKind::kBeginDeploy: return Begin(c, st);
-    case StatementKind::kCommitDeploy: return Commit(c, st.deploy_name);
+    case StatementKind::kCommitDeploy:
+      return st.commit_at ? ScheduleCommit(c, st.deploy_name, *st.commit_at) : Commit(c, st.deploy_name);
+    case StatementKind::kAlterDeploy: return AlterDeploy(c, st);
     case StatementKind::kRollbackDeploy: return Rollback(c, st.deploy_name);
     case StatementKind::kEndDeploy: return End(c);
     case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
     case StatementKind::kRevertDeploy: return Revert(c, st.deploy_name.value_or(""));
     case StatementKind::kFinalizeDeploy: return Finalize(c, st.deploy_name.value_or(""));
-    case StatementKind::kAlterDeploy:
-      return ControlReply::Error(DeployError(error::kDeployUnsupported,
-                                             "this version of sealgate cannot do that yet: ALTER DEPLOY is not "
-                                             "available",
-                                             error::kSqlstateNotSupported));
     default: break;
   }
   std::string block;
@@ -358,6 +358,10 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   std::string name = d.name;
   deploys_[name] = Entry{std::move(d), false};
   active_deploys_.fetch_add(1);
+  if (options_.logger) {
+    options_.logger->Info("deploy", "deploy=" + name + " opened session=" + std::to_string(c.session_id) +
+                                        " user=" + (c.user.empty() ? "sealgate" : c.user));
+  }
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
 
@@ -456,6 +460,7 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
       Deploy& d = found->second.deploy;
       d.items.push_back(*item);
       (void)store_.AddItem(d.name, d.items.size(), *item);
+      ApplyCopyControls(d.name, *item);  // a paused or throttled deploy's new migrations too
       if (!info.empty()) info += "; ";
       info += item->kind == ItemKind::kAlter
                   ? "migration " + std::to_string(item->migration_id) + " staging " + Qualified(item->table)
@@ -486,7 +491,8 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
     }
     if (staged >= options_.max_staged_migrations) {
       return DeployError(error::kDeployLimit, "already " + std::to_string(staged) +
-                                                  " staged migrations (the configured limit); seal or roll back some");
+                                                  " staged migrations, the limit (deploy.max_staged_migrations): "
+                                                  "seal or roll back a deploy first, or raise the limit");
     }
     reserved_.insert({t.schema, t.name});
     reserved = t;

@@ -24,8 +24,10 @@
 
 #include "common/log.h"
 #include "deploy/deploy.h"
+#include "deploy/deploy_ops.h"
 #include "deploy/deploy_store.h"
 #include "deploy/seal.h"
+#include "deploy/seal_schedule.h"
 #include "migration/engine.h"
 #include "sql/statement.h"
 
@@ -65,6 +67,8 @@ struct ControllerOptions {
   std::chrono::milliseconds seal_retry_initial{200};
   std::chrono::milliseconds seal_retry_max{10000};
   int max_staged_migrations = 32;
+  // Seals start only inside this daily UTC window (COMMIT DEPLOY waits for it); none: any time.
+  std::optional<SealWindow> seal_window;
   // Before the first seal attempt, every shadow is compared with its original
   // (DESIGN.md §3.6); a mismatch keeps the deploy staged with the reason.
   bool verify_checksum = true;
@@ -96,6 +100,8 @@ class DeployController {
   // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
   ControlReply ShowDeploysReply() { return ShowDeploys(ClientContext{}); }
   ControlReply ShowStatusReply() { return ShowStatus(ClientContext{}, std::nullopt); }
+  // Scheduled seals (COMMIT DEPLOY ... AT) running now, each waiting until its deploy is sealed.
+  int background_seals() const;
 
  private:
   struct Entry {
@@ -153,6 +159,21 @@ class DeployController {
   void ClearBlocksOf(const std::string& name);
   void Unreserve(const sql::TableName& t);
 
+  // Operator controls (deploy_ops.cc): ALTER DEPLOY, COMMIT DEPLOY ... AT,
+  // the seal window, and their columns in SHOW DEPLOYS / SHOW DEPLOY STATUS.
+  Status OpenOps();  // REQUIRES(mu_)
+  ControlReply AlterDeploy(const ClientContext& c, const sql::Statement& st);
+  ControlReply ScheduleCommit(const ClientContext& c, const std::optional<std::string>& name, const std::string& at);
+  void SealScheduled(const std::string& name);  // on a scheduler thread, when the time has come
+  void ApplyCopyControls(const std::string& name, const DeployItem& item);  // REQUIRES(mu_)
+  void AwaitSealWindow(const std::string& name);  // returns once a seal may start
+  static const std::vector<std::string>& DeployOpsColumns();
+  std::vector<std::optional<std::string>> DeployOpsCells(const std::string& name) const;  // REQUIRES(mu_)
+  static const std::vector<std::string>& MigrationOpsColumns();
+  // `follower`: a sealed or reverted deploy's migration, which copies nothing.
+  static std::vector<std::optional<std::string>> MigrationOpsCells(const migration::MigrationProgress* p,
+                                                                   bool follower = false);
+
   ControllerOptions options_;
   SealCoordinator seal_;
   mutable std::mutex mu_;
@@ -172,6 +193,10 @@ class DeployController {
   std::condition_variable retention_cv_;
   bool retention_stop_ = false;  // GUARDED_BY(retention_mu_)
   std::thread retention_thread_;
+
+  std::map<std::string, DeployControls> controls_;  // GUARDED_BY(mu_)
+  DeployControlStore control_store_;                // GUARDED_BY(mu_)
+  std::unique_ptr<SealScheduler> scheduler_;        // last: its seals stop before anything they use
 };
 
 // "YYYY-MM-DD HH:MM:SS[.fff]" (UTC) as seconds since the epoch.

@@ -143,6 +143,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
   auto backoff = options_.seal_retry_initial;
   bool verified = inverse || !options_.verify_checksum;
   for (;;) {
+    if (!inverse) AwaitSealWindow(name);  // a revert is never held back
     std::vector<DeployItem> items;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -275,6 +276,7 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
   e.deploy.last_error = cancelled.ok() ? "" : cancelled.message();
   (void)Persist(e.deploy);
   ClearBlocksOf(name);
+  if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " rolled back");
   return ControlReply::Ok("deploy '" + name + "' rolled back: shadow tables dropped, originals untouched");
 }
 
@@ -343,6 +345,8 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
   r.columns = {"name",    "state",         "tables",        "ready",      "created_at",
                "sealed_at", "seal_attempts", "hold_ms",     "revert_until", "storage_bytes",
                "binlog_needed_from", "last_error"};
+  // last_error stays the last column.
+  r.columns.insert(r.columns.end() - 1, DeployOpsColumns().begin(), DeployOpsColumns().end());
   std::vector<Deploy> visible;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -390,6 +394,8 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
                       std::to_string(ready), opt(d.created_at), opt(d.sealed_at), std::to_string(d.seal_attempts),
                       d.hold_ms < 0 ? std::nullopt : std::optional(std::to_string(d.hold_ms)), opt(RevertUntil(d)),
                       held == storage.end() ? std::nullopt : held->second, opt(binlog_from), opt(d.last_error)});
+    auto ops = DeployOpsCells(name);
+    r.rows.back().insert(r.rows.back().end() - 1, ops.begin(), ops.end());
   }
   return r;
 }
@@ -399,6 +405,7 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   r.kind = ControlReply::Kind::kResultSet;
   r.columns = {"deploy", "table", "kind", "migration_id", "state", "rows_copied", "rows_total", "progress_pct",
                "eta_seconds", "lag_ms", "ready", "last_error", "revertible", "revert_note"};
+  r.columns.insert(r.columns.end(), MigrationOpsColumns().begin(), MigrationOpsColumns().end());
   std::lock_guard<std::mutex> lock(mu_);
   std::string only = requested ? *requested : BlockOf(c.session_id);
   for (const auto& [name, e] : deploys_) {
@@ -420,6 +427,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
         row.insert(row.end(), {std::nullopt, shown_state, std::nullopt, std::nullopt,
                                std::optional<std::string>("100"), std::nullopt, std::nullopt, "yes", std::nullopt});
         revert_cols();
+        auto ops = MigrationOpsCells(nullptr);
+        row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
         continue;
       }
@@ -428,6 +437,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
         row.insert(row.end(), {Text(it.migration_id), "unknown", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                std::nullopt, "no", p.status().message()});
         revert_cols();
+        auto ops = MigrationOpsCells(nullptr);
+        row.insert(row.end(), ops.begin(), ops.end());
         r.rows.push_back(std::move(row));
         continue;
       }
@@ -443,6 +454,8 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
                   p->eta ? std::optional(std::to_string(p->eta->count())) : std::nullopt, Text(p->lag.count()),
                   p->ready ? "yes" : "no", p->last_error.empty() ? std::nullopt : std::optional(p->last_error)});
       revert_cols();
+      auto ops = MigrationOpsCells(&*p, swapped);
+      row.insert(row.end(), ops.begin(), ops.end());
       r.rows.push_back(std::move(row));
     }
   }

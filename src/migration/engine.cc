@@ -40,7 +40,11 @@ Engine::~Engine() = default;
 Engine::Impl::~Impl() {
   stop = true;
   stop_cv.notify_all();
+  { std::lock_guard<std::mutex> lock(watch_mu); }
+  watch_cv.notify_all();
   if (heartbeat_thread.joinable()) heartbeat_thread.join();
+  if (throttle_thread.joinable()) throttle_thread.join();
+  if (retention_thread.joinable()) retention_thread.join();
   {
     std::lock_guard<std::mutex> lock(stream_mu);
     if (sub) sub->Close();
@@ -110,6 +114,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   SEALGATE_RETURN_IF_ERROR(impl->StartStream(from));
   Impl* raw = impl.get();
   impl->heartbeat_thread = std::thread([raw] { raw->HeartbeatLoop(); });
+  if (impl->options.throttler) impl->throttle_thread = std::thread([raw] { raw->ThrottleLoop(); });
+  impl->retention_thread = std::thread([raw] { raw->RetentionLoop(); });
   {
     std::lock_guard<std::mutex> lock(impl->mu);
     for (auto& [id, m] : impl->migrations) {
@@ -303,6 +309,7 @@ Status Engine::Impl::ReopenAdmin() {
 }
 
 void Engine::Impl::Dispatch(const binlog::Transaction& txn) {
+  RecordBinlogTime(txn.position.file, txn.timestamp);
   std::optional<uint64_t> heartbeat;
   std::map<uint64_t, uint64_t> marks;  // migration id -> copy_seq committed here
   const std::string& meta = options.metadata_schema;

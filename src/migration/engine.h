@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "migration/inspector.h"
 #include "migration/progress.h"
+#include "migration/storage_guard.h"
 #include "migration/throttler.h"
 
 namespace sealgate::migration {
@@ -57,6 +58,12 @@ struct EngineOptions {
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
   size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
   std::shared_ptr<Throttler> throttler;   // may be null: never throttle
+  // Binlog retention watch (binlog_retention.h): how often the server's
+  // binlogs are compared with every migration's checkpoint, and how long
+  // before a possible purge a migration carries a warning.
+  std::chrono::seconds retention_check_interval{60};
+  std::chrono::seconds retention_warn_within{std::chrono::hours(6)};
+  StorageLimits storage;                  // refusals at Start (storage_guard.h)
   Logger* logger = nullptr;               // not owned; may be null
 };
 
@@ -97,12 +104,21 @@ class Engine {
   // the estimates (rows, shadow size, binlog retention) otherwise.
   StatusOr<InspectReport> Inspect(const MigrationRequest& request);
 
-  // Inspects (refusals carry 7740+ numbers), builds the shadow, records the
+  // Inspects (refusals carry 7740+ numbers; also when the shadow would not
+  // fit, see EngineOptions::storage), builds the shadow, records the
   // migration and starts staging it. Returns the migration id.
   StatusOr<uint64_t> Start(const MigrationRequest& request);
 
   // Stops the migration and drops its shadow; the original is never touched.
   Status Cancel(uint64_t id);
+
+  // Copy control (ALTER DEPLOY). Applying the binlog goes on whatever these
+  // say; Progress() reports them. PauseCopy: no copy chunks until ResumeCopy
+  // (the copy slot goes to another migration). SetCopyThrottle: after each
+  // chunk the copy rests `ratio` x the chunk's duration (0: no rest).
+  Status PauseCopy(uint64_t id);
+  Status ResumeCopy(uint64_t id);
+  Status SetCopyThrottle(uint64_t id, double ratio);
   // Stops the migration and marks it completed without dropping anything
   // (the seal renamed the shadow into place).
   Status Complete(uint64_t id);

@@ -95,6 +95,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   auto report = migration::Inspect(d.admin, *alter, request.inspect, request.privileges);
   if (!report.ok()) return report.status();
+  SEALGATE_RETURN_IF_ERROR(d.CheckStorage(report->estimated_bytes));
   {
     std::lock_guard<std::mutex> lock(d.mu);
     for (auto& [id, m] : d.migrations) {
@@ -238,7 +239,31 @@ Status Engine::Complete(uint64_t id) {
 StatusOr<MigrationProgress> Engine::Progress(uint64_t id) const {
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
-  return m->Progress();
+  MigrationProgress p = m->Progress();
+  impl_->AddRetention(&p);
+  return p;
+}
+
+Status Engine::PauseCopy(uint64_t id) {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  m->SetCopyPaused(true);
+  return Status::Ok();
+}
+
+Status Engine::ResumeCopy(uint64_t id) {
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  m->SetCopyPaused(false);
+  return Status::Ok();
+}
+
+Status Engine::SetCopyThrottle(uint64_t id, double ratio) {
+  if (!(ratio >= 0)) return Status::InvalidArgument("a throttle ratio is >= 0");
+  auto m = impl_->Find(id);
+  if (!m) return NoSuch(id);
+  m->SetThrottleRatio(ratio);
+  return Status::Ok();
 }
 
 std::vector<MigrationProgress> Engine::ListProgress() const {
@@ -248,7 +273,10 @@ std::vector<MigrationProgress> Engine::ListProgress() const {
     for (auto& [id, m] : impl_->migrations) all.push_back(m);
   }
   std::vector<MigrationProgress> out;
-  for (auto& m : all) out.push_back(m->Progress());
+  for (auto& m : all) {
+    out.push_back(m->Progress());
+    impl_->AddRetention(&out.back());
+  }
   return out;
 }
 

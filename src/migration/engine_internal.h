@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "binlog/column_catalog.h"
+#include "migration/binlog_retention.h"
 #include "migration/engine.h"
 #include "migration/migration.h"
 
@@ -27,9 +28,18 @@ struct Engine::Impl : public MigrationHost {
   Logger* logger() const override { return options.logger; }
   bool TryAcquireCopySlot() override;
   void ReleaseCopySlot() override;
-  std::string ThrottleReason() override { return options.throttler ? options.throttler->Reason() : ""; }
+  std::string ThrottleReason() override;  // the throttle watch's latest answer (engine_guards.cc)
   StatusOr<uint64_t> WriteHeartbeat() override;
   std::chrono::milliseconds LagAfter(uint64_t seen) const override;
+
+  // Guards (engine_guards.cc): the throttle and binlog retention watches, each
+  // on a thread of its own, and the storage check of Start().
+  void ThrottleLoop();
+  void RetentionLoop();
+  void CheckRetention();  // retention thread only
+  void RecordBinlogTime(const std::string& file, uint32_t timestamp);
+  void AddRetention(MigrationProgress* p) const;
+  Status CheckStorage(uint64_t new_bytes);  // admin_mu held
 
   Status CreateMetadata();
   Status LoadMigrations();
@@ -70,6 +80,18 @@ struct Engine::Impl : public MigrationHost {
   std::condition_variable stop_cv;
   std::map<uint64_t, std::shared_ptr<Migration>> migrations;  // guarded by mu
   int copies_running = 0;                                     // guarded by mu
+
+  // The watches sleep on watch_cv; ~Impl takes watch_mu before notifying so
+  // that no wake-up is lost.
+  std::thread throttle_thread, retention_thread;
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  std::string throttle_reason;                                // guarded by watch_mu
+  std::chrono::steady_clock::time_point throttle_asked{};    // guarded by watch_mu
+  SqlConn watch_conn;                                         // retention thread only
+  mutable std::mutex retention_mu;
+  std::map<std::string, int64_t> binlog_times;               // file -> last event read; guarded by retention_mu
+  std::map<uint64_t, RetentionVerdict> retention;            // by migration id; guarded by retention_mu
 
   std::mutex hb_write_mu;  // serialises heartbeat writes
   SqlConn hb_conn;         // guarded by hb_write_mu

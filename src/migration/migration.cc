@@ -175,6 +175,8 @@ void Migration::Run() {
 }
 
 Status Migration::Step() {
+  bool copy_paused;
+  uint64_t seen;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (paused_) {
@@ -183,35 +185,75 @@ Status Migration::Step() {
       cv_.wait_for(lock, std::chrono::milliseconds(100));
       return Status::Ok();
     }
-  }
-  uint64_t seen;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+    copy_paused = copy_paused_;
     seen = seen_heartbeat_;
   }
   if (restart_undo_) {
     restart_undo_ = false;
     SEALGATE_RETURN_IF_ERROR(UndoWindow());
   }
+  if (copy_paused && has_slot_) {  // another migration may copy meanwhile
+    host_->ReleaseCopySlot();
+    has_slot_ = false;
+  }
   size_t in_flight = cautious_chunks_ > 0 ? 1 : tuning_.chunks_in_flight;
-  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight && seen >= catch_up_to_;
-  auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
-  if (!items.empty()) return ApplyBatch(items);
-  if (!want_copy || stop_) return Status::Ok();
+  bool want_copy = !copy_paused && cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight &&
+                   seen >= catch_up_to_;
+  // Waiting for binlog work: not at all when a chunk is due, until the chunk
+  // is due while resting, and otherwise until work arrives (or an Interrupt()
+  // for a pause or a copy control change).
+  auto now = std::chrono::steady_clock::now();
+  auto wait = std::chrono::milliseconds(want_copy ? 0 : 1000);
+  if (want_copy && now < next_copy_at_) {
+    wait = std::min(std::chrono::milliseconds(100),
+                    std::chrono::ceil<std::chrono::milliseconds>(next_copy_at_ - now));
+  }
+  auto items = queue_.PopBatch(tuning_.batch_items, wait);
+  if (!items.empty()) return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
+  if (!want_copy || stop_ || std::chrono::steady_clock::now() < next_copy_at_) return Status::Ok();
   if (!has_slot_) {
     if (!host_->TryAcquireCopySlot()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
       return Status::Ok();
     }
     has_slot_ = true;
   }
   std::string reason = host_->ThrottleReason();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (reason != throttle_reason_) {
+      if (!reason.empty()) Log(LogLevel::kInfo, "copy throttled: " + reason);
+      else Log(LogLevel::kInfo, "copy no longer throttled");
+    }
+    throttle_reason_ = reason;
+  }
   if (!reason.empty()) {
-    Log(LogLevel::kDebug, "copy throttled: " + reason);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     return Status::Ok();
   }
   return CopyChunk();
+}
+
+bool Migration::TakeHeartbeats(const std::vector<WorkItem>& items) {
+  // A table nobody writes gets nothing but the engine's heartbeats (4 a
+  // second). They move the position and the lag on in memory; the position
+  // is persisted with the next real batch, or after kIdleCheckpoint — not in
+  // a transaction per second per migration, which made idle staging cost CPU
+  // on both sides in proportion to the number of migrations.
+  if (std::chrono::steady_clock::now() - last_checkpoint_ >= kIdleCheckpoint) return false;
+  uint64_t heartbeat = 0;
+  for (const auto& it : items) {
+    if (it.restart_copy || it.copy_mark || !it.rows.empty() || !it.statements.empty()) return false;
+    if (it.heartbeat) heartbeat = std::max(heartbeat, *it.heartbeat);
+  }
+  for (const auto& it : items) {
+    if (PositionAfter(it.position, cp_.applied)) cp_.applied = it.position;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  applied_file_ = cp_.applied.file;
+  seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
+  cv_.notify_all();
+  return true;
 }
 
 MigrationState Migration::state() const {
@@ -244,6 +286,9 @@ MigrationProgress Migration::Progress() const {
   p.rows_applied = rows_applied_;
   p.chunk_rows = chunk_rows_;
   p.copy_running = has_slot_;
+  p.copy_paused = copy_paused_;
+  p.throttle_ratio = throttle_ratio_;
+  p.throttle_reason = state_ == MigrationState::kCopying ? throttle_reason_ : "";
   p.last_error = last_error_;
   p.applied_file = applied_file_;
   return p;
@@ -268,6 +313,26 @@ void Migration::Resume() {
   paused_ = false;
   pause_acked_ = false;
   cv_.notify_all();
+}
+
+void Migration::SetCopyPaused(bool paused) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (copy_paused_ == paused) return;
+    copy_paused_ = paused;
+  }
+  Log(LogLevel::kInfo, paused ? "copy paused (binlog applying goes on)" : "copy resumed");
+  queue_.Interrupt();  // the writer may be waiting for binlog work
+}
+
+void Migration::SetThrottleRatio(double ratio) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (throttle_ratio_ == ratio) return;
+    throttle_ratio_ = ratio;
+  }
+  Log(LogLevel::kInfo, "copy throttle ratio " + std::to_string(ratio));
+  queue_.Interrupt();
 }
 
 Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {

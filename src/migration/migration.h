@@ -141,6 +141,10 @@ class MigrationHost {
   virtual std::chrono::milliseconds LagAfter(uint64_t seen) const = 0;
 };
 
+// How stale a staged migration's persisted position may get while its table
+// is idle (a restart re-reads at most this much binlog).
+inline constexpr std::chrono::seconds kIdleCheckpoint{30};
+
 struct MigrationTuning {
   std::chrono::milliseconds target_chunk_time{500};
   uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
@@ -173,6 +177,11 @@ class Migration {
   MigrationState state() const;
   void Pause();
   void Resume();
+  // Copy control: a paused copy takes no chunks (and gives its copy slot
+  // back); a ratio r > 0 makes the copy rest r x each chunk's duration after
+  // it. Applying the binlog goes on in both cases.
+  void SetCopyPaused(bool paused);
+  void SetThrottleRatio(double ratio);
   Status WaitApplied(uint64_t seq, std::chrono::milliseconds timeout);
   // Marks the migration failed from another thread (e.g. the stream ended);
   // the writer stops at its next step.
@@ -188,6 +197,9 @@ class Migration {
  private:
   void Run();
   Status Step();
+  // Heartbeat-only work while the last checkpoint is recent: noted in memory
+  // (no transaction). False if `items` need ApplyBatch.
+  bool TakeHeartbeats(const std::vector<WorkItem>& items);
   Status ApplyBatch(std::vector<WorkItem>& items);
   Status ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window);
   // A statement for the shadow and the row change it comes from (for errors).
@@ -246,12 +258,16 @@ class Migration {
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};
+  std::chrono::steady_clock::time_point next_copy_at_{};  // no copy chunk before (rest, throttle)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   MigrationState state_;            // guarded by mu_
   bool paused_ = false;             // guarded by mu_
   bool pause_acked_ = false;        // guarded by mu_: the writer saw paused_
+  bool copy_paused_ = false;        // guarded by mu_
+  double throttle_ratio_ = 0;       // guarded by mu_
+  std::string throttle_reason_;     // guarded by mu_: the automatic throttle's, while it holds the copy
   std::string last_error_;          // guarded by mu_
   Status failure_;                  // guarded by mu_
   uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)

@@ -111,12 +111,18 @@ Status Migration::CopyChunk() {
   cp_.copy_cursor = next;
   cp_.rows_copied += rows;
   pending_.emplace_back(seq, next);
+  double ratio;
   {
     std::lock_guard<std::mutex> lock(mu_);
     rows_copied_ = cp_.rows_copied;
+    ratio = throttle_ratio_;
   }
+  auto t1 = std::chrono::steady_clock::now();
+  // THROTTLE RATIO r: rest r x this chunk's duration (gh-ost's nice-ratio);
+  // the writer goes on applying the binlog meanwhile.
+  if (ratio > 0) next_copy_at_ = t1 + std::chrono::duration_cast<std::chrono::steady_clock::duration>((t1 - t0) * ratio);
   // Adapt the chunk to the target time, at most halving or doubling per step.
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double elapsed = std::chrono::duration<double>(t1 - t0).count();
   double target = std::chrono::duration<double>(tuning_.target_chunk_time).count();
   double factor = elapsed > 0 ? std::clamp(target / elapsed, 0.5, 2.0) : 2.0;
   if (cautious_chunks_ > 0) factor = std::min(factor, 1.0);

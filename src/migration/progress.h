@@ -38,6 +38,13 @@ struct MigrationProgress {
   uint64_t rows_applied = 0;         // row changes applied from the binlog
   uint64_t chunk_rows = 0;           // current copy chunk size
   bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
+  // Copy control (ALTER DEPLOY): applying the binlog goes on whatever these say.
+  bool copy_paused = false;          // no copy chunks until resumed
+  double throttle_ratio = 0;         // the copy rests this many times each chunk's duration after it
+  std::string throttle_reason;       // why the automatic throttle holds the copy right now; empty if it does not
+  // Binlog retention (the engine's watch over the checkpoint's binlog file).
+  std::optional<std::chrono::seconds> binlog_purge_in;  // until that file may be purged; nullopt: never / unknown
+  std::string binlog_warning;        // non-empty: the checkpoint's binlog is purged soon (or gone); says what to do
   std::string last_error;            // empty unless failed (or a notice such as a copy restart)
   std::string applied_file;          // binlog file of the applied position: the oldest one it still needs
 };

@@ -102,7 +102,8 @@ Status SqlConn::ExecBatch(const std::vector<std::string>& statements, size_t* fa
   return Status::Ok();
 }
 
-StatusOr<std::vector<SqlRow>> SqlConn::Query(const std::string& sql) {
+StatusOr<std::vector<SqlRow>> SqlConn::Query(const std::string& sql, std::vector<std::string>* column_names) {
+  if (column_names) column_names->clear();
   if (!mysql_) return Status::Unavailable("not connected");
   errno_ = 0;
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return Fail(sql);
@@ -113,6 +114,10 @@ StatusOr<std::vector<SqlRow>> SqlConn::Query(const std::string& sql) {
   }
   std::vector<SqlRow> rows;
   unsigned n = mysql_num_fields(res);
+  if (column_names) {
+    MYSQL_FIELD* fields = mysql_fetch_fields(res);
+    for (unsigned i = 0; i < n; ++i) column_names->emplace_back(fields[i].name, fields[i].name_length);
+  }
   while (MYSQL_ROW row = mysql_fetch_row(res)) {
     unsigned long* lengths = mysql_fetch_lengths(res);
     SqlRow r(n);

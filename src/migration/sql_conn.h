@@ -38,8 +38,9 @@ class SqlConn {
   // most ~4 MB per packet), stopping at the first error; `failed` (if not
   // null) receives the index of the statement that failed.
   Status ExecBatch(const std::vector<std::string>& statements, size_t* failed = nullptr);
-  // All rows of the first result set (NULL -> nullopt).
-  StatusOr<std::vector<SqlRow>> Query(const std::string& sql);
+  // All rows of the first result set (NULL -> nullopt); its column names in
+  // `column_names` when given.
+  StatusOr<std::vector<SqlRow>> Query(const std::string& sql, std::vector<std::string>* column_names = nullptr);
   // First column of the first row; nullopt if no row or NULL.
   StatusOr<std::optional<std::string>> Scalar(const std::string& sql);
   // Rows affected by the last Exec.

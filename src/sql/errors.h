@@ -72,6 +72,8 @@ inline constexpr uint16_t kMigrationTableChanged = 7752;
 inline constexpr uint16_t kMigrationChecksumMismatch = 7753;
 // The shadow table could not be built from the ALTER (server error given).
 inline constexpr uint16_t kMigrationShadowFailed = 7754;
+// The shadows staged at once would exceed storage.max_shadow_bytes.
+inline constexpr uint16_t kMigrationShadowLimit = 7755;
 
 // --- 7760-7779: deploy control ------------------------------------------------
 // BEGIN DEPLOY while this session already has a block open.

@@ -70,6 +70,70 @@ TEST(ConfigTest, ErrorsSayWhatIsWrong) {
   EXPECT_NE(Load({"--tls-cert", "a.pem"}).status().message().find("go together"), std::string::npos);
 }
 
+TEST(ConfigTest, OperationsDefaultsAreOff) {
+  auto c = Load({});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_staged_migrations, 32);
+  EXPECT_EQ(c->seal_window, "");
+  EXPECT_EQ(c->throttle.max_threads_running, 0);
+  EXPECT_TRUE(c->throttle.replicas.empty());
+  EXPECT_EQ(c->storage.max_shadow_bytes, 0u);
+  EXPECT_EQ(c->storage.check_free_space, FreeSpaceCheck::kAuto);
+}
+
+TEST(ConfigTest, OperationsFromFlags) {
+  auto c = Load({"--deploy-max-staged-migrations", "5", "--seal-window", "02:00-04:00", "--throttle-max-threads-running",
+                 "40", "--throttle-replicas", "r1:3306,[::1]:3307", "--throttle-max-replica-lag-seconds", "2.5",
+                 "--storage-max-shadow-bytes", "10G", "--storage-headroom-percent", "25", "--storage-check-free-space",
+                 "off", "--binlog-retention-warn-seconds", "600", "--binlog-retention-check-seconds", "5",
+                 "--copy-max-chunk-rows", "200", "--copy-target-chunk-ms", "50"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_staged_migrations, 5);
+  EXPECT_EQ(c->seal_window, "02:00-04:00");
+  EXPECT_EQ(c->throttle.max_threads_running, 40);
+  ASSERT_EQ(c->throttle.replicas.size(), 2u);
+  EXPECT_EQ(c->throttle.replicas[0].ToString(), "r1:3306");
+  EXPECT_EQ(c->throttle.replicas[1].host, "::1");
+  EXPECT_DOUBLE_EQ(c->throttle.max_replica_lag_seconds, 2.5);
+  EXPECT_EQ(c->storage.max_shadow_bytes, uint64_t(10) << 30);
+  EXPECT_EQ(c->storage.headroom_percent, 25);
+  EXPECT_EQ(c->storage.check_free_space, FreeSpaceCheck::kOff);
+  EXPECT_DOUBLE_EQ(c->binlog_retention_warn_seconds, 600);
+  EXPECT_DOUBLE_EQ(c->binlog_retention_check_seconds, 5);
+  EXPECT_EQ(c->copy_max_chunk_rows, 200u);
+  EXPECT_DOUBLE_EQ(c->copy_target_chunk_ms, 50);
+}
+
+TEST(ConfigTest, OperationsFromTheFileKeepLargeNumbersAndLists) {
+  char path[] = "/tmp/sealgate-config-XXXXXX";
+  int fd = mkstemp(path);
+  FILE* f = fdopen(fd, "w");
+  fputs(R"({"deploy": {"max_staged_migrations": 8}, "seal": {"window": "22:00-01:00"},
+           "throttle": {"replicas": ["r1:3306", "r2:3306"], "max_replica_lag_seconds": 30},
+           "storage": {"max_shadow_bytes": 107374182400},
+           "binlog_retention": {"warn_seconds": 86400}})", f);
+  fclose(f);
+  auto c = Load({"--config", path});
+  remove(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_staged_migrations, 8);
+  EXPECT_EQ(c->seal_window, "22:00-01:00");
+  ASSERT_EQ(c->throttle.replicas.size(), 2u);
+  EXPECT_EQ(c->throttle.replicas[1].ToString(), "r2:3306");
+  EXPECT_DOUBLE_EQ(c->throttle.max_replica_lag_seconds, 30);
+  EXPECT_EQ(c->storage.max_shadow_bytes, 107374182400u);
+  EXPECT_DOUBLE_EQ(c->binlog_retention_warn_seconds, 86400);
+}
+
+TEST(ConfigTest, OperationsErrorsSayWhatIsWrong) {
+  EXPECT_NE(Load({"--seal-window", "2am-4am"}).status().message().find("HH:MM-HH:MM"), std::string::npos);
+  EXPECT_NE(Load({"--storage-max-shadow-bytes", "lots"}).status().message().find("byte count"), std::string::npos);
+  EXPECT_NE(Load({"--storage-max-shadow-bytes", "5X"}).status().message().find("byte count"), std::string::npos);
+  EXPECT_NE(Load({"--throttle-replicas", "r1"}).status().message().find("HOST:PORT"), std::string::npos);
+  EXPECT_NE(Load({"--deploy-max-staged-migrations", "0"}).status().message().find("1..100000"), std::string::npos);
+  EXPECT_NE(Load({"--storage-check-free-space", "maybe"}).status().message().find("auto|on|off"), std::string::npos);
+}
+
 TEST(ConfigTest, ShippedExampleConfigLoads) {
   auto c = Load({"--config", std::string(SEALGATE_SOURCE_DIR) + "/conf/sealgate.example.json"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
