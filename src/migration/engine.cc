@@ -161,13 +161,36 @@ Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
   so.logger = options.logger;
   so.column_lookup = [this](const std::string& s, const std::string& t) { return catalog.Lookup(s, t); };
   stream_options = so;
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
   stream = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    sub_options.tables = StreamTables();
+  }
   sub = stream->Subscribe(sub_options);
   SEALGATE_RETURN_IF_ERROR(stream->Start());
   dispatcher = std::thread([this] { DispatchLoop(); });
   return Status::Ok();
+}
+
+binlog::TableList Engine::Impl::StreamTables() const {
+  // Only these tables' rows are decoded: the copy's own INSERT ... SELECT
+  // into a shadow writes as many row events as the table has rows, and
+  // nobody reads them.
+  binlog::TableList tables = {{options.metadata_schema, "heartbeats"}, {options.metadata_schema, "migrations"}};
+  for (const auto& [id, m] : migrations) {
+    (void)id;
+    tables.emplace_back(m->spec().table.schema, m->spec().table.name);
+  }
+  return tables;
+}
+
+void Engine::Impl::WatchTables() {
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
+  std::lock_guard<std::mutex> lock(mu);
+  if (sub) sub->SetTables(StreamTables());
 }
 
 void Engine::Impl::DispatchLoop() {
@@ -176,6 +199,7 @@ void Engine::Impl::DispatchLoop() {
     if (std::chrono::steady_clock::now() - last_recovery > std::chrono::seconds(1)) {
       last_recovery = std::chrono::steady_clock::now();
       RecoverLost();
+      WatchTables();  // drops the tables of migrations that ended
     }
     auto next = sub->Next(std::chrono::milliseconds(200));
     if (next.ok()) {
@@ -222,18 +246,21 @@ bool Engine::Impl::RestartFromNow() {
 }
 
 bool Engine::Impl::ReplaceStream(const binlog::BinlogPosition& from) {
+  // Held throughout, so a migration added meanwhile (WatchTables) is in the
+  // fresh subscription's tables before the fresh reader can see its copy.
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
+  if (stop) return false;
   binlog::StreamOptions so = stream_options;
   so.start = from;
   auto fresh = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    sub_options.tables = StreamTables();
+  }
   auto fresh_sub = fresh->Subscribe(sub_options);
   if (!fresh->Start().ok()) return false;
-  std::lock_guard<std::mutex> lock(stream_mu);
-  if (stop) {
-    fresh->Stop();
-    return false;
-  }
   stream->Stop();
   stream = std::move(fresh);
   sub = std::move(fresh_sub);
@@ -393,6 +420,11 @@ bool Engine::Impl::TryAcquireCopySlot() {
 void Engine::Impl::ReleaseCopySlot() {
   std::lock_guard<std::mutex> lock(mu);
   --copies_running;
+}
+
+binlog::StreamStats Engine::BinlogStats() const {
+  std::lock_guard<std::mutex> lock(impl_->stream_mu);
+  return impl_->stream ? impl_->stream->stats() : binlog::StreamStats{};
 }
 
 std::shared_ptr<Migration> Engine::Impl::Find(uint64_t id) const {

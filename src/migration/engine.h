@@ -123,6 +123,11 @@ class Engine {
   // The next AUTO_INCREMENT value of a table (0 if it has none).
   StatusOr<uint64_t> ReadAutoIncrement(const std::string& schema, const std::string& table);
 
+  // Counters of the engine's binlog stream (events read, rows events of
+  // tables no migration follows, left undecoded, ...). A replaced stream
+  // (reconnect from a checkpoint) starts counting again.
+  binlog::StreamStats BinlogStats() const;
+
   // Compares original and shadow over the projected columns chunk by chunk,
   // each chunk at a consistent point (original range locked in share mode,
   // the applier caught up to a sentinel written under the lock).
