@@ -177,9 +177,19 @@ Status Migration::Step() {
   }
   size_t in_flight = cautious_chunks_ > 0 ? 1 : tuning_.chunks_in_flight;
   bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight && seen >= catch_up_to_;
-  auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
-  if (!items.empty()) return ApplyBatch(items);
+  // Binlog work goes first, but a backlog that never empties (writers as
+  // fast as the applier) must not stall the copy: after a target chunk time
+  // of applying, the copy gets its turn.
+  bool copy_turn = want_copy && std::chrono::steady_clock::now() - copy_turn_ended_ >= tuning_.target_chunk_time;
+  if (!copy_turn) {
+    auto items = queue_.PopBatch(tuning_.batch_items, std::chrono::milliseconds(want_copy ? 0 : 100));
+    if (!items.empty()) return ApplyBatch(items);
+  }
   if (!want_copy || stop_) return Status::Ok();
+  struct TurnEnd {
+    std::chrono::steady_clock::time_point* at;
+    ~TurnEnd() { *at = std::chrono::steady_clock::now(); }
+  } turn_end{&copy_turn_ended_};
   if (!has_slot_) {
     if (!host_->TryAcquireCopySlot()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

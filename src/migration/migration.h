@@ -231,6 +231,7 @@ class Migration {
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};
+  std::chrono::steady_clock::time_point copy_turn_ended_{};  // see Step()
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -97,6 +97,10 @@ Status Migration::CopyChunk() {
                              "). Remove the duplicates (or change the ALTER) and deploy again.")
           .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
     }
+    Log(LogLevel::kInfo, "copy chunk of " + std::to_string(chunk_rows_) + " rows collides with a row the applier "
+                         "has not caught up on (" + server_error + "); catching up, attempt " +
+                         std::to_string(copy_conflict_attempts_));
+    chunk_rows_ = std::max(tuning_.min_chunk_rows, chunk_rows_ / 2);  // fewer rows, fewer moving values to meet
     auto hb = host_->WriteHeartbeat();
     if (!hb.ok()) return hb.status();
     catch_up_to_ = *hb;
