@@ -74,6 +74,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   impl->tuning.lock_wait = std::max(std::chrono::seconds(1), o.copy_lock_wait);
   impl->tuning.queue_bytes = o.queue_bytes;
   impl->tuning.ready_lag = o.ready_lag;
+  impl->tuning.defer_indexes = o.defer_secondary_indexes;
   auto admin = SqlConn::Open(o.server);
   if (!admin.ok()) return admin.status();
   impl->admin = std::move(*admin);
@@ -131,6 +132,11 @@ Status Engine::Impl::CreateMetadata() {
   SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeats") +
                                       " (id INT UNSIGNED NOT NULL PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, "
                                       "written_at DATETIME(6) NOT NULL) ENGINE=InnoDB"));
+  // Secondary indexes each migration builds after its copy (deferred_indexes.h).
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("deferred_indexes") +
+                                      " (migration_id BIGINT UNSIGNED NOT NULL, seq INT UNSIGNED NOT NULL, "
+                                      "name VARCHAR(64) NOT NULL, definition TEXT NOT NULL, "
+                                      "PRIMARY KEY (migration_id, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"));
   auto seq = admin.Scalar("SELECT seq FROM " + Table("heartbeats") + " WHERE id = " +
                           std::to_string(options.replica_server_id));
   if (!seq.ok()) return seq.status();

@@ -55,6 +55,9 @@ struct EngineOptions {
   // writers' locks is rolled back and tried again.
   std::chrono::seconds copy_lock_wait{10};
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
+  // Build the shadow's plain secondary indexes after the copy instead of row
+  // by row during it (see deferred_indexes.h).
+  bool defer_secondary_indexes = true;
   size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
   std::shared_ptr<Throttler> throttler;   // may be null: never throttle
   Logger* logger = nullptr;               // not owned; may be null

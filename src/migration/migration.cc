@@ -125,6 +125,14 @@ Status Migration::Start() {
       "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
       "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  bool fresh = cp_.copy_seq == 0 && cp_.copy_cursor.kind == Cursor::kNone;
+  SEALGATE_RETURN_IF_ERROR(deferred_.Prepare(conn_, spec_.meta_schema, spec_.id, {spec_.table.schema, spec_.shadow},
+                                             fresh, tuning_.defer_indexes));
+  if (fresh && deferred_.pending()) {
+    std::string names;
+    for (const auto& i : deferred_.missing()) names += (names.empty() ? "" : ", ") + i.name;
+    Log(LogLevel::kInfo, "secondary indexes " + names + " are built after the copy");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     copy_started_ = std::chrono::steady_clock::now();
@@ -139,6 +147,7 @@ void Migration::Stop() {
   queue_.Close();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  deferred_.Cancel();
 }
 
 void Migration::Run() {
@@ -175,8 +184,13 @@ Status Migration::Step() {
     restart_undo_ = false;
     SEALGATE_RETURN_IF_ERROR(UndoWindow());
   }
+  if (auto built = deferred_.Poll()) {
+    if (!built->ok()) return *built;
+    Log(LogLevel::kInfo, "deferred secondary indexes built");
+  }
   size_t in_flight = cautious_chunks_ > 0 ? 1 : tuning_.chunks_in_flight;
-  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight && seen >= catch_up_to_;
+  bool want_copy = cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight && seen >= catch_up_to_ &&
+                   !deferred_.building();
   // Binlog work goes first, but a backlog that never empties (writers as
   // fast as the applier) must not stall the copy: after a target chunk time
   // of applying, the copy gets its turn.

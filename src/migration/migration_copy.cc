@@ -41,6 +41,11 @@ Status Migration::CopyChunk() {
   auto t0 = std::chrono::steady_clock::now();
   auto hi = NextBoundary(chunk_rows_);
   if (!hi.ok()) return hi.status();
+  // The final chunk waits for the deferred indexes: staged means complete.
+  if (!hi->has_value() && deferred_.pending()) {
+    Log(LogLevel::kInfo, "building the deferred secondary indexes before the final chunk");
+    return deferred_.StartBuild(host_->server(), {spec_.table.schema, spec_.shadow});
+  }
   Cursor next;
   next.kind = hi->has_value() ? Cursor::kAt : Cursor::kAll;
   if (hi->has_value()) next.literals = **hi;
