@@ -6,6 +6,8 @@
 // With HOLD_SECONDS, stays staged that long after the backfill (touch-file
 // "$SEALGATE_BENCH_READY_FILE" is created when staged, so a load generator
 // can start) and prints the largest binlog lag it measured.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,13 @@
 
 using namespace sealgate;
 using namespace sealgate::migration;
+
+// CPU seconds (user + system) this process has used.
+static double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 int main(int argc, char** argv) {
   if (argc != 7 && argc != 8) {
@@ -43,6 +52,7 @@ int main(int argc, char** argv) {
   req.alter_sql = argv[6];
   req.default_schema = argv[5];
   auto t0 = std::chrono::steady_clock::now();
+  double cpu0 = CpuSeconds();
   auto id = (*engine)->Start(req);
   if (!id.ok()) {
     std::fprintf(stderr, "start: %s\n", id.status().ToString().c_str());
@@ -60,8 +70,11 @@ int main(int argc, char** argv) {
   }
   while (!(*engine)->Progress(*id)->ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("sealgate_staged_seconds %.2f rows_copied %llu final_chunk_rows %llu\n", secs,
-              (unsigned long long)p.rows_copied, (unsigned long long)p.chunk_rows);
+  auto stats = (*engine)->BinlogStats();
+  std::printf("sealgate_staged_seconds %.2f rows_copied %llu final_chunk_rows %llu engine_cpu_seconds %.2f "
+              "binlog_rows_events_skipped %llu\n",
+              secs, (unsigned long long)p.rows_copied, (unsigned long long)p.chunk_rows, CpuSeconds() - cpu0,
+              (unsigned long long)stats.rows_events_skipped);
   std::fflush(stdout);
   if (argc == 8) {
     if (const char* ready = std::getenv("SEALGATE_BENCH_READY_FILE")) {

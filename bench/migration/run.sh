@@ -4,13 +4,16 @@
 #   pt-online-schema-change (if installed).
 # Usage: bench/migration/run.sh BUILD_DIR [ROWS]
 # Starts its own MariaDB (scripts/mariadb.sh) in BUILD_DIR/bench-mig-db on a
-# free port and stops it at the end.
+# free port (or $BENCH_PORT) and stops it at the end.
+# BASELINE_BENCH=path/to/another/migration_bench also times that build's
+# backfill in the same run (before/after comparisons).
 set -euo pipefail
 build=${1:?build dir with migration_bench}
 rows=${2:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$build/bench-mig-db
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+port=${BENCH_PORT:-}
+[[ -n $port ]] || port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 MARIADB_EXTRA_ARGS="--innodb-buffer-pool-size=1G --innodb-log-file-size=512M --max-connections=200" \
   "$root/scripts/mariadb.sh" start "$dir" "$port" 1 >/dev/null
 trap '"$root/scripts/mariadb.sh" stop "$dir" >/dev/null' EXIT
@@ -25,11 +28,18 @@ my sbtest -e "ALTER TABLE sbtest1 ADD COLUMN native_col INT NOT NULL DEFAULT 0, 
 native=$(echo "$(now) - $t0" | bc)
 echo "native_alter_copy_seconds $native"
 
-out=$("$build/tests/migration/migration_bench" 127.0.0.1 "$port" sealgate sealgate sbtest \
-  "ALTER TABLE sbtest1 ADD COLUMN sealgate_col INT NOT NULL DEFAULT 0")
-echo "$out"
+out=$(/usr/bin/time -f "%U %S" -o "$dir/sealgate.time" "$build/tests/migration/migration_bench" 127.0.0.1 "$port" \
+  sealgate sealgate sbtest "ALTER TABLE sbtest1 ADD COLUMN sealgate_col INT NOT NULL DEFAULT 0")
+echo "$out process_cpu_seconds $(awk '{print $1 + $2}' "$dir/sealgate.time")"
 sealgate=$(echo "$out" | awk '{print $2}')
 echo "ratio_sealgate_to_native $(echo "scale=2; $sealgate / $native" | bc)"
+if [[ -n ${BASELINE_BENCH:-} ]]; then
+  base_out=$(/usr/bin/time -f "%U %S" -o "$dir/baseline.time" "$BASELINE_BENCH" 127.0.0.1 "$port" sealgate sealgate \
+    sbtest "ALTER TABLE sbtest1 ADD COLUMN baseline_col INT NOT NULL DEFAULT 0")
+  echo "baseline: $base_out process_cpu_seconds $(awk '{print $1 + $2}' "$dir/baseline.time")"
+  base=$(echo "$base_out" | awk '{print $2}')
+  echo "ratio_baseline_to_native $(echo "scale=2; $base / $native" | bc)"
+fi
 
 if command -v pt-online-schema-change >/dev/null; then
   t0=$(now)

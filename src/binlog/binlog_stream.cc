@@ -70,10 +70,24 @@ bool IsPositionLost(const Status& status) { return status.mysql_errno() == kErrP
 // ---- Subscription ----
 
 Subscription::Subscription(SubscriptionOptions options, size_t capacity)
-    : options_(std::move(options)), tables_(options_.tables.begin(), options_.tables.end()), capacity_(capacity) {}
+    : include_unrelated_(options.include_unrelated),
+      tables_(std::make_shared<const TableSet>(options.tables.begin(), options.tables.end())),
+      capacity_(capacity) {}
 
-bool Subscription::Wants(const std::string& schema, const std::string& table) const {
-  return tables_.empty() || tables_.count({schema, table}) > 0;
+void Subscription::SetTables(const TableList& tables) {
+  auto fresh = std::make_shared<const TableSet>(tables.begin(), tables.end());
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  tables_ = std::move(fresh);
+}
+
+std::shared_ptr<const Subscription::TableSet> Subscription::tables() const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  return tables_;
+}
+
+bool Subscription::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
 }
 
 bool Subscription::Push(Transaction txn, const std::atomic<bool>& stop) {
@@ -282,6 +296,7 @@ Status BinlogStream::Setup(MYSQL* m, bool* mariadb) {
   DecoderOptions dopts;
   dopts.initial_checksum_alg = (!alg->empty() && (*alg)[0] == "CRC32") ? kChecksumCrc32 : kChecksumOff;
   dopts.max_event_bytes = options_.max_transaction_bytes;
+  dopts.want_rows = [this](const TableMap& t) { return WantsRows(t.schema, t.table); };
   if (options_.column_lookup) {
     dopts.column_lookup = [this](const std::string& schema, const std::string& table) {
       return LookupColumns(schema, table);
@@ -316,6 +331,7 @@ Status BinlogStream::HandleEvent(Bytes raw, bool* delivered_any) {
       stats_.heartbeats++;
       return Status::Ok();
     }
+    if (auto* rows = std::get_if<RowsEvent>(&event->body); rows && rows->skipped) stats_.rows_events_skipped++;
   }
   if (auto* q = std::get_if<QueryEvent>(&event->body)) {
     for (const auto& t : q->tables) column_cache_.erase(t);  // DDL may have changed the columns
@@ -339,8 +355,12 @@ void BinlogStream::Deliver(Transaction txn) {
     subs = subs_;
   }
   for (auto& sub : subs) {
+    auto tables = sub->tables();
+    auto wants = [&](const std::string& schema, const std::string& table) {
+      return tables->count({schema, table}) > 0;
+    };
     Transaction view;
-    if (sub->tables_.empty()) {
+    if (tables->empty()) {
       view = txn;
     } else {
       view.gtid = txn.gtid;
@@ -350,20 +370,34 @@ void BinlogStream::Deliver(Transaction txn) {
       view.xa = txn.xa;
       view.bytes = txn.bytes;
       for (auto& r : txn.rows) {
-        if (sub->Wants(r->table->schema, r->table->table)) view.rows.push_back(r);
+        if (wants(r->table->schema, r->table->table)) view.rows.push_back(r);
       }
       for (auto& q : txn.statements) {
         for (auto& t : q->tables) {
-          if (sub->Wants(t.first, t.second)) {
+          if (wants(t.first, t.second)) {
             view.statements.push_back(q);
             break;
           }
         }
       }
-      if (view.rows.empty() && view.statements.empty() && !sub->options_.include_unrelated) continue;
+      if (view.rows.empty() && view.statements.empty() && !sub->include_unrelated_) continue;
     }
     sub->Push(std::move(view), stop_);
   }
+}
+
+bool BinlogStream::WantsRows(const std::string& schema, const std::string& table) const {
+  std::vector<std::shared_ptr<Subscription>> subs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    subs = subs_;
+  }
+  for (const auto& sub : subs) {
+    if (sub->closed()) continue;
+    auto tables = sub->tables();
+    if (tables->empty() || tables->count({schema, table}) > 0) return true;
+  }
+  return false;
 }
 
 std::optional<std::vector<ColumnInfo>> BinlogStream::LookupColumns(const std::string& schema,

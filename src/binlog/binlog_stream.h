@@ -14,6 +14,11 @@
 //   only the rows and statements that touch their tables (a statement is
 //   "touching" when ExtractQueryTables names the table). XA transactions
 //   arrive at XA COMMIT; rolled back ones never arrive.
+// - Only the rows of tables some open subscription wants are decoded (the
+//   others cost a table map lookup). A subscription's tables may change while
+//   it runs (Subscription::SetTables); the change applies from the next table
+//   map the reader decodes, so a table added before a transaction commits
+//   gets that transaction's rows.
 // - Back-pressure: each subscription holds at most queue_bytes of binlog
 //   (always at least one transaction); when full the reader blocks, so memory
 //   stays bounded and the server buffers instead.
@@ -71,8 +76,10 @@ struct StreamOptions {
   Logger* logger = nullptr;  // not owned; may be null
 };
 
+using TableList = std::vector<std::pair<std::string, std::string>>;  // (schema, table)
+
 struct SubscriptionOptions {
-  std::vector<std::pair<std::string, std::string>> tables;  // (schema, table); empty = all
+  TableList tables;  // empty = all
   // Also deliver transactions with nothing for these tables (rows and
   // statements empty), so the consumer sees the position advance.
   bool include_unrelated = false;
@@ -87,19 +94,27 @@ class Subscription {
   StatusOr<std::optional<Transaction>> Next(std::chrono::milliseconds timeout);
   // Stops delivery to this subscription (unblocks a reader waiting on it).
   void Close();
+  // Replaces the tables (empty = all). Rows are decoded by the new set from
+  // the next table map the reader decodes (so every transaction that commits
+  // after this call); statements and rows are filtered by it from the next
+  // transaction delivered. Transactions already queued are not changed.
+  void SetTables(const TableList& tables);
 
  private:
   friend class BinlogStream;
+  using TableSet = std::set<std::pair<std::string, std::string>>;
   explicit Subscription(SubscriptionOptions options, size_t capacity);
-  bool Wants(const std::string& schema, const std::string& table) const;
+  std::shared_ptr<const TableSet> tables() const;  // empty set = all
+  bool closed() const;
   // Blocks while full; false if closed or `stop` became true.
   bool Push(Transaction txn, const std::atomic<bool>& stop);
   void Fail(Status status);
 
-  SubscriptionOptions options_;
-  std::set<std::pair<std::string, std::string>> tables_;
+  const bool include_unrelated_;
+  mutable std::mutex tables_mu_;
+  std::shared_ptr<const TableSet> tables_;  // guarded by tables_mu_; replaced, never modified
   const size_t capacity_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Transaction> queue_;   // guarded by mu_
   size_t queued_bytes_ = 0;         // guarded by mu_
@@ -113,6 +128,7 @@ struct StreamStats {
   uint64_t transactions = 0;
   uint64_t reconnects = 0;
   uint64_t heartbeats = 0;
+  uint64_t rows_events_skipped = 0;  // of tables no subscription wants: not decoded
 };
 
 bool IsPositionLost(const Status& status);
@@ -145,6 +161,7 @@ class BinlogStream {
   Status ReadEvents(MYSQL* mysql, bool* delivered_any);
   Status HandleEvent(Bytes raw, bool* delivered_any);
   void Deliver(Transaction txn);
+  bool WantsRows(const std::string& schema, const std::string& table) const;  // of any open subscription
   std::optional<std::vector<ColumnInfo>> LookupColumns(const std::string& schema, const std::string& table);
   void Log(LogLevel level, const std::string& message);
 

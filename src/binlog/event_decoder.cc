@@ -188,7 +188,7 @@ EventDecoder::EventDecoder(DecoderOptions options)
 
 std::shared_ptr<const TableMap> EventDecoder::FindTable(uint64_t table_id) const {
   auto it = tables_.find(table_id);
-  return it == tables_.end() ? nullptr : it->second;
+  return it == tables_.end() ? nullptr : it->second.map;
 }
 
 uint8_t EventDecoder::PostHeaderLength(uint8_t type, uint8_t fallback) const {

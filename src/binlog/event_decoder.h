@@ -16,6 +16,9 @@
 // - State: the format description (checksum algorithm, post-header lengths)
 //   and table maps by table id, updated as those events are decoded. Not
 //   thread-safe; one decoder per stream.
+// - Row filter: with DecoderOptions::want_rows, the rows events of a table it
+//   refuses (asked once per table map) come out with `skipped` set and no row
+//   images; their header is still checked.
 #pragma once
 
 #include <functional>
@@ -44,6 +47,11 @@ struct DecoderOptions {
   uint8_t initial_checksum_alg = kChecksumCrc32;
   bool verify_checksum = true;
   ColumnLookup column_lookup;
+  // Whether the rows events of a table are decoded (unset: all are). Asked
+  // when its table map is decoded, before column_lookup, which is not asked
+  // about refused tables. Row decoding is most of a stream's CPU: a consumer
+  // that follows a few tables should not pay for every table on the server.
+  std::function<bool(const TableMap& table)> want_rows;
   // Upper bound on one event, and on any decompressed payload.
   size_t max_event_bytes = size_t(1) << 30;
 };
@@ -89,7 +97,11 @@ class EventDecoder {
   DecoderOptions options_;
   FormatDescription format_;
   uint8_t checksum_alg_;
-  std::unordered_map<uint64_t, std::shared_ptr<const TableMap>> tables_;
+  struct KnownTable {
+    std::shared_ptr<const TableMap> map;
+    bool decode_rows = true;
+  };
+  std::unordered_map<uint64_t, KnownTable> tables_;
   int payload_depth_ = 0;
 };
 

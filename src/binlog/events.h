@@ -127,6 +127,8 @@ struct RowsEvent {
   uint64_t table_id = 0;
   uint16_t flags = 0;  // 0x0001 = end of statement
   std::shared_ptr<const TableMap> table;
+  // Rows not decoded (DecoderOptions::want_rows refused the table): no images.
+  bool skipped = false;
   // Insert: `after` only. Delete: `before` only. Update: both, same length.
   std::vector<Row> before;
   std::vector<Row> after;

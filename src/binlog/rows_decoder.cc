@@ -80,11 +80,19 @@ Status EventDecoder::DecodeRows(const EventHeader& h, Bytes body, Event* out) {
     out->body = std::move(e);
     return Status::Ok();
   }
-  e.table = FindTable(e.table_id);
-  if (!e.table) return Status::Corruption("rows event for table id " + std::to_string(e.table_id) + " without a table map");
+  auto known = tables_.find(e.table_id);
+  if (known == tables_.end()) {
+    return Status::Corruption("rows event for table id " + std::to_string(e.table_id) + " without a table map");
+  }
+  e.table = known->second.map;
   const TableMap& t = *e.table;
   uint64_t ncols = r.PackedInt();
   if (!r.ok() || ncols != t.columns.size()) return Status::Corruption("rows event column count differs from its table map");
+  if (!known->second.decode_rows) {
+    e.skipped = true;
+    out->body = std::move(e);
+    return Status::Ok();
+  }
   Bytes present1 = r.Take((ncols + 7) / 8);
   Bytes present2 = e.kind == RowsKind::kUpdate ? r.Take((ncols + 7) / 8) : present1;
   if (!r.ok()) return Status::Corruption("rows event bitmaps truncated");

@@ -182,9 +182,10 @@ Status EventDecoder::DecodeTableMap(Bytes body, Event* out) {
   if (!r.ok()) return Status::Corruption("table map null bitmap truncated");
   for (size_t i = 0; i < ncols; ++i) t->columns[i].nullable = (nulls[i / 8] >> (i % 8)) & 1;
   SEALGATE_RETURN_IF_ERROR(ParseOptionalMetadata(r, t.get()));
-  ApplyConsumerColumns(t.get());
+  bool decode_rows = !options_.want_rows || options_.want_rows(*t);
+  if (decode_rows) ApplyConsumerColumns(t.get());
   std::shared_ptr<const TableMap> shared = std::move(t);
-  tables_[shared->table_id] = shared;
+  tables_[shared->table_id] = KnownTable{shared, decode_rows};
   out->body = TableMapEvent{std::move(shared)};
   return Status::Ok();
 }

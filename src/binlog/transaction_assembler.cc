@@ -230,7 +230,7 @@ Status TransactionAssembler::Add(Event event, size_t wire_bytes, std::vector<Tra
       Begin(event);  // started inside a transaction without its GTID (file/position start)
       open_->in_block = true;
     }
-    if (rows->table) open_->txn.rows.push_back(std::make_shared<const RowsEvent>(std::move(*rows)));
+    if (rows->table && !rows->skipped) open_->txn.rows.push_back(std::make_shared<const RowsEvent>(std::move(*rows)));
   } else if (auto* p = std::get_if<TransactionPayloadEvent>(&body)) {
     // MySQL compressed transaction: its events, positioned at the payload's end.
     for (Event& inner : p->events) {

@@ -32,7 +32,7 @@ struct Transaction {
   BinlogPosition position;   // resume point just after this transaction
   uint32_t timestamp = 0;    // of its first event (seconds since the epoch)
   uint32_t server_id = 0;
-  std::vector<std::shared_ptr<const RowsEvent>> rows;            // in binlog order
+  std::vector<std::shared_ptr<const RowsEvent>> rows;            // in binlog order; not the skipped ones
   std::vector<std::shared_ptr<const QueryEvent>> statements;     // except BEGIN/COMMIT/XA markers
   std::optional<XaId> xa;   // set for XA transactions
   size_t bytes = 0;         // binlog bytes it came from

@@ -79,6 +79,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   impl->tuning.lock_wait = std::max(std::chrono::seconds(1), o.copy_lock_wait);
   impl->tuning.queue_bytes = o.queue_bytes;
   impl->tuning.ready_lag = o.ready_lag;
+  impl->tuning.defer_indexes = o.defer_secondary_indexes;
   auto admin = SqlConn::Open(o.server);
   if (!admin.ok()) return admin.status();
   impl->admin = std::move(*admin);
@@ -147,6 +148,11 @@ Status Engine::Impl::CreateMetadata() {
   SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeats") +
                                       " (id INT UNSIGNED NOT NULL PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, "
                                       "written_at DATETIME(6) NOT NULL) ENGINE=InnoDB"));
+  // Secondary indexes each migration builds after its copy (deferred_indexes.h).
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("deferred_indexes") +
+                                      " (migration_id BIGINT UNSIGNED NOT NULL, seq INT UNSIGNED NOT NULL, "
+                                      "name VARCHAR(64) NOT NULL, definition TEXT NOT NULL, "
+                                      "PRIMARY KEY (migration_id, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"));
   auto seq = admin.Scalar("SELECT seq FROM " + Table("heartbeats") + " WHERE id = " +
                           std::to_string(options.replica_server_id));
   if (!seq.ok()) return seq.status();
@@ -177,13 +183,36 @@ Status Engine::Impl::StartStream(const binlog::BinlogPosition& from) {
   so.logger = options.logger;
   so.column_lookup = [this](const std::string& s, const std::string& t) { return catalog.Lookup(s, t); };
   stream_options = so;
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
   stream = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    sub_options.tables = StreamTables();
+  }
   sub = stream->Subscribe(sub_options);
   SEALGATE_RETURN_IF_ERROR(stream->Start());
   dispatcher = std::thread([this] { DispatchLoop(); });
   return Status::Ok();
+}
+
+binlog::TableList Engine::Impl::StreamTables() const {
+  // Only these tables' rows are decoded: the copy's own INSERT ... SELECT
+  // into a shadow writes as many row events as the table has rows, and
+  // nobody reads them.
+  binlog::TableList tables = {{options.metadata_schema, "heartbeats"}, {options.metadata_schema, "migrations"}};
+  for (const auto& [id, m] : migrations) {
+    (void)id;
+    tables.emplace_back(m->spec().table.schema, m->spec().table.name);
+  }
+  return tables;
+}
+
+void Engine::Impl::WatchTables() {
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
+  std::lock_guard<std::mutex> lock(mu);
+  if (sub) sub->SetTables(StreamTables());
 }
 
 void Engine::Impl::DispatchLoop() {
@@ -192,6 +221,7 @@ void Engine::Impl::DispatchLoop() {
     if (std::chrono::steady_clock::now() - last_recovery > std::chrono::seconds(1)) {
       last_recovery = std::chrono::steady_clock::now();
       RecoverLost();
+      WatchTables();  // drops the tables of migrations that ended
     }
     auto next = sub->Next(std::chrono::milliseconds(200));
     if (next.ok()) {
@@ -238,18 +268,21 @@ bool Engine::Impl::RestartFromNow() {
 }
 
 bool Engine::Impl::ReplaceStream(const binlog::BinlogPosition& from) {
+  // Held throughout, so a migration added meanwhile (WatchTables) is in the
+  // fresh subscription's tables before the fresh reader can see its copy.
+  std::lock_guard<std::mutex> stream_lock(stream_mu);
+  if (stop) return false;
   binlog::StreamOptions so = stream_options;
   so.start = from;
   auto fresh = std::make_unique<binlog::BinlogStream>(so);
   binlog::SubscriptionOptions sub_options;
   sub_options.include_unrelated = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    sub_options.tables = StreamTables();
+  }
   auto fresh_sub = fresh->Subscribe(sub_options);
   if (!fresh->Start().ok()) return false;
-  std::lock_guard<std::mutex> lock(stream_mu);
-  if (stop) {
-    fresh->Stop();
-    return false;
-  }
   stream->Stop();
   stream = std::move(fresh);
   sub = std::move(fresh_sub);
@@ -410,6 +443,11 @@ bool Engine::Impl::TryAcquireCopySlot() {
 void Engine::Impl::ReleaseCopySlot() {
   std::lock_guard<std::mutex> lock(mu);
   --copies_running;
+}
+
+binlog::StreamStats Engine::BinlogStats() const {
+  std::lock_guard<std::mutex> lock(impl_->stream_mu);
+  return impl_->stream ? impl_->stream->stats() : binlog::StreamStats{};
 }
 
 std::shared_ptr<Migration> Engine::Impl::Find(uint64_t id) const {

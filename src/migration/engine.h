@@ -56,6 +56,9 @@ struct EngineOptions {
   // writers' locks is rolled back and tried again.
   std::chrono::seconds copy_lock_wait{10};
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
+  // Build the shadow's plain secondary indexes after the copy instead of row
+  // by row during it (see deferred_indexes.h).
+  bool defer_secondary_indexes = true;
   size_t queue_bytes = size_t(32) << 20;  // per migration, bounded: memory stays flat
   std::shared_ptr<Throttler> throttler;   // may be null: never throttle
   // Binlog retention watch (binlog_retention.h): how often the server's
@@ -153,6 +156,11 @@ class Engine {
   Status Resume(uint64_t id);
   // The next AUTO_INCREMENT value of a table (0 if it has none).
   StatusOr<uint64_t> ReadAutoIncrement(const std::string& schema, const std::string& table);
+
+  // Counters of the engine's binlog stream (events read, rows events of
+  // tables no migration follows, left undecoded, ...). A replaced stream
+  // (reconnect from a checkpoint) starts counting again.
+  binlog::StreamStats BinlogStats() const;
 
   // Compares original and shadow over the projected columns chunk by chunk,
   // each chunk at a consistent point (original range locked in share mode,

@@ -136,6 +136,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
     std::lock_guard<std::mutex> lock(d.mu);
     d.migrations[m->spec().id] = m;
   }
+  d.WatchTables();
   SEALGATE_RETURN_IF_ERROR(m->Start());
   d.Log(LogLevel::kInfo, "migration " + std::to_string(m->spec().id) + " started: " + alter->table.schema + "." +
                              alter->table.name + " -> " + *shadow);

@@ -45,6 +45,12 @@ struct Engine::Impl : public MigrationHost {
   Status LoadMigrations();
   StatusOr<std::shared_ptr<Migration>> LoadOne(const SqlRow& row);
   Status StartStream(const binlog::BinlogPosition& from);
+  // The tables whose binlog rows the engine reads: the metadata tables the
+  // dispatcher watches and every migration's table (mu held).
+  binlog::TableList StreamTables() const;
+  // Points the subscription at StreamTables(). Call after adding a migration
+  // and before it copies: the rows of its table are decoded from then on.
+  void WatchTables();
   void DispatchLoop();
   bool RestartFromNow();  // after a lost position; false if the stream cannot restart
   bool ReplaceStream(const binlog::BinlogPosition& from);  // dispatcher thread only
@@ -70,7 +76,9 @@ struct Engine::Impl : public MigrationHost {
   std::mutex start_mu;  // one Start() at a time
 
   binlog::StreamOptions stream_options;
-  std::mutex stream_mu;  // guards replacing stream/sub (dispatcher) against shutdown
+  // Guards replacing stream/sub (dispatcher) against shutdown and against
+  // WatchTables; taken before mu.
+  std::mutex stream_mu;
   std::unique_ptr<binlog::BinlogStream> stream;
   std::shared_ptr<binlog::Subscription> sub;
   std::thread dispatcher, heartbeat_thread;

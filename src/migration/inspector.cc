@@ -132,6 +132,31 @@ bool Dropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
   return false;
 }
 
+// Key column types the copy can walk: their literals (table_schema.cc)
+// reproduce the stored value exactly and compare as the index sorts. Not so
+// ENUM/SET (the index sorts by member number, a literal compares as text),
+// FLOAT/DOUBLE (the text of a value is not the value), BIT (a hex literal
+// compares as a string), TEXT/BLOB (a UNIQUE over them is a hash, not an
+// order) or UUID/INET6 (their text is not a literal the copy writes).
+bool Chunkable(const ColumnMeta& c) {
+  static const char* kinds[] = {"tinyint", "smallint", "mediumint", "int",    "bigint",  "decimal", "year",
+                                "date",    "datetime", "timestamp", "time",   "char",    "varchar", "binary",
+                                "varbinary"};
+  for (const char* k : kinds) {
+    if (strcasecmp(c.data_type.c_str(), k) == 0) return true;
+  }
+  return false;
+}
+
+// The first key column the copy cannot walk, or null.
+const ColumnMeta* Unchunkable(const TableSchema& schema, const TableSchema::Key& key) {
+  for (const auto& name : key.columns) {
+    int i = schema.column_index(name);
+    if (i >= 0 && !Chunkable(schema.columns[size_t(i)])) return &schema.columns[size_t(i)];
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, const InspectOptions& options,
@@ -144,11 +169,28 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
   if (!schema.ok()) return schema.status();
   report.schema = std::move(*schema);
   const TableSchema::Key* chosen = nullptr;
+  const TableSchema::Key* unwalkable = nullptr;  // the first surviving key with a column of that kind
+  const ColumnMeta* unwalkable_column = nullptr;
   for (const auto& k : report.schema.unique_keys) {
-    if (!Dropped(alter, k)) {
-      chosen = &k;
-      break;
+    if (Dropped(alter, k)) continue;
+    if (const ColumnMeta* c = Unchunkable(report.schema, k)) {
+      if (!unwalkable) {
+        unwalkable = &k;
+        unwalkable_column = c;
+      }
+      continue;
     }
+    chosen = &k;
+    break;
+  }
+  if (!chosen && unwalkable) {
+    return Refusal(error::kInspectNoUniqueKey,
+                   QuoteTable(alter.table.schema, alter.table.name) + " has no key the copy can walk: key " +
+                       QuoteIdent(unwalkable->name) + " has column " + QuoteIdent(unwalkable_column->name) +
+                       " of type " + unwalkable_column->column_type +
+                       ", and ENUM, SET, BIT, FLOAT, DOUBLE, TEXT/BLOB and UUID/INET key columns do not compare "
+                       "as their index sorts. Add a PRIMARY KEY or NOT NULL UNIQUE key on integer, DECIMAL, "
+                       "string or date/time columns first (as its own deploy), then deploy this ALTER");
   }
   if (!chosen) {
     return Refusal(error::kInspectNoUniqueKey,

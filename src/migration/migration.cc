@@ -143,6 +143,14 @@ Status Migration::Start() {
       "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO" + std::string(strict) + "'), "
       "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  bool fresh = cp_.copy_seq == 0 && cp_.copy_cursor.kind == Cursor::kNone;
+  SEALGATE_RETURN_IF_ERROR(deferred_.Prepare(conn_, spec_.meta_schema, spec_.id, {spec_.table.schema, spec_.shadow},
+                                             fresh, tuning_.defer_indexes));
+  if (fresh && deferred_.pending()) {
+    std::string names;
+    for (const auto& i : deferred_.missing()) names += (names.empty() ? "" : ", ") + i.name;
+    Log(LogLevel::kInfo, "secondary indexes " + names + " are built after the copy");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     copy_started_ = std::chrono::steady_clock::now();
@@ -157,6 +165,7 @@ void Migration::Stop() {
   queue_.Close();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  deferred_.Cancel();
 }
 
 void Migration::Run() {
@@ -196,21 +205,38 @@ Status Migration::Step() {
     host_->ReleaseCopySlot();
     has_slot_ = false;
   }
+  if (auto built = deferred_.Poll()) {
+    if (!built->ok()) return *built;
+    Log(LogLevel::kInfo, "deferred secondary indexes built");
+  }
   size_t in_flight = cautious_chunks_ > 0 ? 1 : tuning_.chunks_in_flight;
   bool want_copy = !copy_paused && cp_.copy_cursor.kind != Cursor::kAll && pending_.size() < in_flight &&
-                   seen >= catch_up_to_;
-  // Waiting for binlog work: not at all when a chunk is due, until the chunk
-  // is due while resting, and otherwise until work arrives (or an Interrupt()
-  // for a pause or a copy control change).
+                   seen >= catch_up_to_ && !deferred_.building();
+  // Binlog work goes first, but a backlog that never empties (writers as
+  // fast as the applier) must not stall the copy: after a target chunk time
+  // of applying, a due chunk gets its turn. Waiting for binlog work: not at
+  // all when a chunk is due, until it is due while resting or throttled, and
+  // otherwise until work arrives (or an Interrupt() for a pause or a copy
+  // control change); briefly while secondary indexes are being built.
   auto now = std::chrono::steady_clock::now();
-  auto wait = std::chrono::milliseconds(want_copy ? 0 : 1000);
-  if (want_copy && now < next_copy_at_) {
-    wait = std::min(std::chrono::milliseconds(100),
-                    std::chrono::ceil<std::chrono::milliseconds>(next_copy_at_ - now));
+  bool copy_due = want_copy && now >= next_copy_at_;
+  bool copy_turn = copy_due && now - copy_turn_ended_ >= tuning_.target_chunk_time;
+  if (!copy_turn) {
+    auto wait = std::chrono::milliseconds(deferred_.building() ? 100 : 1000);
+    if (copy_due) {
+      wait = std::chrono::milliseconds(0);
+    } else if (want_copy) {
+      wait = std::min(std::chrono::milliseconds(100),
+                      std::chrono::ceil<std::chrono::milliseconds>(next_copy_at_ - now));
+    }
+    auto items = queue_.PopBatch(tuning_.batch_items, wait);
+    if (!items.empty()) return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
   }
-  auto items = queue_.PopBatch(tuning_.batch_items, wait);
-  if (!items.empty()) return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
   if (!want_copy || stop_ || std::chrono::steady_clock::now() < next_copy_at_) return Status::Ok();
+  struct TurnEnd {
+    std::chrono::steady_clock::time_point* at;
+    ~TurnEnd() { *at = std::chrono::steady_clock::now(); }
+  } turn_end{&copy_turn_ended_};
   if (!has_slot_) {
     if (!host_->TryAcquireCopySlot()) {
       next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);

@@ -32,6 +32,7 @@
 
 #include "binlog/transaction_assembler.h"
 #include "common/log.h"
+#include "migration/deferred_indexes.h"
 #include "migration/progress.h"
 #include "migration/sql_conn.h"
 #include "migration/table_schema.h"
@@ -153,6 +154,7 @@ struct MigrationTuning {
   std::chrono::seconds lock_wait{10};
   size_t queue_bytes = size_t(32) << 20;
   std::chrono::milliseconds ready_lag{1000};
+  bool defer_indexes = true;  // see deferred_indexes.h
 };
 
 // "key > cursor" for key expressions `lhs` (column names or literals),
@@ -258,7 +260,9 @@ class Migration {
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()
   std::chrono::steady_clock::time_point last_checkpoint_{};
-  std::chrono::steady_clock::time_point next_copy_at_{};  // no copy chunk before (rest, throttle)
+  std::chrono::steady_clock::time_point next_copy_at_{};     // no copy chunk before (rest, throttle)
+  std::chrono::steady_clock::time_point copy_turn_ended_{};  // see Step()
+  DeferredIndexes deferred_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -41,6 +41,11 @@ Status Migration::CopyChunk() {
   auto t0 = std::chrono::steady_clock::now();
   auto hi = NextBoundary(chunk_rows_);
   if (!hi.ok()) return hi.status();
+  // The final chunk waits for the deferred indexes: staged means complete.
+  if (!hi->has_value() && deferred_.pending()) {
+    Log(LogLevel::kInfo, "building the deferred secondary indexes before the final chunk");
+    return deferred_.StartBuild(host_->server(), {spec_.table.schema, spec_.shadow});
+  }
   Cursor next;
   next.kind = hi->has_value() ? Cursor::kAt : Cursor::kAll;
   if (hi->has_value()) next.literals = **hi;
@@ -97,6 +102,10 @@ Status Migration::CopyChunk() {
                              "). Remove the duplicates (or change the ALTER) and deploy again.")
           .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
     }
+    Log(LogLevel::kInfo, "copy chunk of " + std::to_string(chunk_rows_) + " rows collides with a row the applier "
+                         "has not caught up on (" + server_error + "); catching up, attempt " +
+                         std::to_string(copy_conflict_attempts_));
+    chunk_rows_ = std::max(tuning_.min_chunk_rows, chunk_rows_ / 2);  // fewer rows, fewer moving values to meet
     auto hb = host_->WriteHeartbeat();
     if (!hb.ok()) return hb.status();
     catch_up_to_ = *hb;

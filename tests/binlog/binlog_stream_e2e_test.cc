@@ -249,6 +249,47 @@ TEST_F(StreamE2E, XaCommittedOnlyDdlSeenAndTablesFiltered) {
   conn_->MustExec("DROP DATABASE binlog_xa");
 }
 
+TEST_F(StreamE2E, OnlyWantedTablesRowsAreDecodedAndTablesCanChange) {
+  conn_->MustExec("DROP DATABASE IF EXISTS binlog_filter");
+  conn_->MustExec("CREATE DATABASE binlog_filter");
+  conn_->MustExec("USE binlog_filter");
+  conn_->MustExec("CREATE TABLE a (id INT PRIMARY KEY)");
+  conn_->MustExec("CREATE TABLE b (id INT PRIMARY KEY)");
+  auto stream = NewStream(9104);
+  SubscriptionOptions opts;
+  opts.tables = {{"binlog_filter", "a"}};
+  opts.include_unrelated = true;
+  auto sub = stream->Subscribe(opts);
+  ASSERT_TRUE(stream->Start().ok());
+  conn_->MustExec("INSERT INTO b VALUES (1), (2)");
+  conn_->MustExec("INSERT INTO a VALUES (1)");
+  auto first = Collect(*sub, 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_TRUE(first[0].rows.empty());  // b: position only
+  ASSERT_EQ(first[1].rows.size(), 1u);
+  EXPECT_EQ(first[1].rows[0]->table->table, "a");
+  EXPECT_EQ(stream->stats().rows_events_skipped, 1u);
+
+  sub->SetTables({{"binlog_filter", "a"}, {"binlog_filter", "b"}});
+  conn_->MustExec("INSERT INTO b VALUES (3)");
+  auto second = Collect(*sub, 1);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(second[0].rows.size(), 1u);
+  EXPECT_EQ(second[0].rows[0]->table->table, "b");
+  EXPECT_EQ(second[0].rows[0]->after[0][0].i, 3);
+
+  // A closed subscription wants nothing: rows nobody reads are not decoded.
+  sub->Close();
+  conn_->MustExec("INSERT INTO a VALUES (2)");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (stream->stats().rows_events_skipped < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(stream->stats().rows_events_skipped, 2u);
+  stream->Stop();
+  conn_->MustExec("DROP DATABASE binlog_filter");
+}
+
 TEST_F(StreamE2E, BackPressureBlocksReaderInsteadOfGrowing) {
   conn_->MustExec("DROP DATABASE IF EXISTS binlog_bp");
   conn_->MustExec("CREATE DATABASE binlog_bp");

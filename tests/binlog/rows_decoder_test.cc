@@ -231,6 +231,40 @@ TEST(RowsTest, ValuesRunningPastTheEventAreCorruption) {
   EXPECT_EQ(e.status().code(), StatusCode::kCorruption);  // no table map for id 99
 }
 
+TEST(RowsTest, RowsOfRefusedTablesAreSkippedNotDecoded) {
+  DecoderOptions opts;
+  int lookups = 0;
+  opts.column_lookup = [&](const std::string&, const std::string&) {
+    ++lookups;
+    return std::optional<std::vector<ColumnInfo>>();
+  };
+  opts.want_rows = [](const TableMap& t) { return t.table == "wanted"; };
+  EventDecoder d(opts);
+  ASSERT_TRUE(d.Decode(AsBytes(FormatDescriptionEvent())).ok());
+  std::vector<ColumnSpec> cols = {{kTypeLong, ""}};
+  ASSERT_TRUE(d.Decode(AsBytes(MakeEvent(kTableMapEvent, TableMapBody(7, "db", "wanted", cols)))).ok());
+  ASSERT_TRUE(d.Decode(AsBytes(MakeEvent(kTableMapEvent, TableMapBody(8, "db", "other", cols)))).ok());
+  EXPECT_EQ(lookups, 1);  // only the wanted table's columns are looked up
+  std::string two_rows = std::string(1, '\0') + Le(1, 4) + std::string(1, '\0') + Le(2, 4);
+
+  auto wanted = d.Decode(AsBytes(MakeEvent(kWriteRowsEventV1, RowsBody(7, 1, false, false, two_rows))));
+  ASSERT_TRUE(wanted.ok()) << wanted.status().ToString();
+  EXPECT_FALSE(std::get<RowsEvent>(wanted->body).skipped);
+  EXPECT_EQ(std::get<RowsEvent>(wanted->body).after.size(), 2u);
+
+  auto other = d.Decode(AsBytes(MakeEvent(kWriteRowsEventV1, RowsBody(8, 1, false, false, two_rows))));
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  const auto& skipped = std::get<RowsEvent>(other->body);
+  EXPECT_TRUE(skipped.skipped);
+  EXPECT_TRUE(skipped.after.empty());
+  ASSERT_TRUE(skipped.table);
+  EXPECT_EQ(skipped.table->table, "other");
+  // Undecoded rows may be garbage; a header that contradicts the table map is still an error.
+  EXPECT_TRUE(d.Decode(AsBytes(MakeEvent(kWriteRowsEventV1, RowsBody(8, 1, false, false, "\xff")))).ok());
+  auto bad = d.Decode(AsBytes(MakeEvent(kWriteRowsEventV1, RowsBody(8, 3, false, false, two_rows))));
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption);
+}
+
 TEST(JsonBinaryTest, ObjectArrayScalars) {
   // {"a": [1, "xy", true, null, 3.5], "b": -70000}
   std::string arr;  // small array of 5, offsets relative to its start

@@ -69,6 +69,21 @@ TEST(AssemblerTest, XidCommitAndStandaloneDdl) {
   EXPECT_EQ(f.a.position().offset, 170u);
 }
 
+TEST(AssemblerTest, SkippedRowsEventsAreLeftOut) {
+  Fixture f;
+  Event skipped = Rows(2, 140);
+  auto& r = std::get<RowsEvent>(skipped.body);
+  r.after.clear();
+  r.skipped = true;
+  auto out = f.Feed({Gtid(11, 110), Query("BEGIN", 120), Rows(1, 130), std::move(skipped), Ev(XidEvent{5}, 150),
+                     Gtid(12, 160), Query("BEGIN", 170), Ev(RowsEvent{.skipped = true}, 180), Ev(XidEvent{6}, 190)});
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out[0].rows.size(), 1u);
+  EXPECT_EQ(out[0].rows[0]->after[0][0].i, 1);
+  EXPECT_TRUE(out[1].rows.empty());  // still delivered: its position counts
+  EXPECT_EQ(out[1].position.offset, 190u);
+}
+
 TEST(AssemblerTest, PartialTransactionIsDroppedOnReset) {
   Fixture f;
   f.Feed({Gtid(11, 110), Query("BEGIN", 120), Rows(1, 130)});

@@ -10,6 +10,27 @@
 namespace sealgate::migration {
 namespace {
 
+TEST(MigrationDeferredIndexes, OnlyPlainSecondaryKeysFromShowCreateTable) {
+  std::string create =
+      "CREATE TABLE `t` (\n"
+      "  `id` int(11) NOT NULL,\n"
+      "  `a` varchar(10) DEFAULT NULL,\n"
+      "  `KEY x` int DEFAULT NULL,\n"
+      "  PRIMARY KEY (`id`),\n"
+      "  UNIQUE KEY `u` (`a`),\n"
+      "  KEY `k_1` (`a`),\n"
+      "  KEY `odd``name` (`a`(5),`id`) COMMENT 'c, d',\n"
+      "  FULLTEXT KEY `ft` (`a`),\n"
+      "  SPATIAL KEY `sp` (`g`)\n"
+      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+  auto got = DeferrableIndexes(create);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].name, "k_1");
+  EXPECT_EQ(got[0].definition, "KEY `k_1` (`a`)");
+  EXPECT_EQ(got[1].name, "odd`name");
+  EXPECT_EQ(got[1].definition, "KEY `odd``name` (`a`(5),`id`) COMMENT 'c, d'");
+}
+
 TEST(MigrationCursor, RoundTripsEveryKind) {
   Cursor none;
   EXPECT_FALSE(none.Serialize().has_value());

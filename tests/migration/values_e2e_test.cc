@@ -119,5 +119,66 @@ TEST_F(MigrationValues, ChecksumNamesTheDifferingKeyRange) {
   EXPECT_NE(bad->mismatch.find("different values"), std::string::npos) << bad->mismatch;
 }
 
+// The checksum compares the original's values as the copy stores them in the
+// shadow: a column whose type the ALTER changes is not a difference; a row
+// changed behind the applier's back still is.
+struct TypeChange {
+  const char* name;
+  const char* column;  // definition of `v` in the original
+  const char* values;  // rows (id, v); id 1 is never NULL
+  const char* alter;
+  const char* tamper;  // SET clause that changes id 1 in the shadow
+};
+
+TEST_F(MigrationValues, ChecksumFollowsColumnTypeChangesAndStillSeesRealDifferences) {
+  const TypeChange cases[] = {
+      {"int_bigint", "v INT NULL", "(1, -5), (2, 0), (3, 2147483647), (4, NULL)", "MODIFY v BIGINT NULL", "v = v + 1"},
+      {"varchar_wider", "v VARCHAR(10) NULL", "(1, 'abc'), (2, ''), (3, 'sp  '), (4, '\xC3\xA9\xF0\x9F\x98\x80'), (5, NULL)",
+       "MODIFY v VARCHAR(20) NULL", "v = CONCAT(v, 'x')"},
+      {"latin1_utf8mb4", "v VARCHAR(10) CHARACTER SET latin1 NULL", "(1, 'caf\xC3\xA9'), (2, '\xC3\x84'), (3, NULL)",
+       "MODIFY v VARCHAR(10) CHARACTER SET utf8mb4 NULL", "v = 'cafe'"},
+      {"utf8mb4_latin1", "v VARCHAR(10) CHARACTER SET utf8mb4 NULL", "(1, 'caf\xC3\xA9'), (2, 'plain')",
+       "MODIFY v VARCHAR(10) CHARACTER SET latin1 NULL", "v = 'cafe'"},
+      {"collation", "v VARCHAR(10) COLLATE utf8mb4_general_ci NULL", "(1, 'Abc'), (2, 'abc')",
+       "MODIFY v VARCHAR(10) COLLATE utf8mb4_bin NULL", "v = 'ABC'"},
+      {"decimal_scale", "v DECIMAL(8,2) NULL", "(1, 1.50), (2, -0.01), (3, 999999.99)", "MODIFY v DECIMAL(12,4) NULL",
+       "v = v + 0.0001"},
+      {"int_decimal", "v INT NULL", "(1, 7), (2, -3)", "MODIFY v DECIMAL(12,2) NULL", "v = v + 0.01"},
+      {"decimal_int", "v DECIMAL(8,2) NULL", "(1, 7.49), (2, -3.5), (3, 2.5)", "MODIFY v INT NULL", "v = v + 1"},
+      {"datetime_fsp", "v DATETIME NULL", "(1, '2024-02-29 12:34:56'), (2, '1000-01-01 00:00:00')",
+       "MODIFY v DATETIME(6) NULL", "v = v + INTERVAL 1 MICROSECOND"},
+      {"time_fsp", "v TIME NULL", "(1, '-838:59:59'), (2, '12:00:01')", "MODIFY v TIME(3) NULL",
+       "v = ADDTIME(v, '00:00:00.001')"},
+      {"timestamp_datetime", "v TIMESTAMP NULL", "(1, '2024-03-31 01:30:00'), (2, NULL)", "MODIFY v DATETIME(2) NULL",
+       "v = v + INTERVAL 1 SECOND"},
+      {"float_double", "v FLOAT NULL", "(1, 1.1), (2, -3.25e10), (3, 0)", "MODIFY v DOUBLE NULL", "v = v * 2"},
+      {"int_varchar", "v INT NULL", "(1, 42), (2, -7)", "MODIFY v VARCHAR(20) NULL", "v = CONCAT(v, '0')"},
+      {"varchar_char", "v VARCHAR(10) NULL", "(1, 'a  '), (2, 'b'), (3, '')", "MODIFY v CHAR(10) NULL",
+       "v = CONCAT(v, 'x')"},
+      {"varbinary_binary", "v VARBINARY(6) NULL", "(1, X'0102'), (2, X'')", "MODIFY v BINARY(6) NULL",
+       "v = X'FFFFFFFFFFFF'"},
+      {"latin1_varbinary", "v VARCHAR(10) CHARACTER SET latin1 NULL", "(1, 'caf\xC3\xA9'), (2, 'x')",
+       "MODIFY v VARBINARY(20) NULL", "v = X'636166C3'"},
+      {"enum_reordered", "v ENUM('a','b','c') NULL", "(1, 'a'), (2, 'c')", "MODIFY v ENUM('c','b','a') NULL",
+       "v = 'b'"},
+  };
+  for (const TypeChange& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string table = std::string("mig_val.") + c.name;
+    conn_->MustExec("CREATE TABLE " + table + " (id INT PRIMARY KEY, " + c.column + ") ENGINE=InnoDB");
+    conn_->MustExec("INSERT INTO " + table + " VALUES " + c.values);
+    uint64_t id = Staged(std::string("ALTER TABLE ") + c.name + " " + c.alter);
+    ASSERT_NE(id, 0u);
+    auto same = engine_->Checksum(id);
+    ASSERT_TRUE(same.ok()) << same.status().ToString();
+    EXPECT_TRUE(same->match) << same->mismatch;
+    conn_->MustExec(std::string("UPDATE mig_val._") + c.name + "_new SET " + c.tamper + " WHERE id = 1");
+    auto differs = engine_->Checksum(id);
+    ASSERT_TRUE(differs.ok()) << differs.status().ToString();
+    EXPECT_FALSE(differs->match);
+    EXPECT_TRUE(engine_->Cancel(id).ok());
+  }
+}
+
 }  // namespace
 }  // namespace sealgate::migration
