@@ -71,6 +71,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   const EngineOptions& o = impl->options;
   impl->tuning.target_chunk_time = o.target_chunk_time;
+  impl->tuning.busy_chunk_time = std::min(o.busy_chunk_time, o.target_chunk_time);
   impl->tuning.initial_chunk_rows = o.initial_chunk_rows;
   impl->tuning.min_chunk_rows = o.min_chunk_rows;
   impl->tuning.max_chunk_rows = o.max_chunk_rows;

@@ -45,6 +45,10 @@ struct EngineOptions {
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds ready_lag{1000};      // staged migrations are ready under this lag
   std::chrono::milliseconds target_chunk_time{500};
+  // The target while the table has writers (its rows events were seen in
+  // the last second): a chunk's shared row locks make a writer that needs
+  // one of those rows wait for the chunk's whole duration.
+  std::chrono::milliseconds busy_chunk_time{25};
   uint64_t initial_chunk_rows = 1000;
   uint64_t min_chunk_rows = 100;
   uint64_t max_chunk_rows = 50000;
@@ -52,8 +56,9 @@ struct EngineOptions {
   // the copy with the stream's decoding of it; all of them are undone if a
   // unique conflict shows up while they are ahead.
   size_t copy_chunks_in_flight = 3;
-  // innodb_lock_wait_timeout of the copy: a chunk that waits longer on
-  // writers' locks is rolled back and tried again.
+  // A chunk never waits for a row a writer holds (NOWAIT): it is tried again,
+  // smaller, a moment later. After many such misses in a row one chunk of
+  // min_chunk_rows waits, at most this long (innodb_lock_wait_timeout).
   std::chrono::seconds copy_lock_wait{10};
   size_t apply_batch_transactions = 200;  // binlog transactions per shadow transaction
   // Build the shadow's plain secondary indexes after the copy instead of row

@@ -143,6 +143,9 @@ Status Migration::Start() {
       "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO" + std::string(strict) + "'), "
       "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  auto version = conn_.Query("SELECT VERSION()");
+  if (!version.ok()) return version.status();
+  mysql_ = !version->empty() && version->at(0)[0].value_or("").find("MariaDB") == std::string::npos;
   bool fresh = cp_.copy_seq == 0 && cp_.copy_cursor.kind == Cursor::kNone;
   SEALGATE_RETURN_IF_ERROR(deferred_.Prepare(conn_, spec_.meta_schema, spec_.id, {spec_.table.schema, spec_.shadow},
                                              fresh, tuning_.defer_indexes));

@@ -148,6 +148,9 @@ inline constexpr std::chrono::seconds kIdleCheckpoint{30};
 
 struct MigrationTuning {
   std::chrono::milliseconds target_chunk_time{500};
+  // While the table has writers: a chunk holds its rows' shared locks for
+  // its whole duration, and a writer that needs one of them waits that long.
+  std::chrono::milliseconds busy_chunk_time{25};
   uint64_t initial_chunk_rows = 1000, min_chunk_rows = 100, max_chunk_rows = 50000;
   size_t batch_items = 200;
   size_t chunks_in_flight = 3;
@@ -160,6 +163,10 @@ struct MigrationTuning {
 // "key > cursor" for key expressions `lhs` (column names or literals),
 // expanded so that the optimizer reads it as a range; "1"/"0" for kNone/kAll.
 std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c);
+
+// For integer keys: whether `key` <= `cursor` (tuple order), both decimal
+// literals; nullopt when a literal is not a plain decimal integer.
+std::optional<bool> KeyAtOrBelowLocally(const std::vector<std::string>& key, const std::vector<std::string>& cursor);
 
 // Orders positions by (file, offset); equal files compare offsets.
 bool PositionAfter(const binlog::BinlogPosition& a, const binlog::BinlogPosition& b);
@@ -232,6 +239,8 @@ class Migration {
   Status RestartCopy(const binlog::BinlogPosition& from);
   Status CopyChunk();
   StatusOr<std::optional<std::vector<std::string>>> NextBoundary(uint64_t rows);
+  // The copy's shared-lock clause; `nowait`: fail at once on a held row.
+  std::string ShareLockClause(bool nowait) const;
   std::string CheckpointSql() const;
   std::string KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const;
   void Fail(const Status& status);
@@ -252,10 +261,14 @@ class Migration {
   std::deque<std::pair<uint64_t, Cursor>> pending_;
   bool restart_undo_ = false;  // undo chunks in flight at the last stop before copying on
   uint64_t chunk_rows_;
+  bool mysql_ = false;  // the server is MySQL (FOR SHARE NOWAIT), not MariaDB (LOCK IN SHARE MODE NOWAIT)
   int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
   std::string last_copy_conflict_;
-  int copy_lock_retries_ = 0;       // consecutive lock wait timeouts / deadlocks of the copy
+  int copy_lock_retries_ = 0;       // consecutive lock wait timeouts / deadlocks of a waiting chunk
+  int copy_nowait_misses_ = 0;      // consecutive chunks that met a row a writer holds
+  uint64_t copy_lock_misses_ = 0;   // all such chunks (progress)
+  std::chrono::steady_clock::time_point table_written_{};  // last rows event of the table
   int cautious_chunks_ = 0;         // after an undo: chunks still to copy one at a time
   uint64_t catch_up_to_ = 0;   // heartbeat the applier must pass before copying again
   std::atomic<bool> has_slot_{false};  // written by the writer only; read by Progress()

@@ -2,6 +2,9 @@
 // cursor rule makes copy and apply commute).
 #include <strings.h>
 
+#include <optional>
+#include <string_view>
+
 #include "migration/migration.h"
 #include "sql/errors.h"
 
@@ -28,7 +31,47 @@ std::string FirstWord(const std::string& s) {
   return w;
 }
 
+bool IsIntegerType(const std::string& data_type) {
+  return data_type == "tinyint" || data_type == "smallint" || data_type == "mediumint" || data_type == "int" ||
+         data_type == "bigint";
+}
+
+// Orders two decimal integer literals ("-12", "340"); nullopt unless both
+// are plain decimal integers.
+std::optional<int> CompareIntLiterals(const std::string& a, const std::string& b) {
+  auto plain = [](const std::string& s) {
+    size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+    if (i == s.size()) return false;
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+    }
+    return true;
+  };
+  if (!plain(a) || !plain(b)) return std::nullopt;
+  std::string_view da(a), db(b);
+  bool na = da[0] == '-', nb = db[0] == '-';
+  if (na) da.remove_prefix(1);
+  if (nb) db.remove_prefix(1);
+  while (da.size() > 1 && da[0] == '0') da.remove_prefix(1);
+  while (db.size() > 1 && db[0] == '0') db.remove_prefix(1);
+  na = na && da != "0";  // "-0" is zero
+  nb = nb && db != "0";
+  if (na != nb) return na ? -1 : 1;
+  int mag = da.size() != db.size() ? (da.size() < db.size() ? -1 : 1) : (da < db ? -1 : da > db ? 1 : 0);
+  return na ? -mag : mag;
+}
+
 }  // namespace
+
+std::optional<bool> KeyAtOrBelowLocally(const std::vector<std::string>& key, const std::vector<std::string>& cursor) {
+  if (key.size() != cursor.size()) return std::nullopt;
+  for (size_t i = 0; i < key.size(); ++i) {
+    auto c = CompareIntLiterals(key[i], cursor[i]);
+    if (!c) return std::nullopt;
+    if (*c != 0) return *c < 0;
+  }
+  return true;
+}
 
 std::string Migration::KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const {
   return KeyAboveSql(lhs, c);
@@ -105,11 +148,12 @@ Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
 Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window) {
   bool heartbeat_only = true;
   uint64_t heartbeat = 0;
+  auto now = std::chrono::steady_clock::now();
   for (const auto& it : items) {
+    if (!it.rows.empty()) table_written_ = now;  // the copy takes shorter chunks (CopyChunk)
     if (!it.rows.empty() || !it.statements.empty() || it.copy_mark) heartbeat_only = false;
     if (it.heartbeat) heartbeat = std::max(heartbeat, *it.heartbeat);
   }
-  auto now = std::chrono::steady_clock::now();
   if (heartbeat_only && now - last_checkpoint_ < std::chrono::seconds(1)) {
     // Nothing to write; the position is persisted with the next real batch.
     cp_.applied = items.back().position;
@@ -205,7 +249,20 @@ Status Migration::CheckStatement(const binlog::QueryEvent& q) {
 StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<std::string>>& keys) {
   std::vector<bool> out(keys.size(), cp_.applied_cursor.kind == Cursor::kAll);
   if (cp_.applied_cursor.kind != Cursor::kAt || keys.empty()) return out;
-  // Key order is the index's collation order: let the server compare.
+  // Integer keys (the common case) are compared here: no round trip per
+  // rows event while the copy runs.
+  bool integers = true;
+  for (size_t idx : spec_.key) integers = integers && IsIntegerType(spec_.original.columns[idx].data_type);
+  if (integers) {
+    bool all = true;
+    for (size_t i = 0; all && i < keys.size(); ++i) {
+      auto below = KeyAtOrBelowLocally(keys[i], cp_.applied_cursor.literals);
+      if (below) out[i] = *below;
+      all = below.has_value();
+    }
+    if (all) return out;
+  }
+  // Other keys are ordered by the index's collation: let the server compare.
   for (size_t start = 0; start < keys.size(); start += 500) {
     size_t end = std::min(keys.size(), start + 500);
     std::string sql = "SELECT ";

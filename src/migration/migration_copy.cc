@@ -11,9 +11,12 @@ namespace {
 constexpr unsigned kErDupEntry = 1062;
 constexpr int kCopyConflictRetries = 3;     // same entry, consecutive attempts
 constexpr int kCopyConflictAttempts = 100;  // any entries, without a successful chunk
-constexpr unsigned kErLockWaitTimeout = 1205;
+constexpr unsigned kErLockWaitTimeout = 1205;  // also MariaDB's answer to NOWAIT
 constexpr unsigned kErDeadlock = 1213;
-constexpr int kCopyLockRetries = 100;       // consecutive lock waits / deadlocks before giving up
+constexpr unsigned kErLockNowait = 3572;       // MySQL 8's answer to NOWAIT
+constexpr int kCopyLockRetries = 100;       // consecutive lock wait timeouts / deadlocks before giving up
+// Chunks that met a writer's row lock in a row before one chunk waits.
+constexpr int kNowaitMissesBeforeWaiting = 50;
 
 }  // namespace
 
@@ -35,6 +38,11 @@ StatusOr<std::optional<std::vector<std::string>>> Migration::NextBoundary(uint64
   std::vector<std::string> lits;
   for (size_t i = 0; i < spec_.key.size(); ++i) lits.push_back(KeyLiteralFromText(cols[spec_.key[i]], row->at(0)[i]));
   return std::optional<std::vector<std::string>>(std::move(lits));
+}
+
+std::string Migration::ShareLockClause(bool nowait) const {
+  if (mysql_) return nowait ? "FOR SHARE NOWAIT" : "FOR SHARE";
+  return nowait ? "LOCK IN SHARE MODE NOWAIT" : "LOCK IN SHARE MODE";
 }
 
 Status Migration::CopyChunk() {
@@ -60,11 +68,15 @@ Status Migration::CopyChunk() {
     names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
     sources += (sources.empty() ? "" : ", ") + QuoteIdent(cols[c.source].name);
   }
-  // LOCK IN SHARE MODE: a row whose change is not yet committed is waited
-  // for, never copied in its old state (DESIGN.md §8).
+  // Shared row locks: a row whose change is not yet committed is never
+  // copied in its old state (DESIGN.md §8). NOWAIT: the copy never waits for
+  // a writer, so it is never part of a deadlock an application transaction
+  // could be chosen to lose; a chunk that meets a held row is tried again.
+  // Only after many misses in a row does one small chunk wait.
+  bool wait = copy_nowait_misses_ >= kNowaitMissesBeforeWaiting;
   std::string copy = "INSERT INTO " + QuoteTable(spec_.table.schema, spec_.shadow) + " (" + names + ") SELECT " +
                      sources + " FROM " + QuoteTable(spec_.table.schema, spec_.table.name) + " FORCE INDEX (" +
-                     QuoteIdent(spec_.key_index) + ") WHERE " + where + " LOCK IN SHARE MODE";
+                     QuoteIdent(spec_.key_index) + ") WHERE " + where + " " + ShareLockClause(!wait);
   uint64_t seq = cp_.copy_seq + 1;
   auto cursor_text = next.Serialize();
   Status st = conn_.Exec("BEGIN");
@@ -81,11 +93,27 @@ Status Migration::CopyChunk() {
     unsigned err = conn_.server_errno();
     std::string server_error = conn_.server_error();
     (void)conn_.Exec("ROLLBACK");
+    if (!wait && (err == kErLockWaitTimeout || err == kErLockNowait || err == kErDeadlock)) {
+      // A writer holds a row of the chunk: try again a moment later with
+      // fewer rows (the writer's transaction is short); the writer goes on
+      // applying the binlog meanwhile.
+      ++copy_nowait_misses_;
+      if (copy_lock_misses_++ % 1000 == 0) {
+        Log(LogLevel::kInfo, "copy chunk met a row a writer holds (" + server_error + "); retrying (" +
+                                 std::to_string(copy_lock_misses_) + " so far)");
+      }
+      chunk_rows_ = std::max(tuning_.min_chunk_rows, chunk_rows_ / 2);
+      if (copy_nowait_misses_ >= kNowaitMissesBeforeWaiting) chunk_rows_ = tuning_.min_chunk_rows;
+      int backoff_ms = std::min(200, 5 << std::min(copy_nowait_misses_ - 1, 6));
+      next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms);
+      return Status::Ok();
+    }
     if ((err == kErLockWaitTimeout || err == kErDeadlock) && ++copy_lock_retries_ <= kCopyLockRetries) {
-      // Writers hold the rows (or a prepared XA transaction does): the
-      // chunk is simply tried again; the copy never wins over the application.
+      // Writers hold the rows for longer than the lock wait (or a prepared
+      // XA transaction does): the chunk is simply tried again; the copy
+      // never wins over the application.
       Log(LogLevel::kInfo, "copy chunk retried after " + server_error);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
       return Status::Ok();
     }
     if (err != kErDupEntry) return st;
@@ -115,6 +143,7 @@ Status Migration::CopyChunk() {
   copy_conflicts_ = 0;
   copy_conflict_attempts_ = 0;
   copy_lock_retries_ = 0;
+  copy_nowait_misses_ = 0;
   last_copy_conflict_.clear();
   cp_.copy_seq = seq;
   cp_.copy_cursor = next;
@@ -132,7 +161,8 @@ Status Migration::CopyChunk() {
   if (ratio > 0) next_copy_at_ = t1 + std::chrono::duration_cast<std::chrono::steady_clock::duration>((t1 - t0) * ratio);
   // Adapt the chunk to the target time, at most halving or doubling per step.
   double elapsed = std::chrono::duration<double>(t1 - t0).count();
-  double target = std::chrono::duration<double>(tuning_.target_chunk_time).count();
+  bool busy = t1 - table_written_ < std::chrono::seconds(1);
+  double target = std::chrono::duration<double>(busy ? tuning_.busy_chunk_time : tuning_.target_chunk_time).count();
   double factor = elapsed > 0 ? std::clamp(target / elapsed, 0.5, 2.0) : 2.0;
   if (cautious_chunks_ > 0) factor = std::min(factor, 1.0);
   chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows_) * factor), tuning_.min_chunk_rows,

@@ -76,6 +76,41 @@ TEST_F(MigrationHardCase, UncommittedDeleteIsNotResurrectedByTheCopy) {
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("99"));
 }
 
+// The copy's locking read never waits for an application transaction, so it
+// is never in a deadlock the application could lose: a transaction holding a
+// row the copy needs goes on locking more rows of the same range, each
+// statement promptly, and commits; the copy goes around it.
+TEST_F(MigrationHardCase, CopyNeverMakesAnApplicationTransactionWaitOrDeadlock) {
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, 0 FROM mig_hard.seq_1_to_20000");
+  auto app = TestConn::Open(test::TestServer(), "mig_hard");
+  app->MustExec("SET SESSION innodb_lock_wait_timeout = 5");
+  app->MustExec("BEGIN");
+  app->MustExec("UPDATE t SET v = 1 WHERE id = 10000");
+  EngineOptions o = SmallChunkOptions("_sealgate_hard", nullptr);
+  o.initial_chunk_rows = 5000;  // chunks that span the held row and the rows locked next
+  o.max_chunk_rows = 20000;
+  o.min_chunk_rows = 1000;
+  OpenEngine(std::move(o));
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the copy meets row 10000
+  for (const char* sql : {"UPDATE t SET v = 2 WHERE id BETWEEN 9000 AND 9999",
+                          "UPDATE t SET v = 3 WHERE id BETWEEN 1 AND 200",
+                          "UPDATE t SET v = 4 WHERE id BETWEEN 10001 AND 11000"}) {
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(app->Exec(sql)) << sql << ": " << app->last_error();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1)) << sql;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(engine_->Progress(id)->state, MigrationState::kCopying);  // not past the held row
+  ASSERT_TRUE(app->Exec("COMMIT")) << app->last_error();
+  EXPECT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+  Drain(id);
+  EXPECT_EQ(Dump(*conn_, "SELECT id, v FROM mig_hard.t ORDER BY id"),
+            Dump(*conn_, "SELECT id, v FROM mig_hard._t_new ORDER BY id"));
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new WHERE v = 2"), std::optional<std::string>("1000"));
+}
+
 TEST_F(MigrationHardCase, CopyWaitsOutAPreparedXaTransactionAndRetries) {
   conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, 'v' FROM mig_hard.seq_1_to_100");

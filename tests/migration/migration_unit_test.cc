@@ -57,6 +57,31 @@ TEST(MigrationKeyAboveSql, ExpandsCompositeKeysIntoRanges) {
   EXPECT_EQ(KeyAboveSql({"`id`"}, all), "0");
 }
 
+TEST(MigrationKeyAtOrBelowLocally, OrdersIntegerTuplesLikeTheServer) {
+  EXPECT_EQ(KeyAtOrBelowLocally({"7"}, {"7"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"6"}, {"7"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"8"}, {"7"}), false);
+  EXPECT_EQ(KeyAtOrBelowLocally({"10"}, {"9"}), false);   // by value, not by text
+  EXPECT_EQ(KeyAtOrBelowLocally({"-10"}, {"-9"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"-1"}, {"0"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"0"}, {"-1"}), false);
+  EXPECT_EQ(KeyAtOrBelowLocally({"18446744073709551615"}, {"9223372036854775807"}), false);  // BIGINT UNSIGNED
+  EXPECT_EQ(KeyAtOrBelowLocally({"-9223372036854775808"}, {"-9223372036854775807"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"007"}, {"7"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"-0"}, {"0"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"0"}, {"-0"}), true);
+  // Composite: the first column decides unless equal.
+  EXPECT_EQ(KeyAtOrBelowLocally({"1", "99"}, {"2", "0"}), true);
+  EXPECT_EQ(KeyAtOrBelowLocally({"2", "1"}, {"2", "0"}), false);
+  EXPECT_EQ(KeyAtOrBelowLocally({"2", "0"}, {"2", "0"}), true);
+  // Anything else goes to the server.
+  EXPECT_EQ(KeyAtOrBelowLocally({"NULL"}, {"7"}), std::nullopt);
+  EXPECT_EQ(KeyAtOrBelowLocally({"1.5"}, {"7"}), std::nullopt);
+  EXPECT_EQ(KeyAtOrBelowLocally({"-"}, {"7"}), std::nullopt);
+  EXPECT_EQ(KeyAtOrBelowLocally({""}, {"7"}), std::nullopt);
+  EXPECT_EQ(KeyAtOrBelowLocally({"1"}, {"1", "2"}), std::nullopt);
+}
+
 ColumnMeta Column(std::string type, std::string charset = "", std::string collation = "") {
   ColumnMeta c;
   c.name = "c";
