@@ -40,7 +40,7 @@ std::string UsageText() {
          "                [--deploy-max-staged-migrations N] [--seal-window HH:MM-HH:MM]   (UTC)\n"
          "                [--copy-max-chunk-rows N] [--copy-target-chunk-ms MS]\n"
          "                [--throttle-max-threads-running N] [--throttle-replicas HOST:PORT,...]\n"
-         "                [--throttle-max-replica-lag-seconds S]\n"
+         "                [--throttle-max-replica-lag-seconds S] [--throttle-max-client-latency-ratio R]\n"
          "                [--storage-max-shadow-bytes N[K|M|G|T]] [--storage-headroom-percent P]\n"
          "                [--storage-check-free-space auto|on|off]\n"
          "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
@@ -115,6 +115,12 @@ std::optional<Status> ApplyOperations(Config* c, const std::string& key, const s
       if (!hp.ok()) return hp.status().Annotate(key);
       c->throttle.replicas.push_back(*hp);
     }
+    return Status::Ok();
+  }
+  if (key == "throttle-max-client-latency-ratio") {
+    if (auto bad = number(0, 1000, "0 (off) or a ratio >= 1")) return bad;
+    if (v != 0 && v < 1) return Status::InvalidArgument(key + " must be 0 (off) or a ratio >= 1, e.g. 1.3");
+    c->throttle.max_client_latency_ratio = v;
     return Status::Ok();
   }
   if (key == "throttle-max-replica-lag-seconds") {

@@ -32,6 +32,9 @@ struct ThrottleConfig {
   int max_threads_running = 0;         // 0: Threads_running is not watched
   std::vector<HostPort> replicas;      // asked with the admin account: SHOW REPLICA STATUS
   double max_replica_lag_seconds = 10;
+  // The copy waits while client statements' p95 (through this proxy) is above
+  // this many times their p95 without a copy (and 2 ms above it); 0: off.
+  double max_client_latency_ratio = 1.3;
 };
 
 enum class FreeSpaceCheck { kAuto, kOn, kOff };  // auto: when the upstream is on this host

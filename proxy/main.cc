@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "deploy/deploy_controller.h"
+#include "migration/client_latency.h"
 #include "migration/engine.h"
 #include "proxy/config.h"
 #include "proxy/deploy_frontend.h"
@@ -56,8 +57,10 @@ uint32_t ReplicaServerId(const proxy::Config& config) {
 }
 
 // The copy's automatic throttle from the config; null when no limit is set.
-std::shared_ptr<migration::Throttler> MakeThrottler(const proxy::Config& config, const binlog::ServerEndpoint& admin) {
+std::shared_ptr<migration::Throttler> MakeThrottler(const proxy::Config& config, const binlog::ServerEndpoint& admin,
+                                                    std::shared_ptr<migration::Throttler> client_latency) {
   std::vector<std::shared_ptr<migration::Throttler>> parts;
+  if (client_latency) parts.push_back(std::move(client_latency));
   if (config.throttle.max_threads_running > 0) {
     parts.push_back(std::make_shared<migration::ThreadsRunningThrottler>(admin, config.throttle.max_threads_running));
   }
@@ -130,9 +133,25 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // The proxy times every client statement; the copy yields while they are
+  // slower than without it. Outlives the server's sessions that record into it.
+  std::shared_ptr<migration::ClientLatencyThrottler> client_latency;
+  if (config->throttle.max_client_latency_ratio > 0) {
+    migration::ClientLatencyThrottler::Options latency_options;
+    latency_options.max_ratio = config->throttle.max_client_latency_ratio;
+    client_latency = std::make_shared<migration::ClientLatencyThrottler>(latency_options);
+  }
   proxy::Server server(*config, &logger);
+  server.set_client_latency(client_latency.get());
   proxy::MetricsRegistry registry;
-  proxy::ProxyStatsSource proxy_source(&server.stats());
+  std::function<proxy::ClientLatencyReading()> latency_reading;
+  if (client_latency) {
+    latency_reading = [latency = client_latency.get()] {
+      auto snap = latency->snapshot();
+      return proxy::ClientLatencyReading{snap.last_p95_ms / 1000.0, snap.baseline_p95_ms / 1000.0};
+    };
+  }
+  proxy::ProxyStatsSource proxy_source(&server.stats(), latency_reading);
   registry.AddSource(&proxy_source);
   auto hold_histogram = registry.AddHistogram("sealgate_seal_hold_seconds",
                                               "How long each successful seal held client statements",
@@ -172,7 +191,7 @@ int main(int argc, char** argv) {
   engine_options.initial_chunk_rows = std::min(engine_options.initial_chunk_rows, config->copy_max_chunk_rows);
   engine_options.min_chunk_rows = std::min(engine_options.min_chunk_rows, config->copy_max_chunk_rows);
   engine_options.target_chunk_time = std::chrono::milliseconds(int64_t(config->copy_target_chunk_ms));
-  engine_options.throttler = MakeThrottler(*config, admin);
+  engine_options.throttler = MakeThrottler(*config, admin, client_latency);
   engine_options.retention_warn_within = std::chrono::seconds(int64_t(config->binlog_retention_warn_seconds));
   engine_options.retention_check_interval = std::chrono::seconds(int64_t(config->binlog_retention_check_seconds));
   engine_options.storage.max_shadow_bytes = config->storage.max_shadow_bytes;

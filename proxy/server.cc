@@ -84,6 +84,7 @@ Status Server::Start() {
     options.server_tls = server_tls;
     options.upstream_tls = upstream_tls;
     options.interceptor = interceptor_;
+    options.client_latency = client_latency_;
     options.keepalive_ms = static_cast<uint64_t>(config_.upstream_keepalive_seconds * 1000);
     options.max_packet_bytes = config_.max_packet_bytes;
     workers_.push_back(std::make_unique<Worker>(options, &stats_, logger_));

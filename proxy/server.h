@@ -32,6 +32,8 @@ class Server {
   HoldGate& hold_gate() { return *hold_gate_; }
   // Statements sealgate answers itself; set before Start() (not owned).
   void set_interceptor(StatementInterceptor* interceptor) { interceptor_ = interceptor; }
+  // Gets client statement latencies (the copy's latency throttle); set before Start() (not owned).
+  void set_client_latency(migration::ClientLatencyThrottler* sink) { client_latency_ = sink; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
 
  private:
@@ -41,6 +43,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<HoldGate> hold_gate_;
   StatementInterceptor* interceptor_ = nullptr;
+  migration::ClientLatencyThrottler* client_latency_ = nullptr;
 };
 
 // Resolves host:port (numeric or by name) to the first address found.

@@ -153,6 +153,10 @@ class Session {
   SessionState state_;
   bool close_when_idle_ = false;
   bool quit_sent_ = false;
+  // The client's command in flight alone (not pipelined) is timed for the
+  // worker's client latency sink: uv_hrtime() when it was forwarded.
+  bool timing_ = false;
+  uint64_t timing_started_ns_ = 0;
   bool paused_ = false;                // client commands wait in client_in_; not reading from the client
   bool local_request_active_ = false;  // sealgate is answering the client's statement itself
   bool deprecate_eof_ = false;

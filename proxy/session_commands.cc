@@ -10,6 +10,7 @@
 #include "sql/errors.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
+#include "migration/client_latency.h"
 
 namespace sealgate::proxy {
 
@@ -190,6 +191,10 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
 void Session::OnCommandForwarded(std::string_view payload) {
   worker_->stats()->commands_forwarded.fetch_add(1, std::memory_order_relaxed);
   auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
+  if (worker_->client_latency() && protocol::ResponseTracker::HasResponse(cmd)) {
+    timing_ = tracker_->idle();
+    if (timing_) timing_started_ns_ = uv_hrtime();
+  }
   uint64_t tag = 0;
   if (cmd == Command::kQuery) tag = state_.OnQuerySent(payload.substr(1), database_);
   if (cmd == Command::kChangeUser || cmd == Command::kResetConnection) tag = kTagResetsSession;
@@ -367,6 +372,10 @@ void Session::AfterUpstreamResponse() {
         }
       }
       continue;
+    }
+    if (timing_ && tracker_->idle()) {
+      timing_ = false;
+      worker_->client_latency()->Record(std::chrono::nanoseconds(uv_hrtime() - timing_started_ns_));
     }
     if (done.command == Command::kQuery) {
       uint32_t effects = static_cast<uint32_t>(done.tag);

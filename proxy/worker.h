@@ -21,6 +21,10 @@
 #include "common/status.h"
 #include "proxy/tls_channel.h"
 
+namespace sealgate::migration {
+class ClientLatencyThrottler;
+}  // namespace sealgate::migration
+
 namespace sealgate::proxy {
 
 class Session;
@@ -48,6 +52,9 @@ struct WorkerOptions {
   std::shared_ptr<TlsContext> upstream_tls;  // speak TLS to the upstream with this, if set
   StatementInterceptor* interceptor = nullptr;  // statements sealgate answers itself (not owned)
   uint64_t keepalive_ms = 60000;                // upstream ping interval while a client waits on sealgate
+  // Gets every client statement's latency (forwarded to its response's end);
+  // may be null (not owned, thread-safe).
+  migration::ClientLatencyThrottler* client_latency = nullptr;
 };
 
 class Worker {
@@ -80,6 +87,7 @@ class Worker {
   // "schema.name" of every table the current seal renames or locks.
   const std::vector<std::string>& hold_tables() const { return hold_tables_; }
   StatementInterceptor* interceptor() const { return options_.interceptor; }
+  migration::ClientLatencyThrottler* client_latency() const { return options_.client_latency; }
   uint64_t keepalive_ms() const { return options_.keepalive_ms; }
   Session* FindSession(uint64_t id);
   // A session may have become quiet: updates the hold's count.

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <thread>
+#include <atomic>
 
 #include "http/prometheus_check.h"
 #include "support/proxy_process.h"
@@ -241,6 +242,44 @@ TEST_F(DeployOpsTest, ThrottlePauseAndResumeChangeTheCopyRate) {
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY '" + name + "'")) << c->last_error();
   EXPECT_FALSE(c->Exec("ALTER DEPLOY '" + name + "' PAUSE"));
   EXPECT_EQ(c->last_errno(), 7766u) << c->last_error();
+}
+
+// The proxy times every client statement: while they are much slower than
+// without a copy, the copy waits, and says why; when they are fast again it
+// goes on. (Slowness here is SLEEP, not the copy: the throttle cannot tell.)
+TEST_F(DeployOpsTest, SlowClientStatementsHoldTheCopy) {
+  Fill("t", 100000);
+  StartProxy({"--copy-max-chunk-rows", "200"});
+  std::atomic<bool> slow{false}, stop{false};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&] {
+      auto v = Via();
+      while (!stop) (void)v->Exec(slow ? "SELECT SLEEP(0.02)" : "SELECT 1");
+    });
+  }
+  std::this_thread::sleep_for(4500ms);  // seconds without a copy: the baseline
+  slow = true;
+  std::this_thread::sleep_for(1200ms);
+  std::string name = "latency_" + db_;
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "throttled"; }, 20s)) << proxy_.log();
+  EXPECT_NE(Status(name, "t")["throttle"].value_or("").find("client p95"), std::string::npos)
+      << Status(name, "t")["throttle"].value_or("");
+  EXPECT_EQ(CopiedDuring(name, "t", 1500ms), 0u);
+  auto parsed = proxy::testing::CheckExposition(HttpGet(proxy_.http_port(), "/metrics"));
+  EXPECT_GE(parsed.samples["sealgate_client_statement_p95_seconds{window=\"last_second\"}"], 0.02);
+  EXPECT_GT(parsed.samples["sealgate_client_statement_p95_seconds{window=\"without_copy\"}"], 0);
+  EXPECT_LT(parsed.samples["sealgate_client_statement_p95_seconds{window=\"without_copy\"}"], 0.01);
+
+  slow = false;
+  EXPECT_TRUE(WaitFor([&] { return Status(name, "t")["ready"] == "yes"; }, 60s)) << proxy_.log();
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_NE(proxy_.log().find("copy throttled: client p95"), std::string::npos) << proxy_.log();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
 }
 
 TEST_F(DeployOpsTest, AutomaticThrottleHoldsTheCopyAndSaysWhy) {

@@ -1,8 +1,9 @@
-// The engine's guards as pure decisions: replica lag verdicts and composite
-// throttling, binlog retention against a checkpoint, the shadow storage check.
+// The engine's guards as pure decisions: replica lag verdicts, the client
+// latency throttle and composite throttling, binlog retention against a checkpoint, the shadow storage check.
 #include <gtest/gtest.h>
 
 #include "migration/binlog_retention.h"
+#include "migration/client_latency.h"
 #include "migration/storage_guard.h"
 #include "migration/throttler.h"
 #include "sql/errors.h"
@@ -13,6 +14,77 @@ namespace {
 using std::chrono::seconds;
 
 const std::vector<std::string> kMariaColumns = {"Slave_IO_State", "Master_Host", "Seconds_Behind_Master"};
+
+// Client latency: one-second windows of statements fed at chosen instants.
+class ClientLatency : public ::testing::Test {
+ protected:
+  using Clock = ClientLatencyThrottler::Clock;
+  // `n` statements of `ms` milliseconds in second `sec` (spread over its first 0.8 s).
+  void Window(int sec, double ms, int n = 100) {
+    for (int i = 0; i < n; ++i) {
+      throttle_.RecordAt(At(sec, 800 * i / n), std::chrono::microseconds(int64_t(ms * 1000)));
+    }
+  }
+  std::string Ask(int sec, int ms = 900) { return throttle_.ReasonAt(At(sec, ms)); }
+  Clock::time_point At(int sec, int ms) { return base_ + std::chrono::seconds(sec) + std::chrono::milliseconds(ms); }
+
+  ClientLatencyThrottler throttle_;
+  Clock::time_point base_ = Clock::now();
+};
+
+TEST_F(ClientLatency, NoVerdictWithoutABaseline) {
+  Window(0, 50);
+  Window(1, 50);
+  EXPECT_EQ(Ask(2), "");  // one window closed, not three quiet ones
+}
+
+TEST_F(ClientLatency, SlowerThanWithoutACopyThrottlesAndRecovers) {
+  for (int s = 0; s < 5; ++s) Window(s, 10);  // quiet: the baseline is ~10 ms
+  EXPECT_EQ(Ask(5, 0), "");                    // window 4 closes: 10 ms is the baseline
+  Window(5, 11);                               // a copy runs: a little slower is fine
+  EXPECT_EQ(Ask(6, 0), "");
+  Window(6, 30);
+  std::string why = Ask(7, 0);
+  EXPECT_NE(why.find("client p95"), std::string::npos) << why;
+  EXPECT_NE(why.find("without a copy"), std::string::npos) << why;
+  Window(7, 10);
+  EXPECT_EQ(Ask(8, 0), "");
+  // Windows while the copy asked are not taken as the baseline.
+  auto snap = throttle_.snapshot();
+  EXPECT_EQ(snap.baseline_windows, 5u);  // windows 0..4: no question in them
+  EXPECT_GT(snap.baseline_p95_ms, 9.0);
+  EXPECT_LT(snap.baseline_p95_ms, 13.0);
+}
+
+TEST_F(ClientLatency, SubMillisecondNoiseDoesNotThrottle) {
+  for (int s = 0; s < 5; ++s) Window(s, 0.2);
+  EXPECT_EQ(Ask(5, 0), "");
+  Window(5, 0.6);  // 3x, but only 0.4 ms more: under min_excess
+  EXPECT_EQ(Ask(6, 0), "");
+  Window(6, 5);
+  EXPECT_NE(Ask(7, 0), "");
+}
+
+TEST_F(ClientLatency, TooFewStatementsOrAStaleWindowGiveNoVerdict) {
+  for (int s = 0; s < 5; ++s) Window(s, 10);
+  EXPECT_EQ(Ask(5, 0), "");
+  Window(5, 100, 10);  // 10 statements: no verdict
+  EXPECT_EQ(Ask(6, 0), "");
+  Window(6, 100);
+  EXPECT_NE(Ask(7, 0), "");
+  EXPECT_EQ(Ask(10), "");  // no statements since: the last verdict is stale
+}
+
+TEST_F(ClientLatency, P95IsNeverUnderstated) {
+  for (int s = 0; s < 3; ++s) {
+    for (int i = 0; i < 100; ++i) throttle_.RecordAt(At(s, i), std::chrono::milliseconds(i < 94 ? 1 : 40));
+  }
+  throttle_.RecordAt(At(3, 0), std::chrono::milliseconds(1));
+  auto snap = throttle_.snapshot();
+  EXPECT_GE(snap.last_p95_ms, 40.0);  // the 95th of 100 is a 40 ms one
+  EXPECT_LT(snap.last_p95_ms, 40.0 * 1.25 + 0.01);
+  EXPECT_EQ(snap.last_count, 100u);
+}
 
 TEST(ReplicaLagVerdict, LagWithinTheLimitDoesNotThrottle) {
   EXPECT_EQ(ReplicaLagVerdict("r1:3306", kMariaColumns, {{"Waiting", "db", "3"}}, seconds(10)), "");

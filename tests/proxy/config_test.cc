@@ -77,6 +77,7 @@ TEST(ConfigTest, OperationsDefaultsAreOff) {
   EXPECT_EQ(c->seal_window, "");
   EXPECT_EQ(c->throttle.max_threads_running, 0);
   EXPECT_TRUE(c->throttle.replicas.empty());
+  EXPECT_DOUBLE_EQ(c->throttle.max_client_latency_ratio, 1.3);  // on: it only ever holds the copy back
   EXPECT_EQ(c->storage.max_shadow_bytes, 0u);
   EXPECT_EQ(c->storage.check_free_space, FreeSpaceCheck::kAuto);
 }
@@ -84,6 +85,7 @@ TEST(ConfigTest, OperationsDefaultsAreOff) {
 TEST(ConfigTest, OperationsFromFlags) {
   auto c = Load({"--deploy-max-staged-migrations", "5", "--seal-window", "02:00-04:00", "--throttle-max-threads-running",
                  "40", "--throttle-replicas", "r1:3306,[::1]:3307", "--throttle-max-replica-lag-seconds", "2.5",
+                 "--throttle-max-client-latency-ratio", "0",
                  "--storage-max-shadow-bytes", "10G", "--storage-headroom-percent", "25", "--storage-check-free-space",
                  "off", "--binlog-retention-warn-seconds", "600", "--binlog-retention-check-seconds", "5",
                  "--copy-max-chunk-rows", "200", "--copy-target-chunk-ms", "50"});
@@ -95,6 +97,10 @@ TEST(ConfigTest, OperationsFromFlags) {
   EXPECT_EQ(c->throttle.replicas[0].ToString(), "r1:3306");
   EXPECT_EQ(c->throttle.replicas[1].host, "::1");
   EXPECT_DOUBLE_EQ(c->throttle.max_replica_lag_seconds, 2.5);
+  EXPECT_DOUBLE_EQ(c->throttle.max_client_latency_ratio, 0);
+  auto bad = Load({"--throttle-max-client-latency-ratio", "0.5"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("ratio >= 1"), std::string::npos) << bad.status().ToString();
   EXPECT_EQ(c->storage.max_shadow_bytes, uint64_t(10) << 30);
   EXPECT_EQ(c->storage.headroom_percent, 25);
   EXPECT_EQ(c->storage.check_free_space, FreeSpaceCheck::kOff);
