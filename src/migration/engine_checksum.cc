@@ -7,18 +7,30 @@
 // sides then compare as hex of the stored bytes (binary columns) or of the
 // text in utf8mb4.
 //
-// Consistent point per chunk: the original's range is read with LOCK IN
-// SHARE MODE and stays locked; a sentinel written after that read follows
-// every committed change of the range in the binlog, and none can commit
-// until we release the lock. Once the applier has applied up to the
-// sentinel, the shadow's range must equal what we read.
+// Consistent point, on MariaDB: one for the whole table, without a row lock.
+// A snapshot of the original is opened (START TRANSACTION WITH CONSISTENT
+// SNAPSHOT, whose Binlog_snapshot_file/position say where it is in the
+// binlog); the migration's writer applies up to exactly that position and
+// holds for as long as a snapshot of the shadow takes to open; then both
+// snapshots are compared chunk by chunk at leisure. The application is
+// never locked out of a row, and the writer is held for milliseconds.
+//
+// Elsewhere (no Binlog_snapshot_position: MySQL), one point per chunk: the
+// original's range is read with LOCK IN SHARE MODE and stays locked; a
+// sentinel written after that read follows every committed change of the
+// range in the binlog, and none can commit until we release the lock. Once
+// the applier has applied up to the sentinel, the shadow's range must equal
+// what we read.
+#include <functional>
+
 #include "migration/engine_internal.h"
 #include "sql/errors.h"
 
 namespace sealgate::migration {
 namespace {
 
-constexpr uint64_t kChecksumChunkRows = 2000;
+constexpr uint64_t kChecksumChunkRows = 2000;          // per-chunk locking point
+constexpr uint64_t kSnapshotChecksumChunkRows = 50000;  // one snapshot: no lock, no wait per chunk
 
 bool Is(const ColumnMeta& c, std::initializer_list<const char*> types) {
   for (const char* t : types) {
@@ -114,6 +126,93 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   const std::string original = QuoteTable(spec.table.schema, spec.table.name);
   const std::string shadow = QuoteTable(spec.table.schema, spec.shadow);
   ChecksumReport report;
+  auto mismatch = [&](const Cursor& lo, const Cursor& hi, const SqlRow& orig, const SqlRow& shad) {
+    report.match = false;
+    report.mismatch = "key range (" + lo.Serialize().value_or("start") + ", " +
+                      (hi.kind == Cursor::kAll ? std::string("end") : hi.Serialize().value_or("end")) +
+                      "]: original has " + orig[0].value_or("0") + " rows, shadow " + shad[0].value_or("0") +
+                      (orig[0] == shad[0] ? " with different values" : "");
+  };
+
+  // One consistent point for the whole table (MariaDB).
+  SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  SEALGATE_RETURN_IF_ERROR(read_conn->Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  bool snapshots = false;
+  auto open_original = [&]() -> StatusOr<binlog::BinlogPosition> {
+    SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    auto vars = lock_conn->Query("SHOW SESSION STATUS LIKE 'Binlog_snapshot_%'");
+    if (!vars.ok()) return vars.status();
+    binlog::BinlogPosition p;
+    for (const auto& row : *vars) {
+      if (row.size() < 2 || !row[1]) continue;
+      if (row[0] == "Binlog_snapshot_file") p.file = *row[1];
+      if (row[0] == "Binlog_snapshot_position") p.offset = std::stoull(*row[1]);
+    }
+    if (p.file.empty()) return Status::Unimplemented("the server does not report Binlog_snapshot_position");
+    auto hb = impl_->WriteHeartbeat();  // committed after the snapshot: the stream passes its position
+    if (!hb.ok()) return hb.status();
+    return p;
+  };
+  Status held = m->HoldAt(open_original, std::chrono::seconds(120));
+  if (held.ok()) {
+    Status opened = read_conn->Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+    m->ReleaseHold();
+    SEALGATE_RETURN_IF_ERROR(opened);
+    snapshots = true;
+  } else {
+    (void)lock_conn->Exec("ROLLBACK");
+    // No snapshot position (MySQL), or not held (not staged, paused for a
+    // seal): a locking point per chunk instead.
+    if (held.code() != StatusCode::kUnimplemented && held.code() != StatusCode::kFailedPrecondition) return held;
+  }
+  if (snapshots) {
+    // Compares (lo, end] in chunks of `rows`, stopping at `end` (kAll: the
+    // table's end); a differing chunk is looked at again in chunks of
+    // kChecksumChunkRows to name a narrow range.
+    std::function<Status(Cursor, const Cursor&, uint64_t, bool)> compare =
+        [&](Cursor lo, const Cursor& end, uint64_t rows, bool count) -> Status {
+      while (lo.kind != Cursor::kAll && !(end.kind == Cursor::kAt && lo == end)) {
+        std::string within = KeyAboveSql(okey, lo);
+        if (end.kind == Cursor::kAt) within += " AND NOT " + KeyAboveSql(okey, end);
+        auto b = lock_conn->Query("SELECT " + select_key + " FROM " + original + " WHERE " + within + " ORDER BY " +
+                                  order + " LIMIT 1 OFFSET " + std::to_string(rows - 1));
+        if (!b.ok()) return b.status();
+        Cursor hi = end;
+        if (!b->empty()) {
+          hi.kind = Cursor::kAt;
+          hi.literals.clear();
+          for (size_t i = 0; i < spec.key.size(); ++i) {
+            hi.literals.push_back(KeyLiteralFromText(cols[spec.key[i]], b->at(0)[i]));
+          }
+        }
+        auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
+        if (!orig.ok()) return orig.status();
+        auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
+        if (!shad.ok()) return shad.status();
+        if (count) {
+          ++report.chunks;
+          report.rows += std::stoull(orig->at(0)[0].value_or("0"));
+        }
+        if (orig->at(0) != shad->at(0)) {
+          if (rows > kChecksumChunkRows) {
+            SEALGATE_RETURN_IF_ERROR(compare(lo, hi, kChecksumChunkRows, false));
+            if (!report.match) return Status::Ok();
+          }
+          mismatch(lo, hi, orig->at(0), shad->at(0));
+          return Status::Ok();
+        }
+        lo = hi;
+      }
+      return Status::Ok();
+    };
+    Status compared = compare(Cursor{}, Cursor{Cursor::kAll, {}}, kSnapshotChecksumChunkRows, true);
+    (void)lock_conn->Exec("ROLLBACK");
+    (void)read_conn->Exec("ROLLBACK");
+    if (!compared.ok()) return compared;
+    return report;
+  }
+
+  // A locking point per chunk (no snapshot position: MySQL).
   Cursor lo;
   while (lo.kind != Cursor::kAll) {
     auto b = read_conn->Query("SELECT " + select_key + " FROM " + original + " WHERE " + KeyAboveSql(okey, lo) +
@@ -137,10 +236,7 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     ++report.chunks;
     report.rows += std::stoull(orig->at(0)[0].value_or("0"));
     if (orig->at(0) != shad->at(0)) {
-      report.match = false;
-      report.mismatch = "key range (" + lo.Serialize().value_or("start") + ", " + hi.Serialize().value_or("end") +
-                        "]: original has " + orig->at(0)[0].value_or("0") + " rows, shadow " +
-                        shad->at(0)[0].value_or("0") + (orig->at(0)[0] == shad->at(0)[0] ? " with different values" : "");
+      mismatch(lo, hi, orig->at(0), shad->at(0));
       return report;
     }
     lo = hi;

@@ -189,6 +189,7 @@ void Migration::Run() {
 Status Migration::Step() {
   bool copy_paused;
   uint64_t seen;
+  std::optional<binlog::BinlogPosition> hold_at;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (paused_) {
@@ -197,8 +198,18 @@ Status Migration::Step() {
       cv_.wait_for(lock, std::chrono::milliseconds(100));
       return Status::Ok();
     }
+    if (holding_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));  // until ReleaseHold()
+      return Status::Ok();
+    }
     copy_paused = copy_paused_;
     seen = seen_heartbeat_;
+    hold_at = hold_at_;
+  }
+  if (!hold_at && !held_items_.empty()) {
+    std::vector<WorkItem> items = std::move(held_items_);
+    held_items_.clear();
+    return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
   }
   if (restart_undo_) {
     restart_undo_ = false;
@@ -233,6 +244,7 @@ Status Migration::Step() {
                       std::chrono::ceil<std::chrono::milliseconds>(next_copy_at_ - now));
     }
     auto items = queue_.PopBatch(tuning_.batch_items, wait);
+    if (!items.empty() && hold_at) return ApplyUpToHold(items, *hold_at);
     if (!items.empty()) return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
   }
   if (!want_copy || stop_ || std::chrono::steady_clock::now() < next_copy_at_) return Status::Ok();
@@ -261,6 +273,65 @@ Status Migration::Step() {
     return Status::Ok();
   }
   return CopyChunk();
+}
+
+Status Migration::ApplyUpToHold(std::vector<WorkItem>& items, const binlog::BinlogPosition& hold_at) {
+  auto past = std::find_if(items.begin(), items.end(),
+                           [&](const WorkItem& w) { return PositionAfter(w.position, hold_at); });
+  if (past == items.end()) return TakeHeartbeats(items) ? Status::Ok() : ApplyBatch(items);
+  held_items_.assign(std::make_move_iterator(past), std::make_move_iterator(items.end()));
+  items.erase(past, items.end());
+  if (!items.empty() && !TakeHeartbeats(items)) SEALGATE_RETURN_IF_ERROR(ApplyBatch(items));
+  std::lock_guard<std::mutex> lock(mu_);
+  holding_ = true;
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status Migration::HoldAt(const std::function<StatusOr<binlog::BinlogPosition>()>& snapshot,
+                         std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != MigrationState::kStaged) return Status::FailedPrecondition("the migration is not staged");
+    if (hold_at_ || paused_) return Status::FailedPrecondition("the migration is paused or already held");
+  }
+  // Nothing is applied while the snapshot is taken: everything applied so
+  // far committed before it, so nothing past its position is in the shadow.
+  Pause();
+  auto position = snapshot();
+  std::unique_lock<std::mutex> lock(mu_);
+  paused_ = false;
+  pause_acked_ = false;
+  if (!position.ok()) {
+    cv_.notify_all();
+    return position.status();
+  }
+  hold_at_ = *position;
+  holding_ = false;
+  cv_.notify_all();
+  queue_.Interrupt();  // the writer may be waiting for binlog work
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!holding_) {
+    Status why;
+    if (state_ == MigrationState::kFailed) why = Status::FailedPrecondition("migration failed: " + last_error_);
+    if (stop_) why = Status::Aborted("migration stopped");
+    if (why.ok() && cv_.wait_until(lock, deadline) == std::cv_status::timeout && !holding_) {
+      why = Status::DeadlineExceeded("the applier did not reach " + position->ToString() + " within " +
+                                     std::to_string(timeout.count()) + " ms");
+    }
+    if (!why.ok()) {
+      hold_at_.reset();
+      return why;
+    }
+  }
+  return Status::Ok();
+}
+
+void Migration::ReleaseHold() {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_at_.reset();
+  holding_ = false;
+  cv_.notify_all();
 }
 
 bool Migration::TakeHeartbeats(const std::vector<WorkItem>& items) {

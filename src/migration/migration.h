@@ -23,6 +23,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -192,6 +193,18 @@ class Migration {
   void SetCopyPaused(bool paused);
   void SetThrottleRatio(double ratio);
   Status WaitApplied(uint64_t seq, std::chrono::milliseconds timeout);
+  // A consistent point between the original and the shadow: pauses applying,
+  // calls `snapshot` (which opens a snapshot of the original and returns its
+  // binlog position, a transaction boundary), then applies every binlog
+  // transaction up to that position and none after it, and holds until
+  // ReleaseHold(). While held, the shadow is exactly the projection of the
+  // original as of the snapshot (the checksum opens its snapshot of the
+  // shadow then). Returns once held; the transaction that showed the stream
+  // past the position (an engine heartbeat at the latest) is applied after
+  // the release. Staged migrations only.
+  Status HoldAt(const std::function<StatusOr<binlog::BinlogPosition>()>& snapshot,
+                std::chrono::milliseconds timeout);
+  void ReleaseHold();
   // Marks the migration failed from another thread (e.g. the stream ended);
   // the writer stops at its next step.
   void FailFromOutside(const Status& status);
@@ -208,6 +221,7 @@ class Migration {
   Status Step();
   // Heartbeat-only work while the last checkpoint is recent: noted in memory
   // (no transaction). False if `items` need ApplyBatch.
+  Status ApplyUpToHold(std::vector<WorkItem>& items, const binlog::BinlogPosition& hold_at);
   bool TakeHeartbeats(const std::vector<WorkItem>& items);
   Status ApplyBatch(std::vector<WorkItem>& items);
   Status ApplyItems(const std::vector<WorkItem>& items, bool* conflict_in_window);
@@ -283,6 +297,9 @@ class Migration {
   bool paused_ = false;             // guarded by mu_
   bool pause_acked_ = false;        // guarded by mu_: the writer saw paused_
   bool copy_paused_ = false;        // guarded by mu_
+  std::optional<binlog::BinlogPosition> hold_at_;  // guarded by mu_: see HoldAt()
+  bool holding_ = false;            // guarded by mu_: the writer stopped at hold_at_
+  std::vector<WorkItem> held_items_;  // writer only: popped past hold_at_, applied after the release
   double throttle_ratio_ = 0;       // guarded by mu_
   std::string throttle_reason_;     // guarded by mu_: the automatic throttle's, while it holds the copy
   std::string last_error_;          // guarded by mu_
