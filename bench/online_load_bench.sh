@@ -114,6 +114,17 @@ window_stats() {
       printf "%.1f %.2f %.2f %d %d\n", tps / NR, med, p[NR], err + 0.5, NR
     }'
 }
+# The longest backlog of due transactions (sysbench's "queue length" lines) in
+# that window: with --rate a transaction's latency counts from when it was due,
+# so once the load falls behind the rate, p95 grows with this backlog.
+window_queue_max() {
+  awk -v from="$2" -v to="$3" '$1 == "[" && $4 == "queue" {
+      t = $2 + 0
+      if (t <= from || t - 1 >= to) next
+      q = $6 + 0
+      if (q > max) max = q
+    } END {print max + 0}' "$1"
+}
 # "ignored_errors fatal_lines codes" of a whole sysbench run (codes: e.g. 1213x2,1205x1).
 run_errors() {
   local ignored fatal codes
@@ -146,7 +157,7 @@ run_phase() {
   alter_s=$(minus $t_end $t_start)
   from=$(minus $t_start $load_t0)
   to=$(minus $t_end $load_t0)
-  stats=$(window_stats $load_out $from $to)
+  stats="$(window_stats $load_out $from $to) $(window_queue_max $load_out $from $to)"
   errs=$(run_errors $load_out)
   lock_lines=$(proxy_lock_lines $log_from)
   if [[ $alter_ok == no ]]; then
@@ -156,16 +167,16 @@ run_phase() {
 }
 
 header() {
-  printf "%-10s %8s %8s %7s %8s %7s %8s %14s %6s %s\n" phase alter_s tps tps_x p95_med p95_x p95_max \
-    errors_win/run fatal proxy_lock_msgs
+  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %s\n" phase alter_s tps tps_x p95_med p95_x p95_max \
+    queue_max errors_win/run fatal proxy_lock_msgs
 }
 # One report line; keeps the phase's figures in fig_<name> ("alter_s tps p95 win ignored fatal").
 report() {
-  local name=$1 tps p95 max win secs ignored fatal codes
-  read -r tps p95 max win secs <<<"$stats"
+  local name=$1 tps p95 max win secs queue ignored fatal codes
+  read -r tps p95 max win secs queue <<<"$stats"
   read -r ignored fatal codes <<<"$errs"
-  printf "%-10s %8s %8s %7s %8s %7s %8s %14s %6s %s\n" $name $alter_s $tps "$(ratio $tps $base_tps)x" $p95 \
-    "$(ratio $p95 $base_p95)x" $max "$win/$ignored" "$fatal" "$lock_lines"
+  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %s\n" $name $alter_s $tps "$(ratio $tps $base_tps)x" $p95 \
+    "$(ratio $p95 $base_p95)x" $max $queue "$win/$ignored" "$fatal" "$lock_lines"
   [[ $codes == - ]] || echo "  ($name: errors ignored by sysbench over the run, by code: $codes)"
   printf -v "fig_${name//-/_}" '%s' "$alter_s $tps $p95 $win $ignored $fatal"
 }
@@ -194,7 +205,7 @@ sealgate_alter=("${proxy_cli[@]}" sbtest -e "ALTER TABLE sbtest1 $osc_alter")
 # Baseline: the load alone (needed by the sweep too, for its ratios).
 start_load $rate $baseline_secs build/bench-online-baseline.txt
 wait $load_pid || true
-stats=$(window_stats $load_out 0 1e9)
+stats="$(window_stats $load_out 0 1e9) $(window_queue_max $load_out 0 1e9)"
 errs=$(run_errors $load_out)
 read -r base_tps base_p95 _ <<<"$stats"
 alter_s=- lock_lines=-
@@ -241,15 +252,15 @@ fi
 if [[ $mode != all ]]; then
   echo
   echo "sweep: the sealgate ALTER at increasing rates (table restored in between; limit $alter_limit s)"
-  printf "%6s %8s %9s %8s %8s %14s %s\n" rate alter_s tps p95_med p95_max errors_win/run proxy_lock_msgs
+  printf "%6s %8s %9s %8s %8s %9s %14s %s\n" rate alter_s tps p95_med p95_max queue_max errors_win/run proxy_lock_msgs
   for r in $sweep_rates; do
     finalize_sealed
     [[ $(shape) == "$original_shape" ]] || restore_shape "$undo_osc_alter" "the sealgate ALTER"
     [[ $(shape) == "$original_shape" ]] || { echo "  (sbtest1 not restored before rate $r; sweep stopped)"; break; }
     run_phase sealgate-$r $r "${sealgate_alter[@]}"
-    read -r tps p95 max win _ <<<"$stats"
+    read -r tps p95 max win _ queue <<<"$stats"
     read -r ignored _ <<<"$errs"
-    printf "%6s %8s %9s %8s %8s %14s %s\n" $r $alter_s $tps $p95 $max "$win/$ignored" "$lock_lines"
+    printf "%6s %8s %9s %8s %8s %9s %14s %s\n" $r $alter_s $tps $p95 $max $queue "$win/$ignored" "$lock_lines"
     [[ $alter_ok == yes ]] || { echo "  (the ALTER did not finish at $r tps; sweep stopped)"; break; }
     if [[ $tps == - ]] || awk -v t=$tps -v r=$r 'BEGIN {exit !(t < 0.9 * r)}'; then
       echo "  (sysbench reached $tps of $r tps; sweep stopped)"
@@ -258,6 +269,7 @@ if [[ $mode != all ]]; then
   done
 fi
 echo
-echo "(tps_x, p95_x: ratio to the baseline; errors_win/run: errors in the ALTER's seconds / sysbench's ignored" \
+echo "(tps_x, p95_x: ratio to the baseline; queue_max: most transactions waiting to start (due at --rate) in one" \
+  "second, their wait is part of the latency; errors_win/run: errors in the ALTER's seconds / sysbench's ignored" \
   "errors over the whole phase; proxy_lock_msgs: proxy log lines about lock waits or deadlocks during the phase;" \
   "raw output in build/bench-online-*.txt, proxy log in $log)"
