@@ -141,7 +141,8 @@ log_lines() { wc -l <$log; }
 
 # Runs ALTER_COMMAND (a program and its arguments) under the load at RATE; sets the
 # globals the report prints: alter_s, stats (window_stats), errs (run_errors),
-# lock_lines, alter_ok, and log_from (the proxy log's length before the phase).
+# lock_lines, alter_ok, log_from (the proxy log's length before the phase) and
+# tps_before (the load's tps in the seconds before the ALTER).
 run_phase() {
   local name=$1 rate=$2 from to t_start t_end
   shift 2
@@ -158,6 +159,7 @@ run_phase() {
   from=$(minus $t_start $load_t0)
   to=$(minus $t_end $load_t0)
   stats="$(window_stats $load_out $from $to) $(window_queue_max $load_out $from $to)"
+  read -r tps_before _ < <(window_stats $load_out 0 $(minus $from 1))
   errs=$(run_errors $load_out)
   lock_lines=$(proxy_lock_lines $log_from)
   if [[ $alter_ok == no ]]; then
@@ -251,8 +253,10 @@ fi
 
 if [[ $mode != all ]]; then
   echo
-  echo "sweep: the sealgate ALTER at increasing rates (table restored in between; limit $alter_limit s)"
-  printf "%6s %8s %9s %8s %8s %9s %14s %s\n" rate alter_s tps p95_med p95_max queue_max errors_win/run proxy_lock_msgs
+  echo "sweep: the sealgate ALTER at increasing rates (table restored in between; limit $alter_limit s;" \
+    "tps_before: the load's tps in the seconds before the ALTER)"
+  printf "%6s %10s %8s %9s %8s %8s %9s %14s %s\n" rate tps_before alter_s tps p95_med p95_max queue_max errors_win/run \
+    proxy_lock_msgs
   for r in $sweep_rates; do
     finalize_sealed
     [[ $(shape) == "$original_shape" ]] || restore_shape "$undo_osc_alter" "the sealgate ALTER"
@@ -260,10 +264,10 @@ if [[ $mode != all ]]; then
     run_phase sealgate-$r $r "${sealgate_alter[@]}"
     read -r tps p95 max win _ queue <<<"$stats"
     read -r ignored _ <<<"$errs"
-    printf "%6s %8s %9s %8s %8s %9s %14s %s\n" $r $alter_s $tps $p95 $max $queue "$win/$ignored" "$lock_lines"
+    printf "%6s %10s %8s %9s %8s %8s %9s %14s %s\n" $r $tps_before $alter_s $tps $p95 $max $queue "$win/$ignored" "$lock_lines"
     [[ $alter_ok == yes ]] || { echo "  (the ALTER did not finish at $r tps; sweep stopped)"; break; }
     if [[ $tps == - ]] || awk -v t=$tps -v r=$r 'BEGIN {exit !(t < 0.9 * r)}'; then
-      echo "  (sysbench reached $tps of $r tps; sweep stopped)"
+      echo "  (sysbench reached $tps of $r tps during the ALTER, $tps_before before it; sweep stopped)"
       break
     fi
   done
