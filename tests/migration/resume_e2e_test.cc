@@ -68,9 +68,9 @@ TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   req.default_schema = "mig_res";
   auto id = engine->Start(req);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  // Slowed (rest 50x each chunk's time) so that the gate, asked about every
+  // Slowed (rest 10x each chunk's time) so that the gate, asked about every
   // 100 ms, closes well before the copy ends.
-  ASSERT_TRUE(engine->SetCopyThrottle(*id, 50).ok());
+  ASSERT_TRUE(engine->SetCopyThrottle(*id, 10).ok());
   ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->rows_copied >= 3000; }, std::chrono::seconds(60)));
   gate->closed = true;
   uint64_t before = 0;
@@ -129,9 +129,9 @@ TEST_F(MigrationResume, SecondaryIndexesAreBuiltAfterTheCopyAcrossARestart) {
   req.default_schema = "mig_res";
   auto id = engine->Start(req);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  // Slowed (rest 50x each chunk's time) so that the gate, asked about every
+  // Slowed (rest 10x each chunk's time) so that the gate, asked about every
   // 100 ms, closes well before the copy ends.
-  ASSERT_TRUE(engine->SetCopyThrottle(*id, 50).ok());
+  ASSERT_TRUE(engine->SetCopyThrottle(*id, 10).ok());
   ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->rows_copied >= 3000; }, std::chrono::seconds(60)));
   gate->closed = true;
   const std::string indexes = "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART "
