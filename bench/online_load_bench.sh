@@ -13,6 +13,7 @@
 # that overlap the ALTER. With "sweep", the sealgate phase is then repeated at
 # increasing rates.
 # Usage: bench/online_load_bench.sh [ROWS] [RATE] [BASELINE_SECONDS] [all|sweep|sweep-only]
+# BENCH_SEALGATE_FLAGS: extra sealgate flags, e.g. "--seal-verify-checksum false".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -31,7 +32,8 @@ export BENCH_MARIADB_PORT=${BENCH_MARIADB_PORT:-23317}
 meta=_sealgate_online_bench
 log=build/bench-online-sealgate.log
 source bench/lib.sh
-bench_start ${BENCH_PROXY_PORT:-26044} $log --metadata-schema $meta
+# shellcheck disable=SC2086  # the extra flags are words
+bench_start ${BENCH_PROXY_PORT:-26044} $log --metadata-schema $meta ${BENCH_SEALGATE_FLAGS:-}
 
 trap 'kill ${load_pid:-} 2>/dev/null || true; kill $proxy_pid 2>/dev/null || true; scripts/mariadb.sh stop $state >/dev/null' EXIT
 

@@ -45,7 +45,8 @@ std::string UsageText() {
          "                [--storage-check-free-space auto|on|off]\n"
          "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
          "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n"
-         "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n";
+         "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n"
+         "                [--seal-verify-checksum true|false]  (checksum shadows before their first seal)\n";
 }
 
 namespace {
@@ -215,6 +216,11 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     double v = strtod(value.c_str(), &end);
     if (value.empty() || *end || v < 0.1) return Status::InvalidArgument("upstream-keepalive-seconds must be >= 0.1");
     c->upstream_keepalive_seconds = v;
+    return Status::Ok();
+  }
+  if (key == "seal-verify-checksum") {
+    if (value != "true" && value != "false") return Status::InvalidArgument("seal-verify-checksum must be true|false");
+    c->seal_verify_checksum = value == "true";
     return Status::Ok();
   }
   if (key == "seal-kill-blockers-after") {

@@ -82,6 +82,7 @@ struct Config {
   // A transaction that keeps a deploy's table through this many seal
   // attempts is killed; 0: never (the seal waits for it).
   int seal_kill_blockers_after = 0;
+  bool seal_verify_checksum = true;  // compare each shadow with its original before its first seal
 };
 
 // Parses argv (argv[0] ignored): reads --config first, then applies flags.

@@ -210,6 +210,7 @@ int main(int argc, char** argv) {
     options.max_staged_migrations = config->max_staged_migrations;
     if (!config->seal_window.empty()) options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
     options.seal.kill_blockers_after = config->seal_kill_blockers_after;
+    options.verify_checksum = config->seal_verify_checksum;
     options.revert_retention = std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
     // The window is checked often enough to end within a few percent of it.
     options.retention_check = std::clamp(std::chrono::milliseconds(static_cast<int64_t>(

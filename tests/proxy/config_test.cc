@@ -77,7 +77,8 @@ TEST(ConfigTest, OperationsDefaultsAreOff) {
   EXPECT_EQ(c->seal_window, "");
   EXPECT_EQ(c->throttle.max_threads_running, 0);
   EXPECT_TRUE(c->throttle.replicas.empty());
-  EXPECT_DOUBLE_EQ(c->throttle.max_client_latency_ratio, 1.3);  // on: it only ever holds the copy back
+  EXPECT_DOUBLE_EQ(c->throttle.max_client_latency_ratio, 1.3);
+  EXPECT_TRUE(c->seal_verify_checksum);  // on: it only ever holds the copy back
   EXPECT_EQ(c->storage.max_shadow_bytes, 0u);
   EXPECT_EQ(c->storage.check_free_space, FreeSpaceCheck::kAuto);
 }
@@ -85,7 +86,7 @@ TEST(ConfigTest, OperationsDefaultsAreOff) {
 TEST(ConfigTest, OperationsFromFlags) {
   auto c = Load({"--deploy-max-staged-migrations", "5", "--seal-window", "02:00-04:00", "--throttle-max-threads-running",
                  "40", "--throttle-replicas", "r1:3306,[::1]:3307", "--throttle-max-replica-lag-seconds", "2.5",
-                 "--throttle-max-client-latency-ratio", "0",
+                 "--throttle-max-client-latency-ratio", "0", "--seal-verify-checksum", "false",
                  "--storage-max-shadow-bytes", "10G", "--storage-headroom-percent", "25", "--storage-check-free-space",
                  "off", "--binlog-retention-warn-seconds", "600", "--binlog-retention-check-seconds", "5",
                  "--copy-max-chunk-rows", "200", "--copy-target-chunk-ms", "50"});
@@ -98,6 +99,7 @@ TEST(ConfigTest, OperationsFromFlags) {
   EXPECT_EQ(c->throttle.replicas[1].host, "::1");
   EXPECT_DOUBLE_EQ(c->throttle.max_replica_lag_seconds, 2.5);
   EXPECT_DOUBLE_EQ(c->throttle.max_client_latency_ratio, 0);
+  EXPECT_FALSE(c->seal_verify_checksum);
   auto bad = Load({"--throttle-max-client-latency-ratio", "0.5"});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("ratio >= 1"), std::string::npos) << bad.status().ToString();
