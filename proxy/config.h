@@ -33,7 +33,7 @@ struct ThrottleConfig {
   std::vector<HostPort> replicas;      // asked with the admin account: SHOW REPLICA STATUS
   double max_replica_lag_seconds = 10;
   // The copy waits while client statements' p95 (through this proxy) is above
-  // this many times their p95 without a copy (and 2 ms above it); 0: off.
+  // this many times their p95 without a copy (and 0.5 ms above it); 0: off.
   double max_client_latency_ratio = 1.3;
 };
 

@@ -34,7 +34,7 @@ class ClientLatencyThrottler : public Throttler {
   using Clock = std::chrono::steady_clock;
   struct Options {
     double max_ratio = 1.3;
-    std::chrono::microseconds min_excess{2000};
+    std::chrono::microseconds min_excess{500};
     uint64_t min_statements = 50;        // per window, for a verdict or a baseline
     size_t min_baseline_windows = 3;
     size_t baseline_windows = 60;        // quiet windows kept (the last minute of them)

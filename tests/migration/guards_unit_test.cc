@@ -59,7 +59,7 @@ TEST_F(ClientLatency, SlowerThanWithoutACopyThrottlesAndRecovers) {
 TEST_F(ClientLatency, SubMillisecondNoiseDoesNotThrottle) {
   for (int s = 0; s < 5; ++s) Window(s, 0.2);
   EXPECT_EQ(Ask(5, 0), "");
-  Window(5, 0.6);  // 3x, but only 0.4 ms more: under min_excess
+  Window(5, 0.45);  // over 2x, but not 0.5 ms more: under min_excess
   EXPECT_EQ(Ask(6, 0), "");
   Window(6, 5);
   EXPECT_NE(Ask(7, 0), "");
