@@ -405,7 +405,12 @@ TEST_F(MigrationHardCase, CopiesAreScheduledWhileStagedMigrationsKeepTailing) {
   o.max_concurrent_copies = 1;
   OpenEngine(o);
   std::vector<uint64_t> ids;
-  for (int i = 1; i <= 3; ++i) ids.push_back(StartOk("ALTER TABLE t" + std::to_string(i) + " ADD COLUMN w INT"));
+  for (int i = 1; i <= 3; ++i) {
+    ids.push_back(StartOk("ALTER TABLE t" + std::to_string(i) + " ADD COLUMN w INT"));
+    // Each copy rests 5x each chunk's time: long enough to be seen copying
+    // (an unthrottled copy of 8,000 rows is over between two looks).
+    ASSERT_TRUE(engine_->SetCopyThrottle(ids.back(), 5).ok());
+  }
   int max_running = 0;
   bool tail_checked = false;
   ASSERT_TRUE(WaitFor([&] {
