@@ -3,8 +3,10 @@
 // together carry one logical packet (this is how packets >= 16 MiB travel).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -40,7 +42,7 @@ class PacketScanner {
     uint8_t seq;
     uint32_t length;          // payload length of this frame
     bool continuation;        // this frame continues the previous (which was 0xffffff long)
-    std::string_view head;    // first min(length, kPeekBytes) payload bytes
+    std::string_view head;    // first min(length, kPeekBytes) payload bytes; valid during the visit only
   };
 
   // Visitor: bool OnFrame(const Frame&). Returning false stops the scan; Feed
@@ -70,7 +72,10 @@ size_t PacketScanner::Feed(const char* data, size_t n, Visitor&& visitor) {
   size_t i = 0;
   while (i < n) {
     if (hdr_have_ < 4) {
-      while (hdr_have_ < 4 && i < n) hdr_[hdr_have_++] = static_cast<unsigned char>(data[i++]);
+      size_t take = std::min(4 - hdr_have_, n - i);
+      std::memcpy(hdr_ + hdr_have_, data + i, take);
+      hdr_have_ += take;
+      i += take;
       if (hdr_have_ < 4) break;
       length_ = hdr_[0] | (hdr_[1] << 8) | (hdr_[2] << 16);
       remaining_ = length_;
@@ -81,13 +86,19 @@ size_t PacketScanner::Feed(const char* data, size_t n, Visitor&& visitor) {
       next_is_continuation_ = (length_ == 0xffffff);
     }
     if (!emitted_) {
-      while (peek_have_ < peek_need_ && i < n) {
-        peek_[peek_have_++] = data[i++];
-        --remaining_;
+      size_t take = std::min(peek_need_ - peek_have_, n - i);
+      const char* head = peek_;
+      if (peek_have_ == 0 && take == peek_need_) {
+        head = data + i;  // the whole head is in this buffer (the usual case): no copy
+      } else {
+        std::memcpy(peek_ + peek_have_, data + i, take);
       }
+      peek_have_ += take;
+      i += take;
+      remaining_ -= static_cast<uint32_t>(take);
       if (peek_have_ < peek_need_) break;
       emitted_ = true;
-      bool go_on = visitor(Frame{hdr_[3], length_, continuation_, std::string_view(peek_, peek_have_)});
+      bool go_on = visitor(Frame{hdr_[3], length_, continuation_, std::string_view(head, peek_have_)});
       if (remaining_ == 0) hdr_have_ = 0;
       if (!go_on) return i;
       continue;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "protocol/frame.h"
 #include "protocol/wire.h"
 
@@ -116,6 +118,56 @@ TEST(PacketScannerTest, ReportsFramesAcrossArbitrarySplits) {
     EXPECT_EQ(seen[2].second.size(), PacketScanner::kPeekBytes);
     EXPECT_TRUE(scanner.at_frame_boundary());
   }
+}
+
+TEST(PacketScannerTest, SameFramesWhereverTheStreamIsCut) {
+  std::string stream;
+  AppendPacket(&stream, 0, "first");
+  AppendPacket(&stream, 1, "");
+  AppendPacket(&stream, 2, std::string(PacketScanner::kPeekBytes, 'p'));
+  AppendPacket(&stream, 3, std::string(200, 'x'));
+  auto frames_of = [&](size_t cut) {
+    PacketScanner scanner;
+    std::vector<std::tuple<int, uint32_t, std::string>> seen;
+    auto visit = [&](const PacketScanner::Frame& f) {
+      seen.emplace_back(f.seq, f.length, std::string(f.head));
+      return true;
+    };
+    EXPECT_EQ(scanner.Feed(stream.data(), cut, visit), cut);
+    EXPECT_EQ(scanner.Feed(stream.data() + cut, stream.size() - cut, visit), stream.size() - cut);
+    EXPECT_TRUE(scanner.at_frame_boundary());
+    return seen;
+  };
+  auto whole = frames_of(stream.size());
+  ASSERT_EQ(whole.size(), 4u);
+  EXPECT_EQ(whole[0], std::make_tuple(0, 5u, std::string("first")));
+  EXPECT_EQ(whole[1], std::make_tuple(1, 0u, std::string()));
+  EXPECT_EQ(whole[2], std::make_tuple(2, uint32_t{PacketScanner::kPeekBytes}, std::string(PacketScanner::kPeekBytes, 'p')));
+  EXPECT_EQ(whole[3], std::make_tuple(3, 200u, std::string(PacketScanner::kPeekBytes, 'x')));
+  for (size_t cut = 0; cut < stream.size(); ++cut) EXPECT_EQ(frames_of(cut), whole) << "cut at " << cut;
+}
+
+TEST(PacketScannerTest, StopsAfterTheFrameTheVisitorRefuses) {
+  std::string stream;
+  AppendPacket(&stream, 0, std::string(100, 'a'));
+  AppendPacket(&stream, 1, "next");
+  PacketScanner scanner;
+  std::vector<int> seen;
+  size_t used = scanner.Feed(stream.data(), stream.size(), [&](const PacketScanner::Frame& f) {
+    seen.push_back(f.seq);
+    return false;
+  });
+  // Consumed: the header and the head bytes of the first frame, not its rest.
+  EXPECT_EQ(used, 4 + PacketScanner::kPeekBytes);
+  EXPECT_EQ(seen, std::vector<int>{0});
+  EXPECT_FALSE(scanner.at_frame_boundary());
+  scanner.Feed(stream.data() + used, stream.size() - used, [&](const PacketScanner::Frame& f) {
+    seen.push_back(f.seq);
+    EXPECT_EQ(f.head, "next");
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  EXPECT_TRUE(scanner.at_frame_boundary());
 }
 
 TEST(PacketScannerTest, MarksContinuationFrames) {
