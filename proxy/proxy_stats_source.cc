@@ -26,8 +26,8 @@ void ProxyStatsSource::AppendMetrics(MetricsWriter& out) const {
                    Read(stats_->upstream_connect_failures));
   if (latency_) {
     ClientLatencyReading reading = latency_();
-    const char* help = "p95 of client statements through the proxy: in the last complete second, and the median "
-                       "of recent seconds without a copy running (what the copy's latency throttle compares with; "
+    const char* help = "p95 of client statements through the proxy: in the last complete second, and the first "
+                       "quartile over recent seconds without a copy running (what the copy's latency throttle compares with; "
                        "0 until known).";
     out.WriteGauge("sealgate_client_statement_p95_seconds", help, {{"window", "last_second"}},
                    reading.last_second_p95);

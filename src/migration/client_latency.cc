@@ -81,9 +81,12 @@ void ClientLatencyThrottler::RecordAt(Clock::time_point now, std::chrono::nanose
 
 double ClientLatencyThrottler::BaselineMicros() const {
   if (quiet_.size() < options_.min_baseline_windows) return 0;
+  // The first quartile, not the median: seconds disturbed by something else
+  // (another tool's locks, a burst) do not raise the bar unless they are
+  // most of the recent ones.
   std::vector<double> v(quiet_.begin(), quiet_.end());
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
+  std::nth_element(v.begin(), v.begin() + v.size() / 4, v.end());
+  return v[v.size() / 4];
 }
 
 std::string ClientLatencyThrottler::ReasonAt(Clock::time_point now) {

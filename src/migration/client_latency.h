@@ -2,8 +2,8 @@
 // are slower than they are without one. The proxy sees every client
 // statement; it records each one's latency here (Record, from any thread).
 // Statements are grouped into one-second windows; the p95 of the last
-// complete window is compared with the baseline, the median p95 of recent
-// windows in which no copy asked (a copy asks Reason() several times a
+// complete window is compared with the baseline, the first quartile of the
+// p95s of recent windows in which no copy asked (a copy asks Reason() several times a
 // second while it runs, so a window with no question is a window without a
 // copy). The copy is held while
 //
