@@ -17,6 +17,7 @@
 #include <thread>
 #include <atomic>
 
+#include "deploy/deploy_test_util.h"
 #include "http/prometheus_check.h"
 #include "support/proxy_process.h"
 #include "support/test_conn.h"
@@ -26,27 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// GET path on the proxy's HTTP endpoint; the body, or "" on failure.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return "";
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) resp.append(buf, n);
-  close(fd);
-  size_t body = resp.find("\r\n\r\n");
-  return body == std::string::npos ? "" : resp.substr(body + 4);
-}
 
 bool WaitFor(const std::function<bool()>& pred, std::chrono::seconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
