@@ -26,7 +26,6 @@
 // the applier has applied up to the sentinel, the shadow's range must equal
 // what we read.
 #include <functional>
-#include <future>
 #include <thread>
 
 #include "migration/engine_internal.h"
@@ -209,13 +208,9 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
             hi.literals.push_back(KeyLiteralFromText(cols[spec.key[i]], b->at(0)[i]));
           }
         }
-        // Both sides at once, each on its own connection (and snapshot).
-        auto shad_future = std::async(std::launch::async, [&] {
-          return read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
-        });
         auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
-        auto shad = shad_future.get();
         if (!orig.ok()) return orig.status();
+        auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
         if (!shad.ok()) return shad.status();
         if (count) {
           ++report.chunks;
