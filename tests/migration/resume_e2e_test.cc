@@ -48,6 +48,29 @@ class MigrationResume : public ::testing::Test {
     ASSERT_EQ(original.size(), shadow.size());
     for (size_t i = 0; i < original.size(); ++i) ASSERT_EQ(original[i], shadow[i]) << "row " << i;
   }
+  // Starts ALTER TABLE t <alter>; 0 (and a failure recorded) when refused.
+  uint64_t StartAlter(Engine& e, const std::string& alter) {
+    MigrationRequest req;
+    req.alter_sql = "ALTER TABLE t " + alter;
+    req.default_schema = "mig_res";
+    auto id = e.Start(req);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  // Starts it slowed (each chunk rests 10x its time: the gate, asked about
+  // every 100 ms, closes well before the copy ends) and closes the gate once
+  // 3,000 rows are copied.
+  uint64_t StartAndCloseMidCopy(Engine& e, GateThrottler& gate, const std::string& alter) {
+    uint64_t id = StartAlter(e, alter);
+    EXPECT_TRUE(e.SetCopyThrottle(id, 10).ok());
+    EXPECT_TRUE(WaitFor([&] { return e.Progress(id)->rows_copied >= 3000; }, std::chrono::seconds(60)));
+    gate.closed = true;
+    return id;
+  }
+  void WaitStaged(Engine& e, uint64_t id) {
+    ASSERT_TRUE(WaitFor([&] { return e.Progress(id)->state != MigrationState::kCopying; }, std::chrono::seconds(120)));
+    ASSERT_EQ(e.Progress(id)->state, MigrationState::kStaged) << e.Progress(id)->last_error;
+  }
   void Drain(Engine& e, uint64_t id) {
     auto s = e.WriteSentinel();
     ASSERT_TRUE(s.ok());
@@ -63,26 +86,18 @@ TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   auto gate = std::make_shared<GateThrottler>();
   auto engine = Open(gate);
   ASSERT_TRUE(engine);
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE t ADD COLUMN f INT";
-  req.default_schema = "mig_res";
-  auto id = engine->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  // Slowed (rest 10x each chunk's time) so that the gate, asked about every
-  // 100 ms, closes well before the copy ends.
-  ASSERT_TRUE(engine->SetCopyThrottle(*id, 10).ok());
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->rows_copied >= 3000; }, std::chrono::seconds(60)));
-  gate->closed = true;
+  uint64_t id = StartAndCloseMidCopy(*engine, *gate, "ADD COLUMN f INT");
+  ASSERT_FALSE(HasFailure());
   uint64_t before = 0;
   ASSERT_TRUE(WaitFor([&] {
-    uint64_t now = engine->Progress(*id)->rows_copied;
+    uint64_t now = engine->Progress(id)->rows_copied;
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    before = engine->Progress(*id)->rows_copied;
+    before = engine->Progress(id)->rows_copied;
     return now == before;
   }, std::chrono::seconds(30)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kCopying);
+  ASSERT_EQ(engine->Progress(id)->state, MigrationState::kCopying);
   ASSERT_LT(before, 15000u);
-  auto mid = *engine->Progress(*id);
+  auto mid = *engine->Progress(id);
   EXPECT_GT(mid.percent, 0.0);
   EXPECT_LT(mid.percent, 100.0);
   EXPECT_TRUE(mid.eta.has_value());
@@ -105,15 +120,15 @@ TEST_F(MigrationResume, MidCopyWithoutRecopying) {
   ASSERT_TRUE(engine);
   auto all = engine->ListProgress();
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].id, *id);
+  EXPECT_EQ(all[0].id, id);
   EXPECT_GE(all[0].rows_copied, before);
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
-  Drain(*engine, *id);
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
+  ASSERT_EQ(engine->Progress(id)->state, MigrationState::kStaged) << engine->Progress(id)->last_error;
+  Drain(*engine, id);
   ExpectShadowEqualsOriginal();
   // The copied range was not copied again.
   EXPECT_EQ(conn_->Scalar("SELECT f FROM mig_res._t_new WHERE id = 150"), std::optional<std::string>("777"));
-  EXPECT_LE(engine->Progress(*id)->rows_copied, 20000u + 100u + 1u);
+  EXPECT_LE(engine->Progress(id)->rows_copied, 20000u + 100u + 1u);
 }
 
 // The shadow's plain secondary indexes are left out while the copy runs and
@@ -124,16 +139,8 @@ TEST_F(MigrationResume, SecondaryIndexesAreBuiltAfterTheCopyAcrossARestart) {
   auto gate = std::make_shared<GateThrottler>();
   auto engine = Open(gate);
   ASSERT_TRUE(engine);
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE t " + alter;
-  req.default_schema = "mig_res";
-  auto id = engine->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  // Slowed (rest 10x each chunk's time) so that the gate, asked about every
-  // 100 ms, closes well before the copy ends.
-  ASSERT_TRUE(engine->SetCopyThrottle(*id, 10).ok());
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->rows_copied >= 3000; }, std::chrono::seconds(60)));
-  gate->closed = true;
+  uint64_t id = StartAndCloseMidCopy(*engine, *gate, alter);
+  ASSERT_FALSE(HasFailure());
   const std::string indexes = "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART "
                               "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'mig_res' AND TABLE_NAME = ";
   // Mid-copy: unique and FULLTEXT indexes are there, the plain ones are not.
@@ -144,9 +151,9 @@ TEST_F(MigrationResume, SecondaryIndexesAreBuiltAfterTheCopyAcrossARestart) {
 
   engine = Open();
   ASSERT_TRUE(engine);
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
-  Drain(*engine, *id);
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
+  ASSERT_EQ(engine->Progress(id)->state, MigrationState::kStaged) << engine->Progress(id)->last_error;
+  Drain(*engine, id);
   ExpectShadowEqualsOriginal();
   // The same indexes as the ALTER gives the table itself.
   conn_->MustExec("CREATE TABLE mig_res.ref LIKE mig_res.t");
@@ -159,13 +166,9 @@ TEST_F(MigrationResume, WhileStagedUnderWriters) {
   auto engine = Open();
   ASSERT_TRUE(engine);
   RandomWriters writers("mig_res", 2, 25000);
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE t MODIFY b BIGINT NULL";
-  req.default_schema = "mig_res";
-  auto id = engine->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(120)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
+  uint64_t id = StartAlter(*engine, "MODIFY b BIGINT NULL");
+  WaitStaged(*engine, id);
+  ASSERT_FALSE(HasFailure());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   engine.reset();
   std::this_thread::sleep_for(std::chrono::seconds(1));  // writers keep writing meanwhile
@@ -173,52 +176,44 @@ TEST_F(MigrationResume, WhileStagedUnderWriters) {
   ASSERT_TRUE(engine);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   writers.Stop();
-  Drain(*engine, *id);
-  EXPECT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
+  Drain(*engine, id);
+  EXPECT_EQ(engine->Progress(id)->state, MigrationState::kStaged) << engine->Progress(id)->last_error;
   ExpectShadowEqualsOriginal();
 }
 
-// The checksum's one consistent point (a snapshot of the original at a
-// binlog position, the shadow held at exactly that position) holds under
+// The checksum's consistent points (per chunk, a snapshot of the original at
+// a binlog position and the shadow held at exactly that position) hold under
 // writers: no false difference, and a real one is still found and named.
 TEST_F(MigrationResume, ChecksumUnderWritersMatchesAndStillFindsADifference) {
   auto engine = Open();
   ASSERT_TRUE(engine);
   RandomWriters writers("mig_res", 2, 25000);
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE t MODIFY b BIGINT NULL";
-  req.default_schema = "mig_res";
-  auto id = engine->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(120)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
+  uint64_t id = StartAlter(*engine, "MODIFY b BIGINT NULL");
+  WaitStaged(*engine, id);
+  ASSERT_FALSE(HasFailure());
   for (int i = 0; i < 3; ++i) {
     uint64_t ops = writers.ops();
-    auto sum = engine->Checksum(*id);
+    auto sum = engine->Checksum(id);
     ASSERT_TRUE(sum.ok()) << sum.status().ToString();
     EXPECT_TRUE(sum->match) << sum->mismatch;
     EXPECT_GT(sum->rows, 10000u);
     EXPECT_GT(writers.ops(), ops);  // the writers wrote while it ran
   }
   conn_->MustExec("INSERT INTO mig_res._t_new (id, a) VALUES (40000, 'only in the shadow')");  // writers stay below 25000
-  auto bad = engine->Checksum(*id);
+  auto bad = engine->Checksum(id);
   ASSERT_TRUE(bad.ok()) << bad.status().ToString();
   EXPECT_FALSE(bad->match);
   EXPECT_NE(bad->mismatch.find("end]"), std::string::npos) << bad->mismatch;  // the last range
   writers.Stop();
-  EXPECT_EQ(engine->Progress(*id)->state, MigrationState::kStaged) << engine->Progress(*id)->last_error;
+  EXPECT_EQ(engine->Progress(id)->state, MigrationState::kStaged) << engine->Progress(id)->last_error;
 }
 
 TEST_F(MigrationResume, PurgedBinlogPositionRestartsTheCopy) {
   auto engine = Open();
   ASSERT_TRUE(engine);
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE t ADD COLUMN f INT";
-  req.default_schema = "mig_res";
-  auto id = engine->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state != MigrationState::kCopying; }, std::chrono::seconds(60)));
-  ASSERT_EQ(engine->Progress(*id)->state, MigrationState::kStaged);
+  uint64_t id = StartAlter(*engine, "ADD COLUMN f INT");
+  WaitStaged(*engine, id);
+  ASSERT_FALSE(HasFailure());
   engine.reset();
   conn_->MustExec("UPDATE mig_res.t SET a = 'while down' WHERE id <= 500");
   conn_->MustExec("DELETE FROM mig_res.t WHERE id BETWEEN 600 AND 700");
@@ -233,12 +228,12 @@ TEST_F(MigrationResume, PurgedBinlogPositionRestartsTheCopy) {
 
   engine = Open();
   ASSERT_TRUE(engine);
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->last_error.find("purged") != std::string::npos; },
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(id)->last_error.find("purged") != std::string::npos; },
                       std::chrono::seconds(30)))
-      << engine->Progress(*id)->last_error;
-  ASSERT_TRUE(WaitFor([&] { return engine->Progress(*id)->state == MigrationState::kStaged; }, std::chrono::seconds(60)))
-      << engine->Progress(*id)->last_error;
-  Drain(*engine, *id);
+      << engine->Progress(id)->last_error;
+  ASSERT_TRUE(WaitFor([&] { return engine->Progress(id)->state == MigrationState::kStaged; }, std::chrono::seconds(60)))
+      << engine->Progress(id)->last_error;
+  Drain(*engine, id);
   ExpectShadowEqualsOriginal();
 }
 
