@@ -25,7 +25,6 @@
 // range in the binlog, and none can commit until we release the lock. Once
 // the applier has applied up to the sentinel, the shadow's range must equal
 // what we read.
-#include <functional>
 #include <thread>
 
 #include "migration/engine_internal.h"
@@ -139,10 +138,23 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
                       (orig[0] == shad[0] ? " with different values" : "");
   };
 
-  // One consistent point for the whole table (MariaDB).
+  // The key after `rows` rows past `lo`, read on `c`; `end` when fewer are left before it.
+  auto boundary = [&](SqlConn& c, const Cursor& lo, const Cursor& end, uint64_t rows) -> StatusOr<Cursor> {
+    std::string within = KeyAboveSql(okey, lo);
+    if (end.kind == Cursor::kAt) within += " AND NOT " + KeyAboveSql(okey, end);
+    auto b = c.Query("SELECT " + select_key + " FROM " + original + " WHERE " + within + " ORDER BY " + order +
+                     " LIMIT 1 OFFSET " + std::to_string(rows - 1));
+    if (!b.ok()) return b.status();
+    if (b->empty()) return end;
+    Cursor hi{Cursor::kAt, {}};
+    for (size_t i = 0; i < spec.key.size(); ++i) hi.literals.push_back(KeyLiteralFromText(cols[spec.key[i]], b->at(0)[i]));
+    return hi;
+  };
+  const Cursor table_end{Cursor::kAll, {}};
+
+  // Snapshot points (MariaDB).
   SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   SEALGATE_RETURN_IF_ERROR(read_conn->Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
-  bool snapshots = false;
   auto open_original = [&]() -> StatusOr<binlog::BinlogPosition> {
     SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
     auto vars = lock_conn->Query("SHOW SESSION STATUS LIKE 'Binlog_snapshot_%'");
@@ -169,100 +181,82 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     m->ReleaseHold();
     return opened;
   };
-  Status held = point();
-  if (held.ok()) {
-    snapshots = true;
-  } else {
-    (void)lock_conn->Exec("ROLLBACK");
-    // No snapshot position (MySQL), or not held (not staged, paused for a
-    // seal): a locking point per chunk instead.
-    if (held.code() != StatusCode::kUnimplemented && held.code() != StatusCode::kFailedPrecondition) return held;
-  }
-  if (snapshots) {
-    // Compares (lo, end] in chunks of `rows`, stopping at `end` (kAll: the
-    // table's end); a differing chunk is looked at again in chunks of
-    // kChecksumChunkRows to name a narrow range.
-    std::function<Status(Cursor, const Cursor&, uint64_t, bool)> compare =
-        [&](Cursor lo, const Cursor& end, uint64_t rows, bool count) -> Status {
-      bool first = true;
-      while (lo.kind != Cursor::kAll && !(end.kind == Cursor::kAt && lo == end)) {
-        if (count && !first) {  // the top level: a new point per chunk, when the throttle allows
-          (void)lock_conn->Exec("ROLLBACK");
-          (void)read_conn->Exec("ROLLBACK");
-          while (!impl_->stop && !impl_->ThrottleReason().empty()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          }
-          SEALGATE_RETURN_IF_ERROR(point());
+  // Both sides of (lo, hi] in the open snapshots: true when they differ (and the report says where).
+  auto differs = [&](const Cursor& lo, const Cursor& hi, bool count) -> StatusOr<bool> {
+    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
+    if (!orig.ok()) return orig.status();
+    auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
+    if (!shad.ok()) return shad.status();
+    if (count) {
+      ++report.chunks;
+      report.rows += std::stoull(orig->at(0)[0].value_or("0"));
+    }
+    if (orig->at(0) == shad->at(0)) return false;
+    mismatch(lo, hi, orig->at(0), shad->at(0));
+    return true;
+  };
+  auto by_snapshots = [&]() -> Status {
+    for (Cursor lo; lo.kind != Cursor::kAll;) {
+      if (report.chunks > 0) {  // a new point per chunk, when the throttle allows
+        (void)lock_conn->Exec("ROLLBACK");
+        (void)read_conn->Exec("ROLLBACK");
+        while (!impl_->stop && !impl_->ThrottleReason().empty()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        first = false;
-        std::string within = KeyAboveSql(okey, lo);
-        if (end.kind == Cursor::kAt) within += " AND NOT " + KeyAboveSql(okey, end);
-        auto b = lock_conn->Query("SELECT " + select_key + " FROM " + original + " WHERE " + within + " ORDER BY " +
-                                  order + " LIMIT 1 OFFSET " + std::to_string(rows - 1));
-        if (!b.ok()) return b.status();
-        Cursor hi = end;
-        if (!b->empty()) {
-          hi.kind = Cursor::kAt;
-          hi.literals.clear();
-          for (size_t i = 0; i < spec.key.size(); ++i) {
-            hi.literals.push_back(KeyLiteralFromText(cols[spec.key[i]], b->at(0)[i]));
-          }
-        }
-        auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
-        if (!orig.ok()) return orig.status();
-        auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
-        if (!shad.ok()) return shad.status();
-        if (count) {
-          ++report.chunks;
-          report.rows += std::stoull(orig->at(0)[0].value_or("0"));
-        }
-        if (orig->at(0) != shad->at(0)) {
-          if (rows > kChecksumChunkRows) {
-            SEALGATE_RETURN_IF_ERROR(compare(lo, hi, kChecksumChunkRows, false));
-            if (!report.match) return Status::Ok();
-          }
-          mismatch(lo, hi, orig->at(0), shad->at(0));
-          return Status::Ok();
-        }
-        lo = hi;
+        SEALGATE_RETURN_IF_ERROR(point());
       }
-      return Status::Ok();
-    };
-    Status compared = compare(Cursor{}, Cursor{Cursor::kAll, {}}, kSnapshotChecksumChunkRows, true);
+      auto hi = boundary(*lock_conn, lo, table_end, kSnapshotChecksumChunkRows);
+      if (!hi.ok()) return hi.status();
+      auto diff = differs(lo, *hi, true);
+      if (!diff.ok()) return diff.status();
+      if (*diff) {
+        // Name a narrower range: the first differing kChecksumChunkRows of it.
+        for (Cursor sub = lo; !(sub == *hi);) {
+          auto sub_hi = boundary(*lock_conn, sub, *hi, kChecksumChunkRows);
+          if (!sub_hi.ok()) return sub_hi.status();
+          auto sub_diff = differs(sub, *sub_hi, false);
+          if (!sub_diff.ok() || *sub_diff) return sub_diff.status();
+          sub = *sub_hi;
+        }
+        return Status::Ok();  // the whole chunk's range stays named
+      }
+      lo = *hi;
+    }
+    return Status::Ok();
+  };
+  Status first = point();
+  if (first.ok()) {
+    Status compared = by_snapshots();
     (void)lock_conn->Exec("ROLLBACK");
     (void)read_conn->Exec("ROLLBACK");
     if (!compared.ok()) return compared;
     return report;
   }
+  // No snapshot position (MySQL), or not held (not staged, paused for a
+  // seal): a locking point per chunk instead.
+  if (first.code() != StatusCode::kUnimplemented && first.code() != StatusCode::kFailedPrecondition) return first;
 
-  // A locking point per chunk (no snapshot position: MySQL).
-  Cursor lo;
-  while (lo.kind != Cursor::kAll) {
-    auto b = read_conn->Query("SELECT " + select_key + " FROM " + original + " WHERE " + KeyAboveSql(okey, lo) +
-                              " ORDER BY " + order + " LIMIT 1 OFFSET " + std::to_string(kChecksumChunkRows - 1));
-    if (!b.ok()) return b.status();
-    Cursor hi;
-    hi.kind = b->empty() ? Cursor::kAll : Cursor::kAt;
-    for (size_t i = 0; !b->empty() && i < spec.key.size(); ++i) {
-      hi.literals.push_back(KeyLiteralFromText(cols[spec.key[i]], b->at(0)[i]));
-    }
+  // A locking point per chunk.
+  for (Cursor lo; lo.kind != Cursor::kAll;) {
+    auto hi = boundary(*read_conn, lo, table_end, kChecksumChunkRows);
+    if (!hi.ok()) return hi.status();
     SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("BEGIN"));
-    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi) +
+    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, *hi) +
                                  " LOCK IN SHARE MODE");
     if (!orig.ok()) return orig.status();
     auto seq = impl_->WriteHeartbeat();
     Status waited = seq.ok() ? m->WaitApplied(*seq, std::chrono::seconds(120)) : seq.status();
-    auto shad = waited.ok() ? read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi))
+    auto shad = waited.ok() ? read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, *hi))
                             : StatusOr<std::vector<SqlRow>>(waited);
     (void)lock_conn->Exec("ROLLBACK");
     if (!shad.ok()) return shad.status();
     ++report.chunks;
     report.rows += std::stoull(orig->at(0)[0].value_or("0"));
     if (orig->at(0) != shad->at(0)) {
-      mismatch(lo, hi, orig->at(0), shad->at(0));
+      mismatch(lo, *hi, orig->at(0), shad->at(0));
       return report;
     }
-    lo = hi;
+    lo = *hi;
   }
   return report;
 }
