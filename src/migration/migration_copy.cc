@@ -1,7 +1,5 @@
 // Backfill: key-range chunks copied server-side with a locking
 // INSERT ... SELECT, each committed together with its copy mark.
-#include <thread>
-
 #include "migration/migration.h"
 #include "sql/errors.h"
 
