@@ -233,6 +233,47 @@ Status SealCoordinator::CheckBlockers(SqlConn& probe, const std::vector<DeployIt
                          "); the seal waits for it to end without holding clients");
 }
 
+Status SealCoordinator::CheckPreparedXa(SqlConn& probe, const std::vector<DeployItem>& items) {
+  auto xa = probe.Query("XA RECOVER");
+  if (!xa.ok() || xa->empty()) return Status::Ok();
+  // A prepared XA transaction keeps the InnoDB table locks of the tables it
+  // changed, but once its session is gone no metadata lock: only a table lock
+  // request at the InnoDB level meets it. The RENAME would hold every table's
+  // metadata lock while it waits for that lock, so a table a prepared XA
+  // changed cannot be sealed; XA transactions on other tables do not matter.
+  // Ordinary transactions hold the same table locks for a moment, so a table
+  // counts as held only if every try in about half a second meets a lock.
+  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
+  if (!probe.Exec("SET SESSION innodb_lock_wait_timeout = 0").ok()) {
+    SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION innodb_lock_wait_timeout = 1"));  // MySQL's minimum
+  }
+  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION autocommit = 0"));  // LOCK TABLES then locks in InnoDB too
+  std::string held;
+  Status failed;
+  for (const auto& it : items) {
+    if (it.kind == ItemKind::kCreate) continue;  // not there yet
+    bool busy = true;
+    for (int attempt = 0; attempt < 10 && busy && failed.ok(); ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      Status s = probe.Exec("LOCK TABLES " + QuoteTable(it.table.schema, it.table.name) + " WRITE");
+      busy = !s.ok() && probe.server_errno() == 1205;
+      if (!s.ok() && !busy) failed = s;
+      (void)probe.Exec("UNLOCK TABLES");
+    }
+    if (busy && failed.ok()) held += (held.empty() ? "" : ", ") + it.table.name;
+  }
+  (void)probe.Exec("SET SESSION autocommit = 1");
+  SEALGATE_RETURN_IF_ERROR(failed);
+  if (held.empty()) return Status::Ok();
+  std::string xids;
+  for (const auto& row : *xa) {
+    if (row.size() < 4) continue;
+    xids += (xids.empty() ? "'" : ", '") + row[3].value_or("") + "'";
+  }
+  return Status::Aborted(held + " held by a prepared XA transaction (XA RECOVER lists " + xids +
+                         "); the seal waits without holding clients until it is ended with XA COMMIT or XA ROLLBACK");
+}
+
 StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
   return AttemptLocked(items, hooks);
@@ -250,11 +291,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   if (!b.ok()) return b.status();
   auto probe = SqlConn::Open(admin_);
   if (!probe.ok()) return probe.status();
-  auto xa = probe->Query("XA RECOVER");
-  if (xa.ok() && !xa->empty()) {
-    return Status::Aborted(std::to_string(xa->size()) + " prepared XA transaction(s) on the server; "
-                           "they must be committed or rolled back before the seal");
-  }
+  SEALGATE_RETURN_IF_ERROR(CheckPreparedXa(*probe, items));
   SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, items));
   for (const auto& t : RenameTargets(items)) {
     auto n = probe->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
@@ -281,6 +318,10 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   int b_wait = options_.lock_wait_seconds * 2 +
                static_cast<int>((options_.apply_timeout.count() * alters + 999) / 1000) + 5;
   SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(b_wait)));
+  // Once B has every metadata lock, only an InnoDB table lock can still make
+  // it wait (a prepared XA transaction that appeared after the check above):
+  // it must give up quickly, for it holds every original meanwhile.
+  (void)b->Exec("SET SESSION innodb_lock_wait_timeout = 2");
   // Everything that does not need the hold happens before it: the gate, and
   // the shadows' AUTO_INCREMENT (ids inserted later reach the shadow through
   // the binlog and move its counter themselves).

@@ -105,6 +105,7 @@ class SealCoordinator {
   // drain budget that holds one of the tables ends the attempt (kAborted,
   // naming it) — or is killed per `kill_blockers_after`.
   Status CheckBlockers(migration::SqlConn& probe, const std::vector<DeployItem>& items);
+  Status CheckPreparedXa(migration::SqlConn& probe, const std::vector<DeployItem>& items);
   StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks);
   Status CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -398,6 +399,68 @@ TEST_F(DeployTest, ALongTransactionOnATableDelaysTheSealWithoutHoldingClients) {
   blocker->MustExec("COMMIT");
   commit.join();
   EXPECT_EQ(Columns("t").back(), "z");
+}
+
+TEST_F(DeployTest, APreparedXaTransactionDelaysOnlyTheSealOfTheTablesItChanged) {
+  Fill("t", 100);
+  Fill("other", 100);
+  // A deploy of `other` is staged first (its copy is done).
+  auto c = Via();
+  std::string name = "xa_blocked_" + db_;
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE other ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  std::string ready;
+  for (auto deadline = std::chrono::steady_clock::now() + 30s; ready != "1" && std::chrono::steady_clock::now() < deadline;) {
+    for (auto& r : c->Query("SHOW DEPLOYS")) {
+      if (r[0] == name) ready = r[3].value_or("");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(ready, "1");
+  // Then an XA transaction is prepared on `other` by a session that is gone
+  // since: it keeps InnoDB's locks on `other` (no metadata lock) until someone ends it.
+  std::string xid = XaId();
+  {
+    auto xa = Direct();
+    xa->MustExec("XA START '" + xid + "'");
+    xa->MustExec("INSERT INTO other (a, b, c) VALUES (7, 'xa', 7)");
+    xa->MustExec("XA END '" + xid + "'");
+    xa->MustExec("XA PREPARE '" + xid + "'");
+  }
+  struct EndXa {
+    std::function<void()> end;
+    ~EndXa() { end(); }
+  } end_xa{[&] { (void)Direct()->Exec("XA ROLLBACK '" + xid + "'"); }};
+  // A deploy of another table is sealed as usual.
+  auto d = Via();
+  ASSERT_TRUE(d->Exec("BEGIN DEPLOY"));
+  ASSERT_TRUE(d->Exec("ALTER TABLE t ADD COLUMN z INT")) << d->last_error();
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(d->Exec("COMMIT DEPLOY")) << d->last_error();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the seal waited for an XA on another table";
+  EXPECT_EQ(Columns("t").back(), "z");
+  // The deploy of the XA's table waits for it, says why, and holds no client meanwhile.
+  std::thread commit([&] { EXPECT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error(); });
+  auto client = Via();
+  std::string why;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (why.find("prepared XA") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    auto begun = std::chrono::steady_clock::now();
+    EXPECT_TRUE(client->Exec("INSERT INTO t (a, b, c) VALUES (1, 'x', 1)")) << client->last_error();
+    EXPECT_LT(std::chrono::steady_clock::now() - begun, 500ms) << "a client was held while the seal could not go";
+    for (auto& r : Via()->Query("SHOW DEPLOYS")) {
+      if (r[0] == name) why = r.back().value_or("");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(why.find("other held by a prepared XA transaction"), std::string::npos) << why;
+  EXPECT_NE(why.find(xid), std::string::npos) << why;
+  EXPECT_EQ(Columns("other").back(), "c") << "sealed under a prepared XA transaction";
+  Direct()->MustExec("XA COMMIT '" + xid + "'");
+  commit.join();
+  EXPECT_EQ(Columns("other").back(), "z");
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM other WHERE b = 'xa'"), "1") << "the XA's row is not in the new table";
 }
 
 TEST_F(DeployTest, ABlockerIsKilledAfterTheConfiguredNumberOfAttempts) {

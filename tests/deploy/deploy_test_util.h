@@ -54,9 +54,13 @@ class DeployTest : public ::testing::Test {
     db_ = std::string("dep_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     db_.resize(std::min<size_t>(db_.size(), 60));
     auto admin = TestConn::Open(TestServer());
+    // An XA transaction a killed run left prepared would keep its tables locked.
+    (void)admin->Exec("XA ROLLBACK '" + XaId() + "'");
     admin->MustExec("DROP DATABASE IF EXISTS `" + db_ + "`");
     admin->MustExec("CREATE DATABASE `" + db_ + "` CHARACTER SET utf8mb4");
   }
+  // The XA transaction id a test of this database may use (at most 64 bytes).
+  std::string XaId() const { return ("xa_" + db_).substr(0, 64); }
   std::unique_ptr<TestConn> Via() { return TestConn::Open(proxy_.address(), db_); }
   std::unique_ptr<TestConn> Direct() { return TestConn::Open(TestServer(), db_); }
   std::vector<std::string> Columns(const std::string& table) {
