@@ -12,18 +12,29 @@ Status Refusal(uint16_t err, std::string message) {
 
 namespace {
 
-// Whether user@host holds `privilege` on the table, globally, on its database or on the table.
+// Whether user@host holds `privilege` on the table, globally, on its
+// database or on the table — itself or through a role granted to it,
+// directly or through other roles (MariaDB's mysql.roles_mapping). A role
+// counts whether or not it is active in some session: its grantee may SET
+// ROLE at any time, so it decides what the user may do.
 StatusOr<bool> HasPrivilege(SqlConn& c, const std::string& user, const std::string& host,
                             const sql::TableName& table, const std::string& privilege) {
   std::string u = c.Quote(user), h = c.Quote(host), column = privilege + "_priv";
-  std::string sql =
-      "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = " + u + " AND " + h + " LIKE Host AND " + column +
-      " = 'Y') + (SELECT COUNT(*) FROM mysql.db WHERE User = " + u + " AND " + h + " LIKE Host AND " +
-      c.Quote(table.schema) + " LIKE Db AND " + column + " = 'Y') + "
-      "(SELECT COUNT(*) FROM mysql.tables_priv WHERE User = " + u + " AND " + h + " LIKE Host AND Db = " +
-      c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET(" + c.Quote(privilege) +
-      ", Table_priv))";
-  auto n = c.Scalar(sql);
+  auto count = [&](const std::string& grantee) {
+    return "(SELECT COUNT(*) FROM mysql.user WHERE " + grantee + " AND " + column +
+           " = 'Y') + (SELECT COUNT(*) FROM mysql.db WHERE " + grantee + " AND " + c.Quote(table.schema) +
+           " LIKE Db AND " + column + " = 'Y') + (SELECT COUNT(*) FROM mysql.tables_priv WHERE " + grantee +
+           " AND Db = " + c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET(" +
+           c.Quote(privilege) + ", Table_priv))";
+  };
+  std::string self = "User = " + u + " AND " + h + " LIKE Host";
+  std::string with_roles =
+      "WITH RECURSIVE granted(role) AS (SELECT Role FROM mysql.roles_mapping WHERE " + self +
+      " AND Host <> '' UNION SELECT m.Role FROM mysql.roles_mapping m JOIN granted ON m.User = granted.role AND "
+      "m.Host = '') SELECT " +
+      count("((" + self + ") OR (Host = '' AND User IN (SELECT role FROM granted)))");
+  auto n = c.Scalar(with_roles);
+  if (!n.ok() && c.server_errno() == 1146) n = c.Scalar("SELECT " + count(self));  // a server without roles_mapping
   if (!n.ok()) return n.status().Annotate("reading grant tables");
   return n->value_or("0") != "0";
 }

@@ -27,7 +27,10 @@ class PrivilegeCheck {
   virtual Status CheckAlter(const sql::TableName& table) = 0;
 };
 
-// ALTER privilege of user@host from mysql.user / mysql.db / mysql.tables_priv.
+// ALTER privilege of user@host from mysql.user / mysql.db / mysql.tables_priv,
+// its own or a role's granted to it (directly or through other roles: a
+// grantee may SET ROLE at any time). Roles are followed on MariaDB
+// (mysql.roles_mapping); elsewhere only the account's own grants count.
 // `admin` is borrowed and used only during CheckAlter (same thread).
 class GrantTablePrivilegeCheck : public PrivilegeCheck {
  public:

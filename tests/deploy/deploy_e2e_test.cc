@@ -349,6 +349,47 @@ TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   EXPECT_EQ(Columns("t").back(), "yes");
 }
 
+TEST_F(DeployTest, PrivilegesGrantedThroughRolesCount) {
+  Fill("t", 100);
+  auto admin = TestConn::Open(TestServer());
+  // ALTER/CREATE/DROP come from a role granted to a role granted to the user;
+  // the user's own grants only let it read and write rows.
+  std::string outer = "deployers_" + db_.substr(0, 20), inner = "schema_owners_" + db_.substr(0, 20);
+  admin->MustExec("DROP ROLE IF EXISTS '" + outer + "'");
+  admin->MustExec("DROP ROLE IF EXISTS '" + inner + "'");
+  admin->MustExec("CREATE ROLE '" + inner + "'");
+  admin->MustExec("GRANT ALTER, CREATE, DROP, SELECT, INSERT ON `" + db_ + "`.* TO '" + inner + "'");
+  admin->MustExec("CREATE ROLE '" + outer + "'");
+  admin->MustExec("GRANT '" + inner + "' TO '" + outer + "'");
+  admin->MustExec("CREATE OR REPLACE USER 'by_role'@'127.0.0.1' IDENTIFIED BY 'r'");
+  admin->MustExec("GRANT SELECT, INSERT, UPDATE, DELETE ON `" + db_ + "`.* TO 'by_role'@'127.0.0.1'");
+  admin->MustExec("CREATE OR REPLACE USER 'no_role'@'127.0.0.1' IDENTIFIED BY 'n'");
+  admin->MustExec("GRANT SELECT, INSERT, UPDATE, DELETE ON `" + db_ + "`.* TO 'no_role'@'127.0.0.1'");
+  admin->MustExec("GRANT '" + outer + "' TO 'by_role'@'127.0.0.1'");
+  admin->MustExec("SET DEFAULT ROLE '" + outer + "' FOR 'by_role'@'127.0.0.1'");
+  auto user = TestConn::Open(proxy_.address("by_role", "r"), db_);
+  std::string name = "roles_" + db_;
+  ASSERT_TRUE(user->Exec("BEGIN DEPLOY '" + name + "'")) << user->last_error();
+  ASSERT_TRUE(user->Exec("ALTER TABLE t ADD COLUMN by_role INT")) << user->last_error();
+  ASSERT_TRUE(user->Exec("CREATE TABLE made_by_role (id INT PRIMARY KEY)")) << user->last_error();
+  ASSERT_TRUE(user->Exec("END DEPLOY"));
+  bool seen = false;
+  for (auto& r : user->Query("SHOW DEPLOYS")) seen |= r[0] == name;
+  EXPECT_TRUE(seen) << "the deploy is not shown to the user whose role may alter its table";
+  // A user without the role neither sees nor controls it.
+  auto other = TestConn::Open(proxy_.address("no_role", "n"), db_);
+  seen = false;
+  for (auto& r : other->Query("SHOW DEPLOYS")) seen |= r[0] == name;
+  EXPECT_FALSE(seen);
+  EXPECT_FALSE(other->Exec("COMMIT DEPLOY '" + name + "'"));
+  EXPECT_EQ(other->last_errno(), 7748u) << other->last_error();
+  ASSERT_TRUE(user->Exec("COMMIT DEPLOY '" + name + "'")) << user->last_error();
+  EXPECT_EQ(Columns("t").back(), "by_role");
+  EXPECT_TRUE(TableExists("made_by_role"));
+  admin->MustExec("DROP ROLE '" + outer + "'");
+  admin->MustExec("DROP ROLE '" + inner + "'");
+}
+
 TEST_F(DeployTest, PlainAlterRejectAndPassthroughModes) {
   Fill("t", 10);
   ProxyProcess reject;
