@@ -172,10 +172,12 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
   if (d->items.empty()) return;
   const bool inverse = d->state == DeployState::kReverting;
   const std::vector<DeployItem> swap = inverse ? InverseItems(d->items) : d->items;
-  const std::string& schema = swap[0].table.schema;
-  (void)admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, SealCoordinator::kGateA) + ", " +
-                   QuoteTable(schema, SealCoordinator::kGateB));
+  for (const auto& db : SealCoordinator::Databases(swap)) {
+    (void)admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(db, SealCoordinator::kGateA) + ", " +
+                     QuoteTable(db, SealCoordinator::kGateB));
+  }
   const DeployItem& first = swap[0];
+  const std::string& schema = first.table.schema;
   bool renamed = first.kind == ItemKind::kCreate ? TableExists(admin, schema, first.table.name) &&
                                                       !TableExists(admin, schema, first.shadow)
                                                  : TableExists(admin, schema, first.old_name);

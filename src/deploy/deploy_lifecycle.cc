@@ -173,10 +173,10 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       }
     };
     SealHooks hooks;
-    hooks.before_rename = [&]() -> Status {
+    hooks.before_rename = [&](const std::string& schema) -> Status {
       std::vector<std::future<StatusOr<uint64_t>>> started(items.size());
       for (size_t i = 0; i < items.size(); ++i) {
-        if (items[i].kind != ItemKind::kAlter) continue;
+        if (items[i].kind != ItemKind::kAlter || items[i].table.schema != schema) continue;
         started[i] = std::async(std::launch::async, [this, &items, i] {
           return options_.engine->StartInverse(items[i].migration_id, items[i].old_name);
         });
@@ -323,15 +323,15 @@ namespace {
 
 // The tables a deploy keeps besides the live ones (what its staging costs):
 // shadows while staging or after a revert, the old tables after a seal.
-std::vector<std::string> HeldTables(const Deploy& d) {
-  std::vector<std::string> out;
+std::vector<sql::TableName> HeldTables(const Deploy& d) {
+  std::vector<sql::TableName> out;
   bool sealed = d.state == DeployState::kSealed || d.state == DeployState::kReverting;
   for (const auto& it : d.items) {
     if (d.state == DeployState::kRolledBack || d.state == DeployState::kFinalized) break;
     if (sealed) {
-      if (it.kind != ItemKind::kCreate) out.push_back(it.old_name);
+      if (it.kind != ItemKind::kCreate) out.push_back({it.table.schema, it.old_name});
     } else if (it.kind != ItemKind::kDrop) {
-      out.push_back(it.shadow);
+      out.push_back({it.table.schema, it.shadow});
     }
   }
   return out;
@@ -364,9 +364,11 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
       auto held = HeldTables(d);
       if (held.empty() || d.items.empty()) continue;
       std::string in;
-      for (const auto& t : held) in += (in.empty() ? "" : ", ") + admin->Quote(t);
+      for (const auto& t : held) {
+        in += (in.empty() ? "(" : ", (") + admin->Quote(t.schema) + ", " + admin->Quote(t.name) + ")";
+      }
       auto bytes = admin->Scalar("SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE "
-                                 "TABLE_SCHEMA = " + admin->Quote(d.items[0].table.schema) + " AND TABLE_NAME IN (" + in + ")");
+                                 "(TABLE_SCHEMA, TABLE_NAME) IN (" + in + ")");
       if (bytes.ok()) storage[d.name] = *bytes;
     }
   }

@@ -23,13 +23,7 @@ std::vector<sql::TableName> SealCoordinator::RenameTargets(const std::vector<Dep
 }
 
 std::string SealCoordinator::GateOrderProblem(const std::vector<DeployItem>& items) {
-  if (items.empty()) return "";
-  const std::string& schema = items[0].table.schema;
   for (const auto& it : items) {
-    if (it.table.schema != schema) {
-      return "the tables of a deploy must all be in one database (" + schema + ", " + it.table.schema +
-             "); split it into one deploy per database";
-    }
     // memcmp order is the server's metadata-lock order.
     if (it.table.name.compare(kGateA) >= 0) {
       return "table name `" + it.table.name + "` sorts after sealgate's gate table; such names cannot be sealed";
@@ -60,8 +54,16 @@ std::string SealCoordinator::RenameStatement(const std::vector<DeployItem>& item
       add(s, it.table.name, it.old_name);
     }
   }
-  if (!items.empty()) add(items[0].table.schema, kGateA, kGateB);
+  for (const auto& schema : Databases(items)) add(schema, kGateA, kGateB);
   return sql;
+}
+
+std::vector<std::string> SealCoordinator::Databases(const std::vector<DeployItem>& items) {
+  std::vector<std::string> out;
+  for (const auto& it : items) out.push_back(it.table.schema);
+  std::sort(out.begin(), out.end());  // memcmp order: the order the RENAME takes them in
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Status SealCoordinator::CheckReady(const std::vector<DeployItem>& items) {
@@ -109,53 +111,65 @@ void SealCoordinator::ResumeAppliers(const std::vector<uint64_t>& paused) {
 
 namespace {
 
-// Connection S's side: the gate tables, gate_b locked. Undoes itself on every
-// exit unless Open() handed gate_b to the RENAME.
+// Connection S's side: a gate pair in every database of the deploy, every
+// gate_b locked. Undoes itself on every exit unless the last gate was opened.
 class Gate {
  public:
-  Gate(SqlConn* s, std::string schema) : s_(s), schema_(std::move(schema)) {}
+  Gate(SqlConn* s, std::vector<std::string> schemas) : s_(s), schemas_(std::move(schemas)) {}
   ~Gate() { Close(); }
 
   Status Take(int lock_wait_seconds) {
     SEALGATE_RETURN_IF_ERROR(s_->Exec("SET SESSION lock_wait_timeout = " + std::to_string(lock_wait_seconds)));
-    SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE IF EXISTS " + Name(SealCoordinator::kGateA) + ", " +
-                                      Name(SealCoordinator::kGateB)));
-    for (const char* t : {SealCoordinator::kGateA, SealCoordinator::kGateB}) {
-      SEALGATE_RETURN_IF_ERROR(s_->Exec("CREATE TABLE " + Name(t) +
-                                        " (sealgate_gate INT) ENGINE=InnoDB COMMENT='sealgate seal gate'"));
+    std::string locks;
+    for (const auto& schema : schemas_) {
+      SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE IF EXISTS " + Name(schema, SealCoordinator::kGateA) + ", " +
+                                        Name(schema, SealCoordinator::kGateB)));
+      created_ = true;
+      for (const char* t : {SealCoordinator::kGateA, SealCoordinator::kGateB}) {
+        SEALGATE_RETURN_IF_ERROR(s_->Exec("CREATE TABLE " + Name(schema, t) +
+                                          " (sealgate_gate INT) ENGINE=InnoDB COMMENT='sealgate seal gate'"));
+      }
+      locks += (locks.empty() ? "" : ", ") + Name(schema, SealCoordinator::kGateB) + " WRITE";
     }
-    created_ = true;
-    Status s = s_->Exec("LOCK TABLES " + Name(SealCoordinator::kGateB) + " WRITE");
+    Status s = s_->Exec("LOCK TABLES " + locks);
     if (!s.ok()) return Status::Aborted("cannot lock the seal gate: " + s.message());
     locked_ = true;
     return Status::Ok();
   }
 
-  // Lets the waiting RENAME through: gate_b goes away, then the lock.
-  // `*dropped` tells whether gate_b is gone (then the RENAME can no longer be stopped).
-  Status Open(bool* dropped) {
-    *dropped = false;
-    SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE " + Name(SealCoordinator::kGateB)));
-    *dropped = true;
+  // Lets the waiting RENAME past `schema`'s gate: its gate_b goes away (a
+  // table dropped under LOCK TABLES loses its lock at once); after the last
+  // database's, the lock goes too. `*final` tells whether the last gate_b is
+  // gone: then the RENAME can no longer be stopped. Before that, a killed
+  // RENAME leaves everything as it was, and if S dies the remaining gate_b
+  // makes the RENAME fail as a whole.
+  Status Open(const std::string& schema, bool* final) {
+    *final = false;
+    SEALGATE_RETURN_IF_ERROR(s_->Exec("DROP TABLE " + Name(schema, SealCoordinator::kGateB)));
+    if (schema != schemas_.back()) return Status::Ok();
+    *final = true;
     SEALGATE_RETURN_IF_ERROR(s_->Exec("UNLOCK TABLES"));
     locked_ = false;
     return Status::Ok();
   }
 
-  // Unlocks (gate_b stays until the RENAME is gone) and drops the gate tables.
+  // Unlocks (a gate_b stays until the RENAME is gone) and drops the gate tables.
   void Close() {
     if (locked_) (void)s_->Exec("UNLOCK TABLES");
     locked_ = false;
     if (created_) {
-      (void)s_->Exec("DROP TABLE IF EXISTS " + Name(SealCoordinator::kGateA) + ", " + Name(SealCoordinator::kGateB));
+      for (const auto& schema : schemas_) {
+        (void)s_->Exec("DROP TABLE IF EXISTS " + Name(schema, SealCoordinator::kGateA) + ", " +
+                       Name(schema, SealCoordinator::kGateB));
+      }
     }
     created_ = false;
   }
 
  private:
-  std::string Name(const char* t) const { return QuoteTable(schema_, t); }
+  static std::string Name(const std::string& schema, const char* t) { return QuoteTable(schema, t); }
   SqlConn* s_;
-  std::string schema_;
+  std::vector<std::string> schemas_;
   bool created_ = false;
   bool locked_ = false;
 };
@@ -284,7 +298,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   std::string problem = GateOrderProblem(items);
   if (!problem.empty()) return Status::FailedPrecondition(problem);
   SEALGATE_RETURN_IF_ERROR(CheckReady(items));
-  const std::string& schema = items[0].table.schema;
+  const std::vector<std::string> schemas = Databases(items);
   auto s_conn = SqlConn::Open(admin_);
   if (!s_conn.ok()) return s_conn.status();
   auto b = SqlConn::Open(admin_);
@@ -303,11 +317,11 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   }
   // AUTO_INCREMENT is read before the RENAME locks the originals (reading it
   // then would wait behind the RENAME).
-  std::vector<std::pair<std::string, uint64_t>> next_ids;
+  std::vector<std::pair<sql::TableName, uint64_t>> next_ids;
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
     auto ai = engine_->ReadAutoIncrement(it.table.schema, it.table.name);
-    if (ai.ok() && *ai > 0) next_ids.emplace_back(it.shadow, *ai);
+    if (ai.ok() && *ai > 0) next_ids.emplace_back(sql::TableName{it.table.schema, it.shadow}, *ai);
   }
   auto b_id = b->Scalar("SELECT CONNECTION_ID()");
   if (!b_id.ok() || !b_id->has_value()) return Status::Unavailable("cannot identify the RENAME connection");
@@ -315,7 +329,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   // the probe and every migration's catch-up (B is killed on abort anyway).
   int alters = 0;
   for (const auto& it : items) alters += it.kind == ItemKind::kAlter;
-  int b_wait = options_.lock_wait_seconds * 2 +
+  int b_wait = options_.lock_wait_seconds * (1 + static_cast<int>(schemas.size())) +
                static_cast<int>((options_.apply_timeout.count() * alters + 999) / 1000) + 5;
   SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(b_wait)));
   // Once B has every metadata lock, only an InnoDB table lock can still make
@@ -326,13 +340,19 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   // the shadows' AUTO_INCREMENT (ids inserted later reach the shadow through
   // the binlog and move its counter themselves).
   for (const auto& [shadow, next] : next_ids) {
-    (void)probe->Exec("ALTER TABLE " + QuoteTable(schema, shadow) + " AUTO_INCREMENT = " + std::to_string(next));
+    (void)probe->Exec("ALTER TABLE " + QuoteTable(shadow.schema, shadow.name) + " AUTO_INCREMENT = " +
+                      std::to_string(next));
   }
-  Gate gate(&*s_conn, schema);
+  Gate gate(&*s_conn, schemas);
   SEALGATE_RETURN_IF_ERROR(gate.Take(options_.lock_wait_seconds));
 
-  std::vector<std::string> touched = {schema + "." + kGateA, schema + "." + kGateB};
+  std::vector<std::string> touched;
+  for (const auto& schema : schemas) {
+    touched.push_back(schema + "." + kGateA);
+    touched.push_back(schema + "." + kGateB);
+  }
   for (const auto& it : items) {
+    const std::string& schema = it.table.schema;
     touched.push_back(schema + "." + it.table.name);
     if (!it.shadow.empty()) touched.push_back(schema + "." + it.shadow);
     if (!it.old_name.empty()) touched.push_back(schema + "." + it.old_name);
@@ -352,55 +372,73 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &*b;
   std::future<Status> renamed = std::async(std::launch::async, [b_conn, rename] { return b_conn->Exec(rename); });
-  Status held = WaitRenameHoldsGateA(*probe, schema, renamed,
-                                     std::chrono::seconds(options_.lock_wait_seconds) + std::chrono::milliseconds(500));
-  if (!held.ok()) {
-    KillRename(*probe, **b_id, renamed);
-    return held;
-  }
-  auto locked_at = Clock::now();
+  // Database by database, in the RENAME's lock order: once it waits at a
+  // database's gate it holds every original there, so their shadows catch up
+  // and pause; then that gate opens and the RENAME takes those shadows and
+  // goes on to the next database's originals. Only the last gate lets it
+  // finish.
+  auto budget = std::chrono::seconds(options_.lock_wait_seconds) + std::chrono::milliseconds(500);
+  Clock::duration locking{}, catching{};
   std::vector<uint64_t> paused;
-  Status caught = CatchUpAndPause(items, &paused);
-  auto caught_at = Clock::now();
-  if (!caught.ok()) {
-    KillRename(*probe, **b_id, renamed);
-    ResumeAppliers(paused);
-    return caught;
-  }
   bool hooked = false;
-  if (hooks.before_rename) {
-    Status h = hooks.before_rename();
-    hooked = true;
-    if (!h.ok()) {
-      KillRename(*probe, **b_id, renamed);
-      ResumeAppliers(paused);
-      if (hooks.abandoned) hooks.abandoned();
-      return Status::Aborted("starting replication for the swap: " + h.message());
-    }
-  }
   auto abandon = [&] {
     if (hooked && hooks.abandoned) hooks.abandoned();
   };
-  bool dropped = false;
-  Status opened = gate.Open(&dropped);
-  if (!opened.ok() && !dropped) {
-    // gate_b could not be dropped: the RENAME cannot succeed; end it.
-    KillRename(*probe, **b_id, renamed);
-    ResumeAppliers(paused);
-    abandon();
-    return opened.Annotate("opening the seal gate");
+  for (const auto& schema : schemas) {
+    auto t0 = Clock::now();
+    Status held = WaitRenameHoldsGateA(*probe, schema, renamed, budget);
+    if (!held.ok()) {
+      KillRename(*probe, **b_id, renamed);
+      ResumeAppliers(paused);
+      return held;
+    }
+    auto t1 = Clock::now();
+    std::vector<DeployItem> here;
+    for (const auto& it : items) {
+      if (it.table.schema == schema) here.push_back(it);
+    }
+    Status caught = CatchUpAndPause(here, &paused);
+    auto t2 = Clock::now();
+    locking += t1 - t0;
+    catching += t2 - t1;
+    if (!caught.ok()) {
+      KillRename(*probe, **b_id, renamed);
+      ResumeAppliers(paused);
+      return caught;
+    }
+    if (hooks.before_rename) {
+      Status h = hooks.before_rename(schema);
+      hooked = true;
+      if (!h.ok()) {
+        KillRename(*probe, **b_id, renamed);
+        ResumeAppliers(paused);
+        if (hooks.abandoned) hooks.abandoned();
+        return Status::Aborted("starting replication for the swap: " + h.message());
+      }
+    }
+    bool final = false;
+    Status opened = gate.Open(schema, &final);
+    if (!opened.ok() && !final) {
+      // A gate_b could not be dropped: the RENAME cannot succeed; end it.
+      KillRename(*probe, **b_id, renamed);
+      ResumeAppliers(paused);
+      abandon();
+      return opened.Annotate("opening the seal gate");
+    }
   }
+  auto caught_at = Clock::now();
   // From here the RENAME may go through: its own outcome decides.
   Status s = renamed.get();
   if (!s.ok() && b->server_errno() >= 2000) {
     // The connection failed, not the statement: read the outcome from the
     // schema. gate_a renamed to gate_b happened exactly when everything did.
     auto fresh = SqlConn::Open(admin_);
-    if (fresh.ok() && !GateTableExists(*fresh, schema, kGateA) && GateTableExists(*fresh, schema, kGateB)) {
+    const std::string& last = schemas.back();
+    if (fresh.ok() && !GateTableExists(*fresh, last, kGateA) && GateTableExists(*fresh, last, kGateB)) {
       s = Status::Ok();
     }
   }
-  gate.Close();  // drops gate_b (the renamed gate_a)
+  gate.Close();  // drops the gate tables (every gate_a renamed to gate_b)
   if (!s.ok()) {
     ResumeAppliers(paused);
     abandon();
@@ -410,8 +448,8 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   auto done_at = Clock::now();
   auto ms = [](Clock::duration d) { return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
   result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(done_at - hold_start);
-  result.phases = "drain=" + ms(drained_at - hold_start) + " lock=" + ms(locked_at - drained_at) +
-                  " catchup=" + ms(caught_at - locked_at) + " rename=" + ms(done_at - caught_at);
+  result.phases = "drain=" + ms(drained_at - hold_start) + " lock=" + ms(locking) + " catchup=" + ms(catching) +
+                  " rename=" + ms(done_at - caught_at);
   return result;
 }
 

@@ -3,10 +3,11 @@
 // bypass the proxy cannot lose a write either.
 //
 // MariaDB grants a multi-table RENAME its metadata locks one table at a time,
-// in the order of (database, table name). So the RENAME carries one more pair,
-// `~!sealgate_gate_a` TO `~!sealgate_gate_b`, whose names sort after every
-// original table and before every shadow (shadows are named `~<table>_new`):
-//   1. every migration ready; no prepared XA transaction on the server;
+// in the order of (database, table name). So the RENAME carries one more pair
+// per database, `~!sealgate_gate_a` TO `~!sealgate_gate_b`, whose names sort
+// after every original table and before every shadow (shadows are named
+// `~<table>_new`). Steps 4 to 6 for one database:
+//   1. every migration ready; no prepared XA transaction on their tables;
 //   2. hold new statements in the proxy until every session is at a statement
 //      boundary (WriteHold);
 //   3. connection S creates both gate tables and LOCK TABLES gate_b WRITE: the
@@ -20,6 +21,12 @@
 //   6. S drops gate_b and unlocks: B takes gate_b and the shadows and renames
 //      everything at once. If S dies before, gate_b still exists and the RENAME
 //      fails as a whole: nothing moves;
+//   With several databases, 4–6 run database by database in that order: S
+//   drops one database's gate_b (under LOCK TABLES a dropped table loses its
+//   lock at once), B takes that database's shadows and goes on to the next
+//   database's originals and gate; only after the last gate_b does S unlock.
+//   Every original stays locked from its own step until the RENAME ends, and
+//   any gate_b left (S gone) still fails the RENAME whole.
 //   7. release the hold.
 // An attempt that cannot finish in its budget is abandoned cleanly (B's RENAME
 // killed before S lets go, hold released, appliers resumed, nothing renamed) and
@@ -64,11 +71,14 @@ struct SealOptions {
 
 // What an attempt does around its RENAME besides renaming.
 struct SealHooks {
-  // Runs while the RENAME holds every table being swapped and their appliers
-  // are paused, just before the gate opens: starts what must begin exactly at
-  // the swap (the followers for a revert). An error abandons the attempt.
-  std::function<Status()> before_rename;
-  // The attempt ended without renaming after before_rename succeeded.
+  // Runs once per database of the deploy, while the RENAME holds that
+  // database's originals (not yet their shadows) and their appliers are
+  // paused, just before that database's gate opens: starts what must begin
+  // exactly at the swap (the followers for a revert) for the items in
+  // `schema`. An error abandons the attempt.
+  std::function<Status(const std::string& schema)> before_rename;
+  // The attempt ended without renaming after before_rename succeeded (for
+  // any database).
   std::function<void()> abandoned;
 };
 
@@ -93,6 +103,8 @@ class SealCoordinator {
   // Why the items cannot be sealed with the gate (several databases, names
   // that sort after the gate, shadows that sort before it); empty if they can.
   static std::string GateOrderProblem(const std::vector<DeployItem>& items);
+  // The deploy's databases in the RENAME's lock order (each has its gate pair).
+  static std::vector<std::string> Databases(const std::vector<DeployItem>& items);
 
   // One attempt. OK: sealed. kAborted / kUnavailable: nothing renamed, try
   // again later (the message says why). Anything else: the deploy cannot be

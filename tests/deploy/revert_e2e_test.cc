@@ -50,6 +50,70 @@ class RevertTest : public DeployTest {
   }
 };
 
+TEST_F(RevertTest, DeployAcrossTwoDatabasesIsSealedAtOnceAndRevertedUnderWriters) {
+  // The second database sorts before the first (the RENAME locks databases in
+  // name order) and its tables are staged first.
+  std::string db2 = "0" + db_.substr(0, 50);
+  auto admin = TestConn::Open(TestServer());
+  admin->MustExec("DROP DATABASE IF EXISTS `" + db2 + "`");
+  admin->MustExec("CREATE DATABASE `" + db2 + "` CHARACTER SET utf8mb4");
+  Fill("t1", 3000);
+  auto d2 = TestConn::Open(TestServer(), db2);
+  d2->MustExec("CREATE TABLE t2 (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, b VARCHAR(40) NULL, c INT NULL)");
+  d2->MustExec("INSERT INTO t2 (a, b, c) SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_3000");
+  Writers here, there;
+  here.Run(proxy_.address(), db_, {"t1"}, 1000000);
+  here.Run(TestServer(), db_, {"t1"}, 2000000);  // bypasses the proxy
+  there.Run(proxy_.address(), db2, {"t2"}, 1000000);
+  there.Run(TestServer(), db2, {"t2"}, 2000000);
+  std::this_thread::sleep_for(300ms);
+
+  const std::string name = "two_dbs_" + db_.substr(0, 40);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE `" + db2 + "`.t2 ADD COLUMN d INT NOT NULL DEFAULT 2")) << c->last_error();
+  ASSERT_TRUE(c->Exec("CREATE TABLE `" + db2 + "`.fresh (id INT PRIMARY KEY)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t1 ADD COLUMN d INT NOT NULL DEFAULT 1")) << c->last_error();
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(300ms);  // writes go on against the new tables
+
+  auto last_column = [&](TestConn& conn) {
+    return conn.Scalar("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                       "TABLE_NAME = '" + std::string(&conn == d2.get() ? "t2" : "t1") +
+                       "' ORDER BY ORDINAL_POSITION DESC LIMIT 1");
+  };
+  auto fresh_count = [&] {
+    return d2->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                      "TABLE_NAME = 'fresh'");
+  };
+  EXPECT_EQ(last_column(*Direct()), "d");
+  EXPECT_EQ(last_column(*d2), "d");
+  EXPECT_EQ(fresh_count(), "1");
+
+  // The revert swaps both databases back at once, still under the writers.
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY '" + name + "'")) << c->last_error() << "\n" << proxy_.log();
+  EXPECT_EQ(DeployState(proxy_.address(), name), "reverted");
+  std::this_thread::sleep_for(300ms);
+  here.Join();
+  there.Join();
+
+  EXPECT_EQ(here.errors.load() + there.errors.load(), 0)
+      << (here.error_text.empty() ? (there.error_text.empty() ? "" : there.error_text[0]) : here.error_text[0]);
+  EXPECT_EQ(last_column(*Direct()), "c");
+  EXPECT_EQ(last_column(*d2), "c");
+  EXPECT_EQ(fresh_count(), "0");
+  EXPECT_EQ(here.Missing(*Direct(), "t1", 1000000), "") << "t1: acknowledged writes missing";
+  EXPECT_EQ(there.Missing(*d2, "t2", 1000000), "") << "t2: acknowledged writes missing";
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t1 WHERE id <= 3000"), "3000");
+  EXPECT_EQ(d2->Scalar("SELECT COUNT(*) FROM t2 WHERE id <= 3000"), "3000");
+  // No gate table is left behind in either database.
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('" + db_ +
+                             "', '" + db2 + "') AND TABLE_NAME LIKE '~!%'"),
+            "0");
+  admin->MustExec("DROP DATABASE `" + db2 + "`");
+}
+
 TEST_F(RevertTest, RevertKeepsEveryWriteAndTheRevertCanBeReverted) {
   for (const char* t : {"t1", "t2", "t3", "gone"}) Fill(t, 2000);
   Writers writers;
