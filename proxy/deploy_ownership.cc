@@ -26,11 +26,17 @@ void DeployOwnership::Release() {
 
 std::shared_ptr<DeployService> DeployOwnership::Current() const {
   std::lock_guard<std::mutex> lock(mu_);
+  // A fenced engine stops counting as owner at once, not at the next watch.
+  if (current_ && current_->engine->lease_lost()) return nullptr;
   return current_;
 }
 
 Status DeployOwnership::Unavailable() const {
   std::lock_guard<std::mutex> lock(mu_);
+  if (current_ && current_->engine->lease_lost()) {
+    return Status::FailedPrecondition("this sealgate lost the deploy lease and stands by")
+        .WithMysqlError(error::kDeployNotOwner, error::kSqlstateGeneral);
+  }
   return current_ ? Status::Ok() : unavailable_;
 }
 

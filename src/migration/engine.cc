@@ -65,6 +65,7 @@ Engine::Impl::~Impl() {
     migrations.clear();
   }
   // Last: the lease goes with its connection, once nothing of this engine runs.
+  if (!fenced) lease.Release();
   lease = EngineLease();
 }
 
@@ -96,8 +97,16 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (!hb.ok()) return hb.status();
   impl->hb_conn = std::move(*hb);
   SEALGATE_RETURN_IF_ERROR(impl->CreateMetadata());
+  // A former owner that lost its lease without letting go is given the time
+  // it needs to notice and stop, so two instances never act as owner at once;
+  // the epoch below holds even if it is slower than that.
+  if (auto grace = impl->lease.FormerOwnerGrace(); grace.count() > 0) {
+    impl->Log(LogLevel::kInfo, "deploy lease taken over from an owner that did not release it: waiting " +
+                                   std::to_string(grace.count()) + " ms for it to stop");
+    std::this_thread::sleep_for(grace);
+  }
   // Before any checkpoint is read: a former owner's writers can no longer commit.
-  auto epoch = impl->lease.TakeOver();
+  auto epoch = impl->lease.TakeOver(o.lease_check_interval);
   if (!epoch.ok()) return epoch.status().Annotate("taking over the deploy lease");
   impl->epoch = *epoch;
   SEALGATE_RETURN_IF_ERROR(impl->LoadMigrations());

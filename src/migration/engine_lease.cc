@@ -7,7 +7,8 @@ namespace sealgate::migration {
 std::string EngineLease::TableDdl(const std::string& metadata_schema) {
   return "CREATE TABLE IF NOT EXISTS " + QuoteTable(metadata_schema, "lease") +
          " (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, epoch BIGINT UNSIGNED NOT NULL, owner VARCHAR(255) NOT NULL, "
-         "connection_id BIGINT UNSIGNED NOT NULL, acquired_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT "
+         "connection_id BIGINT UNSIGNED NOT NULL, acquired_at DATETIME(6) NOT NULL, check_ms INT UNSIGNED NOT NULL) "
+         "ENGINE=InnoDB DEFAULT "
          "CHARSET=utf8mb4";
 }
 
@@ -46,12 +47,25 @@ StatusOr<EngineLease> EngineLease::Acquire(const binlog::ServerEndpoint& server,
       .WithMysqlError(error::kDeployNotOwner, error::kSqlstateGeneral);
 }
 
-StatusOr<uint64_t> EngineLease::TakeOver() {
+std::chrono::milliseconds EngineLease::FormerOwnerGrace() {
+  auto rows = conn_.Query("SELECT check_ms FROM " + QuoteTable(schema_, "lease") + " WHERE id = 1 AND connection_id <> 0");
+  if (!rows.ok() || rows->empty()) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(2 * std::stoll(rows->front()[0].value_or("0")) + 200);
+}
+
+void EngineLease::Release() {
+  if (!conn_.connected()) return;
+  (void)conn_.Exec("UPDATE " + QuoteTable(schema_, "lease") +
+                   " SET connection_id = 0 WHERE id = 1 AND connection_id = CONNECTION_ID()");
+}
+
+StatusOr<uint64_t> EngineLease::TakeOver(std::chrono::milliseconds check_interval) {
   SEALGATE_RETURN_IF_ERROR(conn_.Exec(
       "INSERT INTO " + QuoteTable(schema_, "lease") +
-      " (id, epoch, owner, connection_id, acquired_at) VALUES (1, 1, " + conn_.Quote(label_.substr(0, 255)) +
-      ", CONNECTION_ID(), NOW(6)) ON DUPLICATE KEY UPDATE epoch = epoch + 1, owner = VALUES(owner), "
-      "connection_id = VALUES(connection_id), acquired_at = VALUES(acquired_at)"));
+      " (id, epoch, owner, connection_id, acquired_at, check_ms) VALUES (1, 1, " + conn_.Quote(label_.substr(0, 255)) +
+      ", CONNECTION_ID(), NOW(6), " + std::to_string(check_interval.count()) +
+      ") ON DUPLICATE KEY UPDATE epoch = epoch + 1, owner = VALUES(owner), "
+      "connection_id = VALUES(connection_id), acquired_at = VALUES(acquired_at), check_ms = VALUES(check_ms)"));
   auto epoch = conn_.Scalar("SELECT epoch FROM " + QuoteTable(schema_, "lease") + " WHERE id = 1");
   if (!epoch.ok()) return epoch.status();
   epoch_ = std::stoull(epoch->value_or("0"));

@@ -37,7 +37,16 @@ class EngineLease {
   // next epoch and stamps it on every migration row that is not finished.
   // Waits for a former owner's transactions on those rows to end: once it
   // returns, no transaction of a former owner can commit a migration's work.
-  StatusOr<uint64_t> TakeOver();
+  StatusOr<uint64_t> TakeOver(std::chrono::milliseconds check_interval);
+
+  // How long a new holder lets pass before acting: a former owner that did
+  // not let go (killed, or its lease connection lost) checks its lease every
+  // `check_interval` it recorded, and has stopped within two of them. Zero
+  // when the former owner released the lease cleanly, or there was none.
+  std::chrono::milliseconds FormerOwnerGrace();
+
+  // Marks the lease as given up cleanly (the next holder need not wait).
+  void Release();
 
   // Ok while the lock is still held by this connection; any error means it
   // may be free or someone else's.
