@@ -38,6 +38,8 @@ std::string UsageText() {
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n"
          "                [--deploy-max-staged-migrations N] [--seal-window HH:MM-HH:MM]   (UTC)\n"
+         "                [--deploy-lease-retry-ms MS] [--deploy-lease-check-ms MS]  (several instances: how often\n"
+         "                 a standby tries to take the deploys over (1000), the owner checks it still owns them (500))\n"
          "                [--copy-max-chunk-rows N] [--copy-target-chunk-ms MS]\n"
          "                [--throttle-max-threads-running N] [--throttle-replicas HOST:PORT,...]\n"
          "                [--throttle-max-replica-lag-seconds S] [--throttle-max-client-latency-ratio R]\n"
@@ -81,6 +83,16 @@ std::optional<Status> ApplyOperations(Config* c, const std::string& key, const s
   if (key == "deploy-max-staged-migrations") {
     if (auto bad = number(1, 100000, "1..100000")) return bad;
     c->max_staged_migrations = int(v);
+    return Status::Ok();
+  }
+  if (key == "deploy-lease-retry-ms") {
+    if (auto bad = number(50, 600000, "50..600000")) return bad;
+    c->deploy_lease_retry_ms = v;
+    return Status::Ok();
+  }
+  if (key == "deploy-lease-check-ms") {
+    if (auto bad = number(50, 600000, "50..600000")) return bad;
+    c->deploy_lease_check_ms = v;
     return Status::Ok();
   }
   if (key == "copy-max-chunk-rows") {

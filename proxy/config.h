@@ -67,6 +67,10 @@ struct Config {
   double upstream_keepalive_seconds = 60;
   size_t max_packet_bytes = size_t{1} << 30;  // a client packet larger than this ends the session
   int max_staged_migrations = 32;              // deploy.max_staged_migrations
+  // Several instances on one metadata schema: a standby tries to take the
+  // deploy lease this often; the owner checks that it still holds it this often.
+  double deploy_lease_retry_ms = 1000;         // deploy.lease_retry_ms
+  double deploy_lease_check_ms = 500;          // deploy.lease_check_ms
   uint64_t copy_max_chunk_rows = 50000;        // the copy's chunks adapt up to this many rows
   double copy_target_chunk_ms = 500;           // ... aiming at this duration per chunk
   std::string seal_window;                     // "HH:MM-HH:MM" (UTC) seals may start in; empty: any time

@@ -33,24 +33,35 @@ void DeployFrontend::Drain() {
 }
 
 bool DeployFrontend::Wants(const sql::Statement& statement, const SessionView& session) {
-  if (!controller_) return IsDeployControl(statement.kind);
-  return controller_->Wants(statement, session.session_id);
+  auto service = ownership_->Current();
+  if (!service) return IsDeployControl(statement.kind);
+  return service->controller->Wants(statement, session.session_id);
 }
 
-bool DeployFrontend::ClaimsSession(uint64_t session_id) { return controller_ && controller_->InBlock(session_id); }
+bool DeployFrontend::ClaimsSession(uint64_t session_id) {
+  auto service = ownership_->Current();
+  return service && service->controller->InBlock(session_id);
+}
 
 void DeployFrontend::OnSessionClosed(uint64_t session_id) {
-  if (controller_) controller_->OnSessionClosed(session_id);
+  if (auto service = ownership_->Current()) service->controller->OnSessionClosed(session_id);
 }
 
 void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)> reply) {
   ++running_;
-  std::thread([this, request = std::move(request), reply = std::move(reply)] {
+  std::thread([this, service = ownership_->Current(), request = std::move(request), reply = std::move(reply)] {
     deploy::ControlReply answer;
-    if (!controller_) {
+    if (!service) {
+      Status why = ownership_->Unavailable();
+      if (why.ok()) {
+        why = Status::FailedPrecondition("this sealgate is taking the deploys over: retry")
+                  .WithMysqlError(error::kDeployNotOwner, error::kSqlstateGeneral);
+      }
+      const bool other_owner = why.mysql_errno() == error::kDeployNotOwner;
       answer = deploy::ControlReply::Error(
-          Status::FailedPrecondition("deploys are unavailable on this sealgate: " + unavailable_reason_)
-              .WithMysqlError(error::kDeployUnsupported, error::kSqlstateNotSupported));
+          Status::FailedPrecondition("deploys are unavailable on this sealgate: " + why.message())
+              .WithMysqlError(other_owner ? error::kDeployNotOwner : error::kDeployUnsupported,
+                              other_owner ? error::kSqlstateGeneral : error::kSqlstateNotSupported));
     } else {
       deploy::ClientContext client;
       client.session_id = request.session.session_id;
@@ -59,7 +70,7 @@ void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)
       client.database = request.session.database;
       client.in_transaction = request.session.in_transaction;
       client.holds_table_locks = request.session.holds_table_locks;
-      answer = controller_->Execute(client, request.statement, request.sql);
+      answer = service->controller->Execute(client, request.statement, request.sql);
     }
     reply(LocalReply{Render(answer, request.session)});
     --running_;

@@ -3,15 +3,19 @@
 // loops (a COMMIT DEPLOY blocks until sealed) and renders the controller's
 // replies as OK / ERR / result-set packets every client understands.
 //
-// Without a controller (deploys unavailable, e.g. the binlog is off) it
-// answers DEPLOY statements with an error that says why, and lets every other
-// statement through.
+// While this instance does not own the deploys (a standby, or deploys
+// unavailable, e.g. the binlog is off) it answers DEPLOY statements with an
+// error that says why, and lets every other statement through. Each request
+// uses the service that was live when it arrived (DeployOwnership), so an
+// instance that becomes the owner, or stops being it, never pulls a
+// controller from under a running request.
 #pragma once
 
 #include <atomic>
 #include <string>
 
 #include "deploy/deploy_controller.h"
+#include "proxy/deploy_ownership.h"
 #include "proxy/hold_gate.h"
 #include "proxy/interceptor.h"
 
@@ -34,9 +38,8 @@ class ServerWriteHold : public deploy::WriteHold {
 
 class DeployFrontend : public StatementInterceptor {
  public:
-  // `controller` may be null; then `unavailable_reason` says why.
-  DeployFrontend(deploy::DeployController* controller, std::string unavailable_reason)
-      : controller_(controller), unavailable_reason_(std::move(unavailable_reason)) {}
+  // `ownership` is not owned and outlives the frontend.
+  explicit DeployFrontend(DeployOwnership* ownership) : ownership_(ownership) {}
   ~DeployFrontend() override;
 
   bool Wants(const sql::Statement& statement, const SessionView& session) override;
@@ -52,8 +55,7 @@ class DeployFrontend : public StatementInterceptor {
   static std::string Render(const deploy::ControlReply& reply, const SessionView& session);
 
  private:
-  deploy::DeployController* controller_;
-  std::string unavailable_reason_;
+  DeployOwnership* ownership_;
   std::atomic<int> running_{0};
 };
 

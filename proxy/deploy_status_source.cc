@@ -23,13 +23,18 @@ std::vector<std::map<std::string, std::optional<std::string>>> Records(const dep
 }  // namespace
 
 void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
+  auto service = ownership_->Current();
+  out.WriteGauge("sealgate_deploy_owner", "1 when this instance holds the deploy lease and runs the deploys, 0 on a standby",
+                 {}, service ? 1 : 0);
+  if (!service) return;
+  deploy::DeployController* controller = service->controller.get();
   std::map<std::string, int> by_state;
-  for (auto& d : Records(controller_->ShowDeploysReply())) ++by_state[d["state"].value_or("")];
+  for (auto& d : Records(controller->ShowDeploysReply())) ++by_state[d["state"].value_or("")];
   for (const char* s : {"open", "detached", "sealing", "sealed", "rolled_back", "failed", "reverting", "reverted",
                         "finalized"}) {
     out.WriteGauge("sealgate_deploys", "Deploys by state", {{"state", s}}, by_state[s]);
   }
-  for (auto& m : Records(controller_->ShowStatusReply())) {
+  for (auto& m : Records(controller->ShowStatusReply())) {
     if (m["kind"].value_or("") != "alter") continue;
     Labels labels = {{"deploy", m["deploy"].value_or("")}, {"table", m["table"].value_or("")}};
     out.WriteGauge("sealgate_migration_rows_copied", "Rows copied into the shadow", labels, Number(m["rows_copied"]));
@@ -70,9 +75,16 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
 }
 
 void DeployStatusSource::AppendStatus(picojson::object& status) const {
-  auto migrations = Records(controller_->ShowStatusReply());
+  auto service = ownership_->Current();
+  status["deploy_role"] = picojson::value(service ? "owner" : "standby");
+  if (!service) {
+    status["deploy_unavailable"] = picojson::value(ownership_->Unavailable().message());
+    status["deploys"] = picojson::value(picojson::array());
+    return;
+  }
+  auto migrations = Records(service->controller->ShowStatusReply());
   picojson::array deploys;
-  for (auto& d : Records(controller_->ShowDeploysReply())) {
+  for (auto& d : Records(service->controller->ShowDeploysReply())) {
     picojson::object obj;
     for (auto& [k, v] : d) obj[k] = v ? picojson::value(*v) : picojson::value();
     picojson::array items;

@@ -15,6 +15,7 @@
 #include "migration/engine.h"
 #include "proxy/config.h"
 #include "proxy/deploy_frontend.h"
+#include "proxy/deploy_ownership.h"
 #include "proxy/deploy_status_source.h"
 #include "proxy/http_server.h"
 #include "proxy/proxy_stats_source.h"
@@ -54,6 +55,13 @@ uint32_t ReplicaServerId(const proxy::Config& config) {
   gethostname(host, sizeof host - 1);
   size_t h = std::hash<std::string>()(std::string(host) + "|" + config.listen.ToString());
   return static_cast<uint32_t>(100000000u + h % 3000000000u);
+}
+
+// How other instances name this one when it owns the deploys.
+std::string OwnerLabel(const proxy::Config& config) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + " listen " + config.listen.ToString() + " pid " + std::to_string(getpid());
 }
 
 // The copy's automatic throttle from the config; null when no limit is set.
@@ -159,28 +167,6 @@ int main(int argc, char** argv) {
   proxy::ServerWriteHold hold(&server);
   binlog::ServerEndpoint admin{config->upstream.host, config->upstream.port, config->admin_user,
                                config->admin_password};
-  std::unique_ptr<migration::Engine> engine;
-  std::unique_ptr<deploy::DeployController> controller;
-  std::string unavailable;
-  // One sealgate instance manages the deploys of a metadata schema: it holds a
-  // named lock on the upstream for as long as it runs. Others only proxy.
-  MYSQL* lease = mysql_init(nullptr);
-  if (mysql_real_connect(lease, admin.host.c_str(), admin.user.c_str(), admin.password.c_str(), nullptr, admin.port,
-                         nullptr, 0)) {
-    // The lock lives as long as this connection: keep the server from timing it out.
-    (void)mysql_query(lease, "SET SESSION wait_timeout = 31536000, interactive_timeout = 31536000");
-    std::string name = "sealgate:" + config->metadata_schema;
-    std::string q = "SELECT GET_LOCK('" + name + "', 0)";
-    MYSQL_RES* res = mysql_query(lease, q.c_str()) == 0 ? mysql_store_result(lease) : nullptr;
-    MYSQL_ROW row = res ? mysql_fetch_row(res) : nullptr;
-    if (!row || !row[0] || std::string(row[0]) != "1") {
-      unavailable = "another sealgate instance manages the deploys of metadata schema '" + config->metadata_schema +
-                    "' (it holds the lock " + name + ")";
-    }
-    if (res) mysql_free_result(res);
-  } else {
-    unavailable = std::string("cannot take the deploy lease: ") + mysql_error(lease);
-  }
   migration::EngineOptions engine_options;
   engine_options.server = admin;
   engine_options.replica_server_id = ReplicaServerId(*config);
@@ -197,47 +183,53 @@ int main(int argc, char** argv) {
   engine_options.storage.max_shadow_bytes = config->storage.max_shadow_bytes;
   engine_options.storage.headroom_percent = config->storage.headroom_percent;
   if (UpstreamIsLocal(*config)) engine_options.storage.free_bytes = migration::LocalFreeBytes;
-  auto opened = unavailable.empty() ? migration::Engine::Open(engine_options)
-                                    : StatusOr<std::unique_ptr<migration::Engine>>(Status::Unavailable(unavailable));
-  if (opened.ok()) {
-    engine = std::move(*opened);
-    deploy::ControllerOptions options;
-    options.engine = engine.get();
-    options.admin = admin;
-    options.metadata_schema = config->metadata_schema;
-    options.hold = &hold;
-    options.plain_alter = PlainAlter(config->plain_alter);
-    options.max_staged_migrations = config->max_staged_migrations;
-    if (!config->seal_window.empty()) options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
-    options.seal.kill_blockers_after = config->seal_kill_blockers_after;
-    options.verify_checksum = config->seal_verify_checksum;
-    options.revert_retention = std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
-    // The window is checked often enough to end within a few percent of it.
-    options.retention_check = std::clamp(std::chrono::milliseconds(static_cast<int64_t>(
-                                             config->revert_retention_seconds * 1000 / 20)),
-                                         std::chrono::milliseconds(200), std::chrono::milliseconds(30000));
-    options.logger = &logger;
-    proxy::Histogram* histogram = hold_histogram.ok() ? *hold_histogram : nullptr;
-    options.on_sealed = [histogram](std::chrono::milliseconds hold) {
-      if (histogram) histogram->Observe(hold.count() / 1000.0);
-    };
-    controller = std::make_unique<deploy::DeployController>(options);
-    Status s = controller->Open();
-    if (!s.ok()) {
-      unavailable = s.message();
-      controller.reset();
-    }
-  } else if (unavailable.empty()) {
-    unavailable = opened.status().message();
-  }
-  if (!unavailable.empty()) logger.Warn("deploy", "deploys are unavailable, proxying only: " + unavailable);
-  proxy::DeployFrontend frontend(controller.get(), unavailable);
+  engine_options.lease_check_interval = std::chrono::milliseconds(int64_t(config->deploy_lease_check_ms));
+  engine_options.owner_label = OwnerLabel(*config);
+  deploy::ControllerOptions controller_options;
+  controller_options.admin = admin;
+  controller_options.metadata_schema = config->metadata_schema;
+  controller_options.hold = &hold;
+  controller_options.plain_alter = PlainAlter(config->plain_alter);
+  controller_options.max_staged_migrations = config->max_staged_migrations;
+  if (!config->seal_window.empty()) controller_options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
+  controller_options.seal.kill_blockers_after = config->seal_kill_blockers_after;
+  controller_options.verify_checksum = config->seal_verify_checksum;
+  controller_options.revert_retention =
+      std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
+  // The window is checked often enough to end within a few percent of it.
+  controller_options.retention_check = std::clamp(
+      std::chrono::milliseconds(static_cast<int64_t>(config->revert_retention_seconds * 1000 / 20)),
+      std::chrono::milliseconds(200), std::chrono::milliseconds(30000));
+  controller_options.logger = &logger;
+  proxy::Histogram* histogram = hold_histogram.ok() ? *hold_histogram : nullptr;
+  controller_options.on_sealed = [histogram](std::chrono::milliseconds hold) {
+    if (histogram) histogram->Observe(hold.count() / 1000.0);
+  };
+  // One sealgate instance runs the deploys of a metadata schema: the one
+  // whose engine holds the schema's lease. The others proxy and stand by.
+  proxy::DeployOwnershipOptions ownership_options;
+  ownership_options.open = [&engine_options, &controller_options](std::chrono::seconds wait)
+      -> StatusOr<std::shared_ptr<proxy::DeployService>> {
+    migration::EngineOptions o = engine_options;
+    o.lease_wait = wait;
+    auto engine = migration::Engine::Open(o);
+    if (!engine.ok()) return engine.status();
+    auto service = std::make_shared<proxy::DeployService>();
+    service->engine = std::move(*engine);
+    deploy::ControllerOptions c = controller_options;
+    c.engine = service->engine.get();
+    service->controller = std::make_unique<deploy::DeployController>(c);
+    SEALGATE_RETURN_IF_ERROR(service->controller->Open());
+    return service;
+  };
+  ownership_options.retry = std::chrono::milliseconds(int64_t(config->deploy_lease_retry_ms));
+  ownership_options.logger = &logger;
+  proxy::DeployOwnership ownership(ownership_options);
+  ownership.Start();
+  proxy::DeployFrontend frontend(&ownership);
   server.set_interceptor(&frontend);
-  std::unique_ptr<proxy::DeployStatusSource> deploy_source;
-  if (controller) {
-    deploy_source = std::make_unique<proxy::DeployStatusSource>(controller.get());
-    registry.AddSource(deploy_source.get());
-  }
+  proxy::DeployStatusSource deploy_source(&ownership);
+  registry.AddSource(&deploy_source);
   proxy::HttpServerOptions http_options;
   http_options.host = config->http.host;
   http_options.port = config->http.port;
@@ -256,10 +248,12 @@ int main(int argc, char** argv) {
   logger.Info("proxy", "ready: listening on " + config->listen.ToString() + " upstream " +
                            config->upstream.ToString() + " (" + version + ") threads=" +
                            std::to_string(server.worker_count()) +
-                           " deploys=" + (controller ? "on" : "off") + " http=" + config->http.host + ":" +
+                           " deploys=" + (ownership.owner() ? "owner" : "standby") + " http=" + config->http.host + ":" +
                            std::to_string(http.port()));
   server.RunUntilSignal();
-  if (frontend.running() > 0 || (controller && controller->background_seals() > 0)) {
+  ownership.Stop();
+  auto service = ownership.Current();
+  if (frontend.running() > 0 || (service && service->controller->background_seals() > 0)) {
     // A COMMIT DEPLOY may wait for hours; its deploy is durable in the metadata
     // schema and resumes after a restart, so there is nothing to wait for.
     logger.Info("proxy", std::to_string(frontend.running()) + " deploy request(s) still waiting; their state is kept");
@@ -267,10 +261,9 @@ int main(int argc, char** argv) {
     _exit(0);
   }
   http.Stop();
-  if (deploy_source) registry.RemoveSource(deploy_source.get());
-  controller.reset();
-  engine.reset();
-  mysql_close(lease);
+  registry.RemoveSource(&deploy_source);
+  service.reset();
+  ownership.Release();
   mysql_library_end();
   return 0;
 }

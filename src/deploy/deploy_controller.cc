@@ -129,7 +129,9 @@ DeployController::DeployController(ControllerOptions options)
       seal_(options.engine, options.admin, options.hold, options.seal, options.logger),
       store_(options.admin, options.metadata_schema),
       control_store_(options.admin, options.metadata_schema),
-      scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {}
+      scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {
+  if (migration::Engine* engine = options_.engine) store_.set_writable([engine] { return !engine->lease_lost(); });
+}
 
 DeployController::~DeployController() {
   {

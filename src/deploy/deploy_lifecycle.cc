@@ -143,6 +143,11 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
   auto backoff = options_.seal_retry_initial;
   bool verified = inverse || !options_.verify_checksum;
   for (;;) {
+    if (options_.engine->lease_lost()) {
+      return Status::FailedPrecondition("this sealgate lost the deploy lease while sealing deploy '" + name +
+                                        "'; the deploy is kept: COMMIT DEPLOY '" + name + "' again in a few seconds")
+          .WithMysqlError(error::kDeployNotOwner, error::kSqlstateGeneral);
+    }
     if (!inverse) AwaitSealWindow(name);  // a revert is never held back
     std::vector<DeployItem> items;
     {

@@ -77,6 +77,9 @@ ItemKind ParseItemKind(const std::string& name) {
 }
 
 Status DeployStore::Exec(const std::string& sql) {
+  if (writable_ && !writable_()) {
+    return Status::FailedPrecondition("this sealgate lost the deploy lease: deploy state is the new owner's to record");
+  }
   if (!conn_.connected()) {
     auto c = migration::SqlConn::Open(server_);
     if (!c.ok()) return c.status();

@@ -5,6 +5,7 @@
 // Not thread-safe: the caller serialises access (DeployController does).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace sealgate::deploy {
 class DeployStore {
  public:
   DeployStore(binlog::ServerEndpoint server, std::string schema) : server_(std::move(server)), schema_(std::move(schema)) {}
+
+  // Every write first asks `writable` (may be null: always): a sealgate that
+  // lost the deploy lease must not overwrite what the new owner records.
+  void set_writable(std::function<bool()> writable) { writable_ = std::move(writable); }
 
   // Connects and creates the tables if needed.
   Status Open();
@@ -35,6 +40,7 @@ class DeployStore {
   binlog::ServerEndpoint server_;
   std::string schema_;
   migration::SqlConn conn_;
+  std::function<bool()> writable_;
 };
 
 }  // namespace sealgate::deploy

@@ -29,7 +29,8 @@ constexpr const char* kMigrationsDdl =
     "  applied_seq BIGINT UNSIGNED NOT NULL DEFAULT 0, applied_cursor LONGTEXT NULL,\n"
     "  applied_gtid TEXT NOT NULL, applied_file VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL,\n"
     "  created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL,\n"
-    "  role VARCHAR(8) NOT NULL DEFAULT 'stage'\n"
+    "  role VARCHAR(8) NOT NULL DEFAULT 'stage',\n"
+    "  lease_epoch BIGINT UNSIGNED NOT NULL DEFAULT 0\n"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
 }  // namespace
@@ -42,6 +43,7 @@ Engine::Impl::~Impl() {
   stop_cv.notify_all();
   { std::lock_guard<std::mutex> lock(watch_mu); }
   watch_cv.notify_all();
+  if (lease_thread.joinable()) lease_thread.join();
   if (heartbeat_thread.joinable()) heartbeat_thread.join();
   if (throttle_thread.joinable()) throttle_thread.join();
   if (retention_thread.joinable()) retention_thread.join();
@@ -62,8 +64,9 @@ Engine::Impl::~Impl() {
     std::lock_guard<std::mutex> lock(mu);
     migrations.clear();
   }
-  std::lock_guard<std::mutex> lock(admin_mu);
-  (void)admin.Exec("DO RELEASE_LOCK(" + admin.Quote("sealgate-engine:" + options.metadata_schema) + ")");
+  // Last: the lease goes with its connection, once nothing of this engine runs.
+  if (!fenced) lease.Release();
+  lease = EngineLease();
 }
 
 StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
@@ -81,6 +84,12 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   impl->tuning.queue_bytes = o.queue_bytes;
   impl->tuning.ready_lag = o.ready_lag;
   impl->tuning.defer_indexes = o.defer_secondary_indexes;
+  // One engine per metadata schema: it resumes every migration recorded
+  // there, and two writers on one shadow would be wrong. The lease comes
+  // first: an instance that does not get it touches nothing.
+  auto lease = EngineLease::Acquire(o.server, o.metadata_schema, o.owner_label, o.lease_wait);
+  if (!lease.ok()) return lease.status();
+  impl->lease = std::move(*lease);
   auto admin = SqlConn::Open(o.server);
   if (!admin.ok()) return admin.status();
   impl->admin = std::move(*admin);
@@ -88,17 +97,18 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (!hb.ok()) return hb.status();
   impl->hb_conn = std::move(*hb);
   SEALGATE_RETURN_IF_ERROR(impl->CreateMetadata());
-  // One engine per metadata schema: it resumes every migration recorded
-  // there, and two writers on one shadow would be wrong. Held by the admin
-  // connection for the engine's life.
-  // (A short wait covers an engine that just closed its connection.)
-  auto locked = impl->admin.Scalar("SELECT GET_LOCK(" + impl->admin.Quote("sealgate-engine:" + o.metadata_schema) +
-                                   ", 3)");
-  if (!locked.ok()) return locked.status();
-  if (locked->value_or("0") != "1") {
-    return Status::FailedPrecondition("another sealgate engine is running on metadata schema `" +
-                                      o.metadata_schema + "`: stop it, or give this one its own schema");
+  // A former owner that lost its lease without letting go is given the time
+  // it needs to notice and stop, so two instances never act as owner at once;
+  // the epoch below holds even if it is slower than that.
+  if (auto grace = impl->lease.FormerOwnerGrace(); grace.count() > 0) {
+    impl->Log(LogLevel::kInfo, "deploy lease taken over from an owner that did not release it: waiting " +
+                                   std::to_string(grace.count()) + " ms for it to stop");
+    std::this_thread::sleep_for(grace);
   }
+  // Before any checkpoint is read: a former owner's writers can no longer commit.
+  auto epoch = impl->lease.TakeOver(o.lease_check_interval);
+  if (!epoch.ok()) return epoch.status().Annotate("taking over the deploy lease");
+  impl->epoch = *epoch;
   SEALGATE_RETURN_IF_ERROR(impl->LoadMigrations());
   // The stream starts at the oldest checkpoint of any running migration, or now.
   binlog::BinlogPosition from;
@@ -118,6 +128,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   impl->heartbeat_thread = std::thread([raw] { raw->HeartbeatLoop(); });
   if (impl->options.throttler) impl->throttle_thread = std::thread([raw] { raw->ThrottleLoop(); });
   impl->retention_thread = std::thread([raw] { raw->RetentionLoop(); });
+  impl->lease_thread = std::thread([raw] { raw->LeaseLoop(); });
   {
     std::lock_guard<std::mutex> lock(impl->mu);
     for (auto& [id, m] : impl->migrations) {
@@ -144,6 +155,16 @@ Status Engine::Impl::CreateMetadata() {
     SEALGATE_RETURN_IF_ERROR(admin.Exec("ALTER TABLE " + Table("migrations") +
                                         " ADD COLUMN role VARCHAR(8) NOT NULL DEFAULT 'stage'"));
   }
+  // ... nor a `lease_epoch` (the fence of engine_lease.h).
+  auto has_epoch = admin.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                                admin.Quote(options.metadata_schema) +
+                                " AND TABLE_NAME = 'migrations' AND COLUMN_NAME = 'lease_epoch'");
+  if (!has_epoch.ok()) return has_epoch.status();
+  if (has_epoch->value_or("0") == "0") {
+    SEALGATE_RETURN_IF_ERROR(admin.Exec("ALTER TABLE " + Table("migrations") +
+                                        " ADD COLUMN lease_epoch BIGINT UNSIGNED NOT NULL DEFAULT 0"));
+  }
+  SEALGATE_RETURN_IF_ERROR(admin.Exec(EngineLease::TableDdl(options.metadata_schema)));
   // One heartbeat row per engine (keyed by its replica id), so engines
   // sharing a metadata schema never read each other's sentinels.
   SEALGATE_RETURN_IF_ERROR(admin.Exec("CREATE TABLE IF NOT EXISTS " + Table("heartbeats") +
@@ -291,6 +312,7 @@ bool Engine::Impl::ReplaceStream(const binlog::BinlogPosition& from) {
 }
 
 void Engine::Impl::RecoverLost() {
+  if (fenced) return;
   std::vector<std::shared_ptr<Migration>> lost;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -336,10 +358,42 @@ Status Engine::Impl::ReopenAdmin() {
   auto c = SqlConn::Open(options.server);
   if (!c.ok()) return c.status();
   admin = std::move(*c);
-  auto locked = admin.Scalar("SELECT GET_LOCK(" + admin.Quote("sealgate-engine:" + options.metadata_schema) + ", 0)");
-  if (!locked.ok()) return locked.status();
-  if (locked->value_or("0") != "1") return Status::FailedPrecondition("engine lock taken by another engine");
   return Status::Ok();
+}
+
+Status Engine::Impl::Owned() const {
+  if (!fenced.load()) return Status::Ok();
+  return Status::FailedPrecondition("this sealgate lost the deploy lease of metadata schema `" +
+                                    options.metadata_schema + "` and stands by; another instance may own the "
+                                    "deploys now: retry in a few seconds")
+      .WithMysqlError(error::kDeployNotOwner, error::kSqlstateGeneral);
+}
+
+void Engine::Impl::LeaseLoop() {
+  while (!stop && !fenced) {
+    {
+      std::unique_lock<std::mutex> lock(watch_mu);
+      watch_cv.wait_for(lock, options.lease_check_interval, [this] { return stop.load(); });
+    }
+    if (stop) break;
+    Status held = lease.Check();
+    if (!held.ok()) Fence(held);
+  }
+}
+
+void Engine::Impl::Fence(const Status& why) {
+  // From here nothing of this engine may change a shadow, a checkpoint or a
+  // table: another instance may take the lease at any moment. Writers still
+  // inside a transaction cannot commit it once that happens (the epoch).
+  fenced = true;
+  Log(LogLevel::kError, "lost the deploy lease (" + why.ToString() + "): stopping every migration");
+  std::vector<std::shared_ptr<Migration>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [id, m] : migrations) all.push_back(m);
+  }
+  for (auto& m : all) m->Stop();
+  lease = EngineLease();
 }
 
 void Engine::Impl::Dispatch(const binlog::Transaction& txn) {

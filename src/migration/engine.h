@@ -9,10 +9,20 @@
 // migration, the only writer to its shadow table.
 //
 // Lifetime and durability: state lives in the metadata schema (created on
-// first use); one Engine per metadata schema at a time (a server-side named
-// lock; a second Open fails with FailedPrecondition). Destroying the Engine stops all threads without changing any
+// first use); one Engine per metadata schema at a time, wherever it runs: it
+// holds the schema's lease (engine_lease.h) for its whole life, and a second
+// Open fails with FailedPrecondition (error::kDeployNotOwner, naming the
+// holder). Destroying the Engine stops all threads without changing any
 // migration's state; Engine::Open on the same metadata schema resumes every
 // migration that was copying or staged from its checkpoint (no re-copy).
+//
+// Losing the lease (its connection killed, the server restarted): the engine
+// checks it every `lease_check_interval`; once it finds it gone it fences
+// itself — every migration's writer stops, and every call that would change
+// something answers FailedPrecondition (kDeployNotOwner) — and lease_lost()
+// turns true: destroy it, and Open again to take the lease anew if it is free.
+// A writer that is still inside a transaction when another Engine takes over
+// cannot commit it (the epoch stamped on the migration rows, engine_lease.h).
 //
 // Thread-safety: all public methods may be called from any thread
 // concurrently. Methods that talk to the server block the caller.
@@ -72,6 +82,11 @@ struct EngineOptions {
   std::chrono::seconds retention_check_interval{60};
   std::chrono::seconds retention_warn_within{std::chrono::hours(6)};
   StorageLimits storage;                  // refusals at Start (storage_guard.h)
+  // The lease: how long Open waits for it (0: try once), how often it is
+  // checked, and how this engine is named to others that find it taken.
+  std::chrono::seconds lease_wait{3};
+  std::chrono::milliseconds lease_check_interval{500};
+  std::string owner_label;
   Logger* logger = nullptr;               // not owned; may be null
 };
 
@@ -161,6 +176,9 @@ class Engine {
   Status Resume(uint64_t id);
   // The next AUTO_INCREMENT value of a table (0 if it has none).
   StatusOr<uint64_t> ReadAutoIncrement(const std::string& schema, const std::string& table);
+
+  // The lease was found lost: the engine is fenced (see above) and should be destroyed.
+  bool lease_lost() const;
 
   // Counters of the engine's binlog stream (events read, rows events of
   // tables no migration follows, left undecoded, ...). A replaced stream

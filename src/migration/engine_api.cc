@@ -87,6 +87,7 @@ StatusOr<InspectReport> Engine::Inspect(const MigrationRequest& request) {
 }
 
 StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto alter = Analyze(request);
   if (!alter.ok()) return alter.status();
@@ -115,11 +116,12 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   SqlConn& a = d.admin;
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, rows_estimated, "
-                     "applied_gtid, applied_file, applied_pos, created_at, updated_at) VALUES (" +
+                     "applied_gtid, applied_file, applied_pos, created_at, updated_at, lease_epoch) VALUES (" +
                      a.Quote(alter->table.schema) + ", " + a.Quote(alter->table.name) + ", " + a.Quote(*shadow) +
                      ", " + a.Quote(request.alter_sql) + ", " + a.Quote(spec->key_index) + ", 'copying', " +
                      std::to_string(report->estimated_rows) + ", " + a.Quote(pos->gtid_state) + ", " +
-                     a.Quote(pos->file) + ", " + std::to_string(pos->offset) + ", NOW(6), NOW(6))");
+                     a.Quote(pos->file) + ", " + std::to_string(pos->offset) + ", NOW(6), NOW(6), " +
+                     std::to_string(d.epoch) + ")");
   auto id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
   if (!id.ok()) {
     (void)a.Exec("DROP TABLE IF EXISTS " + QuoteTable(alter->table.schema, *shadow));
@@ -162,6 +164,7 @@ StatusOr<std::shared_ptr<Migration>> TakeMigration(std::mutex& mu,
 }
 
 Status Engine::Cancel(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
   if (!taken.ok()) return taken.status();
@@ -174,6 +177,7 @@ Status Engine::Cancel(uint64_t id) {
 }
 
 StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto m = d.Find(id);
   if (!m) return NoSuch(id);
@@ -190,10 +194,12 @@ StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) 
   // always described by the projection old schema -> new schema.
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, copy_cursor, applied_cursor,"
-                     " applied_gtid, applied_file, applied_pos, created_at, updated_at, role) SELECT table_schema, " +
+                     " applied_gtid, applied_file, applied_pos, created_at, updated_at, role, lease_epoch) "
+                     "SELECT table_schema, " +
                      a.Quote(inv.table.name) + ", " + a.Quote(target) + ", alter_sql, key_name, 'staged', '*', '*', " +
                      a.Quote(pos->gtid_state) + ", " + a.Quote(pos->file) + ", " + std::to_string(pos->offset) +
-                     ", NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + " FROM " + d.Table("migrations") +
+                     ", NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + ", " + std::to_string(d.epoch) +
+                     " FROM " + d.Table("migrations") +
                      " WHERE id = " + std::to_string(id));
   auto new_id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
   if (!new_id.ok()) return new_id.status();
@@ -220,6 +226,7 @@ StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) 
 }
 
 Status Engine::Discard(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
@@ -230,6 +237,7 @@ Status Engine::Discard(uint64_t id) {
 }
 
 Status Engine::Complete(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
   if (!taken.ok()) return taken.status();
@@ -246,6 +254,7 @@ StatusOr<MigrationProgress> Engine::Progress(uint64_t id) const {
 }
 
 Status Engine::PauseCopy(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
   m->SetCopyPaused(true);
@@ -253,6 +262,7 @@ Status Engine::PauseCopy(uint64_t id) {
 }
 
 Status Engine::ResumeCopy(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
   m->SetCopyPaused(false);
@@ -260,6 +270,7 @@ Status Engine::ResumeCopy(uint64_t id) {
 }
 
 Status Engine::SetCopyThrottle(uint64_t id, double ratio) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   if (!(ratio >= 0)) return Status::InvalidArgument("a throttle ratio is >= 0");
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
@@ -294,15 +305,22 @@ StatusOr<MigrationNames> Engine::Names(uint64_t id) const {
   return names;
 }
 
-StatusOr<uint64_t> Engine::WriteSentinel() { return impl_->WriteHeartbeat(); }
+StatusOr<uint64_t> Engine::WriteSentinel() {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
+  return impl_->WriteHeartbeat();
+}
+
+bool Engine::lease_lost() const { return impl_->fenced.load(); }
 
 Status Engine::WaitApplied(uint64_t id, uint64_t seq, std::chrono::milliseconds timeout) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
   return m->WaitApplied(seq, timeout);
 }
 
 Status Engine::Pause(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
   m->Pause();
@@ -310,6 +328,7 @@ Status Engine::Pause(uint64_t id) {
 }
 
 Status Engine::Resume(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return NoSuch(id);
   m->Resume();

@@ -102,6 +102,7 @@ std::string Range(const std::vector<std::string>& key, const Cursor& lo, const C
 }  // namespace
 
 StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   auto m = impl_->Find(id);
   if (!m) return Status::NotFound("no migration with id " + std::to_string(id));
   const MigrationSpec& spec = m->spec();

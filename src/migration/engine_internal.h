@@ -9,6 +9,7 @@
 #include "binlog/column_catalog.h"
 #include "migration/binlog_retention.h"
 #include "migration/engine.h"
+#include "migration/engine_lease.h"
 #include "migration/migration.h"
 
 namespace sealgate::migration {
@@ -31,6 +32,13 @@ struct Engine::Impl : public MigrationHost {
   std::string ThrottleReason() override;  // the throttle watch's latest answer (engine_guards.cc)
   StatusOr<uint64_t> WriteHeartbeat() override;
   std::chrono::milliseconds LagAfter(uint64_t seen) const override;
+  uint64_t lease_epoch() const override { return epoch; }
+
+  // The lease watch (engine.cc): checks the lease; when it is gone, Fence().
+  void LeaseLoop();
+  void Fence(const Status& why);
+  // Ok unless fenced: then the error every changing call answers.
+  Status Owned() const;
 
   // Guards (engine_guards.cc): the throttle and binlog retention watches, each
   // on a thread of its own, and the storage check of Start().
@@ -69,6 +77,11 @@ struct Engine::Impl : public MigrationHost {
 
   EngineOptions options;
   MigrationTuning tuning;
+
+  EngineLease lease;     // lease thread only, after Open
+  uint64_t epoch = 0;    // set by Open before any migration starts
+  std::atomic<bool> fenced{false};
+  std::thread lease_thread;
   binlog::ServerColumnCatalog catalog;  // stream reader thread only
 
   std::mutex admin_mu;

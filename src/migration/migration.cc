@@ -462,7 +462,7 @@ void Migration::Fail(const Status& status) {
   // resumable and the recorded state untouched.
   if (status.code() != StatusCode::kUnavailable) (void)conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") +
                    " SET state = 'failed', last_error = " + conn_.Quote(status.message()) +
-                   " WHERE id = " + std::to_string(spec_.id));
+                   " WHERE id = " + std::to_string(spec_.id) + LeaseFence());
   std::lock_guard<std::mutex> lock(mu_);
   state_ = MigrationState::kFailed;
   last_error_ = status.message();
@@ -487,6 +487,14 @@ Status Migration::Finish(MigrationState state, SqlConn& admin) {
   cv_.notify_all();
   return admin.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET state = " +
                     admin.Quote(MigrationStateName(state)) + " WHERE id = " + std::to_string(spec_.id));
+}
+
+std::string Migration::LeaseFence() const { return " AND lease_epoch = " + std::to_string(host_->lease_epoch()); }
+
+Status Migration::CheckLeaseFence() const {
+  if (conn_.affected_rows() > 0) return Status::Ok();
+  return Status::FailedPrecondition("another sealgate took this migration over (the deploy lease changed hands); "
+                                    "this instance no longer writes to it");
 }
 
 void Migration::Log(LogLevel level, const std::string& message) const {

@@ -141,6 +141,9 @@ class MigrationHost {
   virtual StatusOr<uint64_t> WriteHeartbeat() = 0;
   // Lag of a consumer that has seen heartbeats up to `seen`.
   virtual std::chrono::milliseconds LagAfter(uint64_t seen) const = 0;
+  // The lease epoch this host holds (engine_lease.h): every transaction that
+  // commits work updates the migration row only while it carries this epoch.
+  virtual uint64_t lease_epoch() const = 0;
 };
 
 // How stale a staged migration's persisted position may get while its table
@@ -256,6 +259,11 @@ class Migration {
   // The copy's shared-lock clause; `nowait`: fail at once on a held row.
   std::string ShareLockClause(bool nowait) const;
   std::string CheckpointSql() const;
+  // " AND lease_epoch = N": appended to every UPDATE of the migration row.
+  std::string LeaseFence() const;
+  // After a fenced UPDATE: an error when it matched no row (another engine
+  // took the migration over); the caller rolls its transaction back.
+  Status CheckLeaseFence() const;
   std::string KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const;
   void Fail(const Status& status);
   void Log(LogLevel level, const std::string& message) const;

@@ -104,7 +104,7 @@ std::string Migration::CheckpointSql() const {
          ", applied_file = " + conn_.Quote(cp_.applied.file) +
          ", applied_pos = " + std::to_string(cp_.applied.offset) +
          ", state = " + conn_.Quote(cp_.applied_cursor.kind == Cursor::kAll ? "staged" : "copying") +
-         ", updated_at = NOW(6) WHERE id = " + std::to_string(spec_.id);
+         ", updated_at = NOW(6) WHERE id = " + std::to_string(spec_.id) + LeaseFence();
 }
 
 Status Migration::ApplyBatch(std::vector<WorkItem>& items) {
@@ -189,15 +189,17 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
     cp_.applied = it.position;
   }
   if (st.ok()) {
-    // One round trip for the whole batch, checkpoint and COMMIT included:
-    // the applied position commits with the rows it covers.
+    // One round trip for the whole batch, checkpoint included: the applied
+    // position commits with the rows it covers. COMMIT follows once the
+    // checkpoint proved this engine still owns the migration (the lease fence).
     writes.push_back({CheckpointSql(), nullptr, nullptr});
-    writes.push_back({"COMMIT", nullptr, nullptr});
     std::vector<std::string> sql;
     sql.reserve(writes.size());
     for (auto& w : writes) sql.push_back(std::move(w.sql));
-    size_t failed = 0;
+    size_t failed = writes.size();
     st = conn_.ExecBatch(sql, &failed);
+    if (st.ok()) st = CheckLeaseFence();
+    if (st.ok()) st = conn_.Exec("COMMIT");
     if (!st.ok() && spec_.role != MigrationRole::kStage && conn_.server_errno() != 0 &&
         conn_.server_errno() < 2000 && failed < writes.size()) {
       st = FollowerWriteError(writes[failed]);

@@ -84,7 +84,8 @@ Status Migration::CopyChunk() {
     rows = conn_.affected_rows();
     st = conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET copy_seq = " +
                     std::to_string(seq) + ", copy_cursor = " + (cursor_text ? conn_.Quote(*cursor_text) : "NULL") +
-                    ", rows_copied = rows_copied + " + std::to_string(rows) + " WHERE id = " + std::to_string(spec_.id));
+                    ", rows_copied = rows_copied + " + std::to_string(rows) + " WHERE id = " + std::to_string(spec_.id) + LeaseFence());
+    if (st.ok()) st = CheckLeaseFence();
   }
   if (st.ok()) st = conn_.Exec("COMMIT");
   if (!st.ok()) {
@@ -182,7 +183,8 @@ Status Migration::UndoWindow() {
     st = conn_.Exec("UPDATE " + QuoteTable(spec_.meta_schema, "migrations") + " SET copy_seq = " +
                     std::to_string(seq) + ", copy_cursor = " + (cursor_text ? conn_.Quote(*cursor_text) : "NULL") +
                     ", rows_copied = rows_copied - " + std::to_string(removed) + " WHERE id = " +
-                    std::to_string(spec_.id));
+                    std::to_string(spec_.id) + LeaseFence());
+    if (st.ok()) st = CheckLeaseFence();
   }
   if (st.ok()) st = conn_.Exec("COMMIT");
   if (!st.ok()) {
@@ -208,7 +210,8 @@ Status Migration::RestartCopy(const binlog::BinlogPosition& from) {
                     std::to_string(seq) + ", applied_seq = " + std::to_string(seq) +
                     ", copy_cursor = NULL, applied_cursor = NULL, rows_copied = 0, state = 'copying', "
                     "applied_gtid = " + conn_.Quote(from.gtid_state) + ", applied_file = " + conn_.Quote(from.file) +
-                    ", applied_pos = " + std::to_string(from.offset) + " WHERE id = " + std::to_string(spec_.id));
+                    ", applied_pos = " + std::to_string(from.offset) + " WHERE id = " + std::to_string(spec_.id) + LeaseFence());
+    if (st.ok()) st = CheckLeaseFence();
   }
   if (st.ok()) st = conn_.Exec("COMMIT");
   if (!st.ok()) {

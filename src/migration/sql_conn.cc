@@ -89,7 +89,11 @@ Status SqlConn::ExecBatch(const std::vector<std::string>& statements, size_t* fa
       return Fail(statements[current]);
     }
     while (true) {
-      if (MYSQL_RES* res = mysql_store_result(mysql_)) mysql_free_result(res);
+      if (MYSQL_RES* res = mysql_store_result(mysql_)) {
+        mysql_free_result(res);
+      } else {
+        affected_ = mysql_affected_rows(mysql_);
+      }
       int next = mysql_next_result(mysql_);
       if (next == -1) break;
       ++current;

@@ -43,7 +43,7 @@ class SqlConn {
   StatusOr<std::vector<SqlRow>> Query(const std::string& sql, std::vector<std::string>* column_names = nullptr);
   // First column of the first row; nullopt if no row or NULL.
   StatusOr<std::optional<std::string>> Scalar(const std::string& sql);
-  // Rows affected by the last Exec.
+  // Rows affected by the last Exec (or the last statement of an ExecBatch).
   uint64_t affected_rows() const { return affected_; }
   unsigned server_errno() const { return errno_; }
   std::string server_error() const { return error_; }

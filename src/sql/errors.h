@@ -99,6 +99,11 @@ inline constexpr uint16_t kDeployUnsupported = 7768;
 inline constexpr uint16_t kDeployLimit = 7769;
 // END DEPLOY on an anonymous block: only named deploys can be detached.
 inline constexpr uint16_t kDeployNeedsName = 7770;
+// This sealgate does not own the deploys of its metadata schema: another
+// instance holds the deploy lease (named in the message), or this one lost it
+// and stands by. Deploy statements work through the owner; a standby takes
+// over by itself when the owner goes away.
+inline constexpr uint16_t kDeployNotOwner = 7771;
 
 // --- 7780-7799: seal, revert and runtime failures (7780-7781: proxy/proxy_errors.h)
 // The seal cannot be done as the deploy stands (a RENAME target exists, a
