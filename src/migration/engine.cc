@@ -370,6 +370,7 @@ Status Engine::Impl::Owned() const {
 }
 
 void Engine::Impl::LeaseLoop() {
+  bool unconfirmed = false;
   while (!stop && !fenced) {
     {
       std::unique_lock<std::mutex> lock(watch_mu);
@@ -377,7 +378,26 @@ void Engine::Impl::LeaseLoop() {
     }
     if (stop) break;
     Status held = lease.Check();
-    if (!held.ok()) Fence(held);
+    if (held.ok()) {
+      if (unconfirmed) Log(LogLevel::kInfo, "deploy lease confirmed again");
+      unconfirmed = false;
+      continue;
+    }
+    // The lease connection is gone, not necessarily the lease: take it
+    // again if nobody else held it meanwhile (a server restart, a KILL).
+    Status again = lease.Reacquire();
+    if (again.ok()) {
+      Log(LogLevel::kWarn, "deploy lease connection lost (" + held.ToString() +
+                                  "); lease taken again, nobody held it meanwhile");
+      unconfirmed = false;
+    } else if (again.code() == StatusCode::kUnavailable) {
+      // The server cannot be reached: nobody can take the lease there now
+      // either, and none of this engine's work can land. Decided once it can.
+      if (!unconfirmed) Log(LogLevel::kWarn, "deploy lease unconfirmed: " + again.ToString());
+      unconfirmed = true;
+    } else {
+      Fence(again);
+    }
   }
 }
 

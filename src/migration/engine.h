@@ -16,11 +16,14 @@
 // migration's state; Engine::Open on the same metadata schema resumes every
 // migration that was copying or staged from its checkpoint (no re-copy).
 //
-// Losing the lease (its connection killed, the server restarted): the engine
-// checks it every `lease_check_interval`; once it finds it gone it fences
-// itself — every migration's writer stops, and every call that would change
-// something answers FailedPrecondition (kDeployNotOwner) — and lease_lost()
-// turns true: destroy it, and Open again to take the lease anew if it is free.
+// The lease is checked every `lease_check_interval`. When its connection
+// is gone (killed, the server restarted) the engine takes the lease back if
+// nobody else held it meanwhile (same epoch) and goes on; while the server
+// cannot be reached it keeps trying. When someone else has it, the engine
+// fences itself — every migration's writer stops, and every call that would
+// change something answers FailedPrecondition (kDeployNotOwner) — and
+// lease_lost() turns true: destroy it, and Open again to take the lease anew
+// if it is free.
 // A writer that is still inside a transaction when another Engine takes over
 // cannot commit it (the epoch stamped on the migration rows, engine_lease.h).
 //

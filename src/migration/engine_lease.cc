@@ -31,6 +31,7 @@ StatusOr<EngineLease> EngineLease::Acquire(const binlog::ServerEndpoint& server,
   if (!c.ok()) return c.status();
   EngineLease lease;
   lease.conn_ = std::move(*c);
+  lease.server_ = server;
   lease.schema_ = metadata_schema;
   lease.label_ = owner_label;
   // The lock lives as long as this connection: the server must never time it out.
@@ -81,6 +82,31 @@ Status EngineLease::Check() {
   auto held = conn_.Scalar("SELECT IS_USED_LOCK(" + conn_.Quote(LockName(schema_)) + ") = CONNECTION_ID()");
   if (!held.ok()) return held.status();
   if (held->value_or("0") != "1") return Status::FailedPrecondition("the lock is no longer held by this instance");
+  return Status::Ok();
+}
+
+Status EngineLease::Reacquire() {
+  auto c = SqlConn::Open(server_);
+  if (!c.ok()) return c.status();
+  SEALGATE_RETURN_IF_ERROR(c->Exec("SET SESSION wait_timeout = 31536000, interactive_timeout = 31536000"));
+  auto got = c->Scalar("SELECT GET_LOCK(" + c->Quote(LockName(schema_)) + ", 0)");
+  if (!got.ok()) return got.status();
+  if (got->value_or("0") != "1") {
+    std::string holder = DescribeHolder(*c, schema_);
+    return Status::FailedPrecondition("the deploy lease is held by " +
+                                      (holder.empty() ? std::string("another sealgate instance") : holder));
+  }
+  auto epoch = c->Scalar("SELECT epoch FROM " + QuoteTable(schema_, "lease") + " WHERE id = 1");
+  if (!epoch.ok()) return epoch.status();
+  if (epoch->value_or("") != std::to_string(epoch_)) {
+    (void)c->Exec("DO RELEASE_LOCK(" + c->Quote(LockName(schema_)) + ")");
+    return Status::FailedPrecondition("another sealgate owned the deploys meanwhile (lease epoch " +
+                                      epoch->value_or("none") + ", this instance's " + std::to_string(epoch_) + ")");
+  }
+  SEALGATE_RETURN_IF_ERROR(c->Exec("UPDATE " + QuoteTable(schema_, "lease") +
+                                   " SET connection_id = CONNECTION_ID() WHERE id = 1 AND epoch = " +
+                                   std::to_string(epoch_)));
+  conn_ = std::move(*c);
   return Status::Ok();
 }
 

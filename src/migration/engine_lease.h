@@ -52,6 +52,16 @@ class EngineLease {
   // may be free or someone else's.
   Status Check();
 
+  // After Check() failed because the lease connection was lost (a server
+  // restart, a KILL, a network cut): takes the lock again on a new
+  // connection, but only if nobody held the lease in between — the epoch in
+  // `<schema>.lease` is still this holder's (every other holder bumps it
+  // before doing anything). Unavailable while the server cannot be reached
+  // (then nobody else can take the lease there either: try again later);
+  // FailedPrecondition when the lock is someone else's or the epoch moved on
+  // (the caller must fence itself).
+  Status Reacquire();
+
   uint64_t epoch() const { return epoch_; }
   // The lock's name for a metadata schema.
   static std::string LockName(const std::string& metadata_schema) { return "sealgate-engine:" + metadata_schema; }
@@ -62,6 +72,7 @@ class EngineLease {
 
  private:
   SqlConn conn_;
+  binlog::ServerEndpoint server_;
   std::string schema_;
   std::string label_;
   uint64_t epoch_ = 0;

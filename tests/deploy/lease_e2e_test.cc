@@ -129,7 +129,19 @@ TEST_F(LeaseTest, OwnerWhoseLeaseConnectionIsKilledFencesItselfAndOneOwnerRemain
   auto root = Direct();
   std::string lease_conn = root->Scalar("SELECT IS_USED_LOCK('sealgate-engine:" + schema_ + "')").value_or("");
   ASSERT_FALSE(lease_conn.empty());
+  // A third party waits for the lock, so it gets it the moment the owner's
+  // lease connection dies and keeps it for a while: the owner cannot take
+  // its lease back, and must fence itself.
+  auto grab = Direct();
+  std::thread grabber([&] {
+    EXPECT_EQ(grab->Scalar("SELECT GET_LOCK('sealgate-engine:" + schema_ + "', 20)"), "1");
+    std::this_thread::sleep_for(1500ms);
+    grab->MustExec("DO RELEASE_LOCK('sealgate-engine:" + schema_ + "')");
+  });
+  ASSERT_TRUE(WaitFor([&] { return root->Scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE "
+                                                "STATE = 'User lock'") == "1"; }, 10s));
   root->MustExec("KILL " + lease_conn);
+  grabber.join();
   // Someone owns the deploys again, through whichever instance that is.
   bool answered = WaitFor([&] { return Role(a) == "owner" || Role(b) == "owner"; }, 15s);
   std::this_thread::sleep_for(1500ms);
@@ -158,6 +170,35 @@ TEST_F(LeaseTest, OwnerWhoseLeaseConnectionIsKilledFencesItselfAndOneOwnerRemain
   auto d = Direct();
   EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM t WHERE id = 60001"), "1");
   EXPECT_EQ(writers.Missing(*d, "t", 100000), "");
+}
+
+TEST_F(LeaseTest, OwnerWhoseLeaseConnectionIsKilledTakesItBackWhenNobodyElseDid) {
+  // The lease connection dies (a KILL here; a server restart does the same)
+  // while no other instance is there: the owner takes its lease back with
+  // the same epoch and its migration keeps tailing.
+  Fill("t", 500);
+  ProxyProcess a;
+  ASSERT_TRUE(a.Start(Options())) << a.log();
+  std::string name = "reacquired_" + db_;
+  StageNamedDeploy(a, name);
+  auto root = Direct();
+  std::string lease_conn = root->Scalar("SELECT IS_USED_LOCK('sealgate-engine:" + schema_ + "')").value_or("");
+  ASSERT_FALSE(lease_conn.empty());
+  root->MustExec("KILL " + lease_conn);
+  EXPECT_TRUE(WaitFor([&] {
+    std::string now = root->Scalar("SELECT IS_USED_LOCK('sealgate-engine:" + schema_ + "')").value_or("");
+    return !now.empty() && now != lease_conn;
+  }, 10s)) << a.log();
+  EXPECT_EQ(root->Scalar("SELECT epoch FROM " + schema_ + ".lease"), "1");
+  EXPECT_NE(a.log().find("lease taken again"), std::string::npos) << a.log();
+  EXPECT_EQ(a.log().find("lost the deploy lease"), std::string::npos) << a.log();
+  EXPECT_EQ(Role(a), "owner");
+  root->MustExec("INSERT INTO t (id, a) VALUES (60001, 1)");
+  EXPECT_TRUE(WaitFor([&] { return root->Scalar("SELECT COUNT(*) FROM `~t_new` WHERE id = 60001") == "1"; }, 15s))
+      << a.log();
+  auto c = TestConn::Open(a.address(), db_);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << a.log();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
 }
 
 TEST_F(LeaseTest, TakeoverStampsANewEpochOnEveryMigrationRow) {

@@ -247,6 +247,10 @@ TEST(MigrationServerRestart, StagedMigrationResumesAfterTheServerComesBack) {
   std::string start = script + " start " + dir + " " + std::to_string(port) + " 9 >/dev/null";
   std::string stop = script + " stop " + dir + " >/dev/null";
   ASSERT_EQ(system(start.c_str()), 0);
+  struct StopAtExit {  // a failed assertion must not leave the server running
+    std::string cmd;
+    ~StopAtExit() { (void)system(cmd.c_str()); }
+  } stop_at_exit{stop};
   test::ServerAddress addr{"127.0.0.1", port, "sealgate", "sealgate"};
   auto conn = TestConn::Open(addr);
   conn->MustExec("DROP DATABASE IF EXISTS r");
@@ -264,6 +268,7 @@ TEST(MigrationServerRestart, StagedMigrationResumesAfterTheServerComesBack) {
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(WaitFor([&] { return (*engine)->Progress(*id)->state == MigrationState::kStaged; }, std::chrono::seconds(60)));
   conn->MustExec("UPDATE r.t SET v = 'before' WHERE id <= 10");
+  std::optional<std::string> epoch = conn->Scalar("SELECT epoch FROM _sealgate.lease");
   conn.reset();
   ASSERT_EQ(system(stop.c_str()), 0);
   ASSERT_EQ(system(start.c_str()), 0);
@@ -277,6 +282,9 @@ TEST(MigrationServerRestart, StagedMigrationResumesAfterTheServerComesBack) {
   }, std::chrono::seconds(60))) << (*engine)->Progress(*id)->last_error;
   EXPECT_EQ((*engine)->Progress(*id)->state, MigrationState::kStaged);
   EXPECT_EQ(Dump(*conn, "SELECT id, v FROM r.t ORDER BY id"), Dump(*conn, "SELECT id, v FROM r._t_new ORDER BY id"));
+  // The lease connection died with the server and was taken back, same epoch.
+  EXPECT_EQ(conn->Scalar("SELECT epoch FROM _sealgate.lease"), epoch);
+  EXPECT_FALSE((*engine)->lease_lost());
   engine->reset();
   conn.reset();
   EXPECT_EQ(system(stop.c_str()), 0);
