@@ -4,8 +4,7 @@
 // INSERT ... SELECT stores it in the shadow column (to its type, scale,
 // fractional seconds, character set, CHAR's dropped trailing spaces,
 // BINARY's padding), so a type the ALTER changes is not a difference. Both
-// sides then compare as hex of the stored bytes (binary columns) or of the
-// text in utf8mb4.
+// sides then compare as the bytes of those values (AddColumn below).
 //
 // Consistent point, on MariaDB, without a row lock: a snapshot of the
 // original is opened (START TRANSACTION WITH CONSISTENT SNAPSHOT, whose
@@ -69,28 +68,43 @@ std::string StoredAs(const ColumnMeta& from, const ColumnMeta& to, const std::st
   if (Is(to, {"binary"})) return "CAST(" + expr + " AS BINARY" + TypeArgs(to) + ")";
   if (IsBinary(to)) return "CAST(" + expr + " AS BINARY)";
   if (to.is_string() && !to.charset.empty()) {
-    std::string text = "CONVERT(" + expr + " USING " + to.charset + ")";
+    // Text of the same character set is stored as it is (a CHAR's trailing
+    // spaces are already gone when it is read).
+    bool same_charset = from.is_string() && !IsBinary(from) && from.charset == to.charset;
+    std::string text = same_charset ? expr : "CONVERT(" + expr + " USING " + to.charset + ")";
     return Is(to, {"char"}) ? "TRIM(TRAILING ' ' FROM " + text + ")" : text;  // CHAR keeps no trailing spaces
   }
   return expr;  // ENUM/SET by label, YEAR, BIT, JSON: the value's text
 }
 
-// One column's value as comparable text: hex of the bytes of a binary
-// column, hex of the utf8mb4 text otherwise; 'N' for NULL.
-std::string Canonical(const ColumnMeta& column, const std::string& expr) {
-  if (IsBinary(column)) return "IFNULL(HEX(" + expr + "), 'N')";
-  return "IFNULL(HEX(CONVERT(" + expr + " USING utf8mb4)), 'N')";
+// The row's checksum input: each column's stored bytes (text columns cast
+// to binary, so columns of different character sets concatenate untouched —
+// both sides are already in the shadow column's type), separated by 0x1f;
+// then, for every column that may be NULL or hold any byte (strings, ENUM,
+// SET, BIT, JSON), its length or 'N' for NULL — CONCAT_WS skips NULLs, and a
+// value may contain the separator.
+struct RowParts {
+  std::vector<std::string> values;
+  std::vector<std::string> tail;
+};
+
+void AddColumn(const ColumnMeta& from, const ColumnMeta& to, const std::string& expr, RowParts* row) {
+  bool text = !to.charset.empty() && !IsBinary(to);  // text, ENUM, SET, JSON
+  row->values.push_back(text ? "CAST(" + expr + " AS BINARY)" : expr);
+  bool numeric_or_temporal = IsInteger(to) || Is(to, {"decimal", "float", "double", "date", "datetime", "timestamp",
+                                                       "time", "year"});
+  if (from.nullable || to.nullable || !numeric_or_temporal) row->tail.push_back("IFNULL(LENGTH(" + expr + "), 'N')");
 }
 
-std::string RowExpr(const std::vector<std::string>& cols) {
-  std::string e = "CONCAT_WS(0x1f";
-  for (const auto& c : cols) e += ", " + c;
-  return e + ")";
-}
-
-std::string Aggregate(const std::vector<std::string>& cols) {
-  std::string r = RowExpr(cols);
-  return "SELECT COUNT(*), IFNULL(BIT_XOR(CRC32(" + r + ")), 0), IFNULL(SUM(CRC32(" + r + ")), 0)";
+// One query's select list over a key range: rows, and the sum of the rows'
+// CRC32s (exact: a DECIMAL sum). One hash per row keeps the full read of both
+// tables cheap; a difference goes unseen only if CRC32s collide.
+std::string Aggregate(const RowParts& row) {
+  std::string r = "CONCAT_WS(0x1f";
+  for (const auto& v : row.values) r += ", " + v;
+  for (const auto& t : row.tail) r += ", " + t;
+  r += ")";
+  return "SELECT COUNT(*), IFNULL(SUM(CRC32(" + r + ")), 0)";
 }
 
 std::string Range(const std::vector<std::string>& key, const Cursor& lo, const Cursor& hi) {
@@ -111,7 +125,8 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   auto read_conn = SqlConn::Open(impl_->options.server);
   if (!read_conn.ok()) return read_conn.status();
   const auto& cols = spec.original.columns;
-  std::vector<std::string> okey, skey, ocols, scols;
+  std::vector<std::string> okey, skey;
+  RowParts ocols, scols;
   std::string select_key, order;
   for (size_t i = 0; i < spec.key.size(); ++i) {
     okey.push_back(QuoteIdent(cols[spec.key[i]].name));
@@ -125,8 +140,9 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     int s = shadow_schema->column_index(c.name);
     if (s < 0) return Status::FailedPrecondition("shadow column `" + c.name + "` is gone from " + spec.shadow);
     const ColumnMeta& to = shadow_schema->columns[size_t(s)];
-    ocols.push_back(Canonical(to, StoredAs(cols[c.source], to, QuoteIdent(cols[c.source].name))));
-    scols.push_back(Canonical(to, QuoteIdent(c.name)));
+    const ColumnMeta& from = cols[c.source];
+    AddColumn(from, to, StoredAs(from, to, QuoteIdent(from.name)), &ocols);
+    AddColumn(from, to, QuoteIdent(c.name), &scols);
   }
   const std::string original = QuoteTable(spec.table.schema, spec.table.name);
   const std::string shadow = QuoteTable(spec.table.schema, spec.shadow);

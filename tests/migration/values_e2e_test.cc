@@ -180,5 +180,44 @@ TEST_F(MigrationValues, ChecksumFollowsColumnTypeChangesAndStillSeesRealDifferen
   }
 }
 
+TEST_F(MigrationValues, ChecksumSeesNullsEmptyStringsAndValuesShiftedAcrossColumns) {
+  // Rows whose checksum input would read the same if NULLs were skipped, or
+  // if a value holding the separator byte could lend it to its neighbour.
+  conn_->MustExec("CREATE TABLE mig_val.shift (id INT PRIMARY KEY, a VARCHAR(10) NULL, b VARCHAR(10) NULL, "
+                  "n INT NULL) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_val.shift VALUES (1, 'x', NULL, 1), (2, '', 'y', NULL), (3, CONCAT('p', 0x1f, 'q'), "
+                  "'r', 3), (4, 'N', 'z', 4)");
+  uint64_t id = Staged("ALTER TABLE shift ADD COLUMN extra INT NOT NULL DEFAULT 0");
+  ASSERT_NE(id, 0u);
+  auto same = engine_->Checksum(id);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_TRUE(same->match) << same->mismatch;
+  struct Tamper {
+    const char* name;
+    const char* set;
+    const char* restore;
+  };
+  const Tamper tampers[] = {
+      {"NULL moved to the other column", "a = NULL, b = 'x' WHERE id = 1", "a = 'x', b = NULL WHERE id = 1"},
+      {"empty string as NULL", "a = NULL WHERE id = 2", "a = '' WHERE id = 2"},
+      {"NULL number as zero", "n = 0 WHERE id = 2", "n = NULL WHERE id = 2"},
+      {"separator lent to the next column", "a = 'p', b = CONCAT('q', 0x1f, 'r') WHERE id = 3",
+       "a = CONCAT('p', 0x1f, 'q'), b = 'r' WHERE id = 3"},
+      {"'N' as NULL", "a = NULL WHERE id = 4", "a = 'N' WHERE id = 4"},
+  };
+  for (const Tamper& t : tampers) {
+    SCOPED_TRACE(t.name);
+    conn_->MustExec(std::string("UPDATE mig_val._shift_new SET ") + t.set);
+    auto differs = engine_->Checksum(id);
+    ASSERT_TRUE(differs.ok()) << differs.status().ToString();
+    EXPECT_FALSE(differs->match);
+    conn_->MustExec(std::string("UPDATE mig_val._shift_new SET ") + t.restore);
+    auto again = engine_->Checksum(id);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_TRUE(again->match) << again->mismatch;
+  }
+  EXPECT_TRUE(engine_->Cancel(id).ok());
+}
+
 }  // namespace
 }  // namespace sealgate::migration
