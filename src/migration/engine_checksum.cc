@@ -24,7 +24,6 @@
 // range in the binlog, and none can commit until we release the lock. Once
 // the applier has applied up to the sentinel, the shadow's range must equal
 // what we read.
-#include <future>
 #include <thread>
 
 #include "migration/engine_internal.h"
@@ -200,14 +199,10 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     return opened;
   };
   // Both sides of (lo, hi] in the open snapshots: true when they differ (and the report says where).
-  // The two sides are read at once, each on its own connection.
   auto differs = [&](const Cursor& lo, const Cursor& hi, bool count) -> StatusOr<bool> {
-    std::string shadow_sql = Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi);
-    SqlConn* reader = &*read_conn;
-    auto shadow_side = std::async(std::launch::async, [reader, &shadow_sql] { return reader->Query(shadow_sql); });
     auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
-    auto shad = shadow_side.get();
     if (!orig.ok()) return orig.status();
+    auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
     if (!shad.ok()) return shad.status();
     if (count) {
       ++report.chunks;
