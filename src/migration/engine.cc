@@ -146,24 +146,18 @@ Status Engine::Impl::CreateMetadata() {
   char ddl[2048];
   std::snprintf(ddl, sizeof ddl, kMigrationsDdl, Table("migrations").c_str());
   SEALGATE_RETURN_IF_ERROR(admin.Exec(ddl));
-  // Metadata written by an older sealgate has no `role` column yet.
-  auto has_role = admin.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
-                               admin.Quote(options.metadata_schema) +
-                               " AND TABLE_NAME = 'migrations' AND COLUMN_NAME = 'role'");
-  if (!has_role.ok()) return has_role.status();
-  if (has_role->value_or("0") == "0") {
-    SEALGATE_RETURN_IF_ERROR(admin.Exec("ALTER TABLE " + Table("migrations") +
-                                        " ADD COLUMN role VARCHAR(8) NOT NULL DEFAULT 'stage'"));
-  }
-  // ... nor a `lease_epoch` (the fence of engine_lease.h).
-  auto has_epoch = admin.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
-                                admin.Quote(options.metadata_schema) +
-                                " AND TABLE_NAME = 'migrations' AND COLUMN_NAME = 'lease_epoch'");
-  if (!has_epoch.ok()) return has_epoch.status();
-  if (has_epoch->value_or("0") == "0") {
-    SEALGATE_RETURN_IF_ERROR(admin.Exec("ALTER TABLE " + Table("migrations") +
-                                        " ADD COLUMN lease_epoch BIGINT UNSIGNED NOT NULL DEFAULT 0"));
-  }
+  // Metadata written by an older sealgate lacks the newer columns: `role`,
+  // and `lease_epoch` (the fence of engine_lease.h).
+  auto add_if_missing = [&](const std::string& column, const std::string& definition) -> Status {
+    auto has = admin.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                            admin.Quote(options.metadata_schema) + " AND TABLE_NAME = 'migrations' AND COLUMN_NAME = " +
+                            admin.Quote(column));
+    if (!has.ok()) return has.status();
+    if (has->value_or("0") != "0") return Status::Ok();
+    return admin.Exec("ALTER TABLE " + Table("migrations") + " ADD COLUMN " + column + " " + definition);
+  };
+  SEALGATE_RETURN_IF_ERROR(add_if_missing("role", "VARCHAR(8) NOT NULL DEFAULT 'stage'"));
+  SEALGATE_RETURN_IF_ERROR(add_if_missing("lease_epoch", "BIGINT UNSIGNED NOT NULL DEFAULT 0"));
   SEALGATE_RETURN_IF_ERROR(admin.Exec(EngineLease::TableDdl(options.metadata_schema)));
   // One heartbeat row per engine (keyed by its replica id), so engines
   // sharing a metadata schema never read each other's sentinels.

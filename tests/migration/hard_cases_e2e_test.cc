@@ -238,6 +238,20 @@ TEST_F(MigrationHardCase, SecondEngineOnTheSameMetadataSchemaIsRefused) {
   EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
+TEST_F(MigrationHardCase, MetadataOfAnOlderSealgateGetsTheNewerColumns) {
+  OpenEngine();
+  engine_.reset();
+  conn_->MustExec("ALTER TABLE _sealgate_hard.migrations DROP COLUMN role, DROP COLUMN lease_epoch");
+  OpenEngine();
+  conn_->MustExec("CREATE TABLE mig_hard.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  conn_->MustExec("INSERT INTO mig_hard.t SELECT seq, seq FROM mig_hard.seq_1_to_100");
+  EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '_sealgate_hard' AND "
+                          "TABLE_NAME = 'migrations' AND COLUMN_NAME IN ('role', 'lease_epoch')"),
+            std::optional<std::string>("2"));
+  uint64_t id = StartOk("ALTER TABLE t ADD COLUMN w INT");
+  EXPECT_EQ(WaitLeaves(id, MigrationState::kCopying).state, MigrationState::kStaged);
+}
+
 TEST_F(MigrationHardCase, CompositeStringKeyUnderWriters) {
   conn_->MustExec("CREATE TABLE mig_hard.k (region VARCHAR(20) NOT NULL, n INT NOT NULL, v VARCHAR(40) NULL, "
                   "PRIMARY KEY (region, n)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
