@@ -424,18 +424,7 @@ TEST_F(DeployTest, ALongTransactionOnATableDelaysTheSealWithoutHoldingClients) {
   ASSERT_TRUE(c->Exec("END DEPLOY"));
   std::thread commit([&] { EXPECT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error(); });
   // While the seal waits for the blocker, other clients are never held.
-  auto client = Via();
-  std::string why;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (why.find("open transaction") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    auto started = std::chrono::steady_clock::now();
-    EXPECT_TRUE(client->Exec("INSERT INTO other (a) VALUES (1)")) << client->last_error();
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms) << "a client was held while the seal could not go";
-    for (auto& r : Via()->Query("SHOW DEPLOYS")) {
-      if (r[0] == name) why = r.back().value_or("");
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  std::string why = ReasonWhileClientsRun(name, "INSERT INTO other (a) VALUES (1)", "open transaction", 20s);
   EXPECT_NE(why.find("held by an open transaction"), std::string::npos) << why;
   blocker->MustExec("COMMIT");
   commit.join();
@@ -483,18 +472,7 @@ TEST_F(DeployTest, APreparedXaTransactionDelaysOnlyTheSealOfTheTablesItChanged) 
   EXPECT_EQ(Columns("t").back(), "z");
   // The deploy of the XA's table waits for it, says why, and holds no client meanwhile.
   std::thread commit([&] { EXPECT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error(); });
-  auto client = Via();
-  std::string why;
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (why.find("prepared XA") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    auto begun = std::chrono::steady_clock::now();
-    EXPECT_TRUE(client->Exec("INSERT INTO t (a, b, c) VALUES (1, 'x', 1)")) << client->last_error();
-    EXPECT_LT(std::chrono::steady_clock::now() - begun, 500ms) << "a client was held while the seal could not go";
-    for (auto& r : Via()->Query("SHOW DEPLOYS")) {
-      if (r[0] == name) why = r.back().value_or("");
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  std::string why = ReasonWhileClientsRun(name, "INSERT INTO t (a, b, c) VALUES (1, 'x', 1)", "prepared XA", 30s);
   EXPECT_NE(why.find("other held by a prepared XA transaction"), std::string::npos) << why;
   EXPECT_NE(why.find(xid), std::string::npos) << why;
   EXPECT_EQ(Columns("other").back(), "c") << "sealed under a prepared XA transaction";

@@ -28,15 +28,6 @@ namespace {
 using namespace std::chrono_literals;
 
 
-bool WaitFor(const std::function<bool()>& pred, std::chrono::seconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
-
 std::string UtcIn(int seconds) {
   time_t t = time(nullptr) + seconds;
   tm parts;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,16 @@ inline std::string HttpGet(int port, const std::string& path) {
   return body == std::string::npos ? "" : resp.substr(body + 4);
 }
 
+// Polls `done` every 50 ms until it holds or `limit` passes; its last answer.
+inline bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
 class DeployTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,6 +85,27 @@ class DeployTest : public ::testing::Test {
   bool TableExists(const std::string& table) {
     return Direct()->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='" + db_ +
                             "' AND TABLE_NAME='" + table + "'") == "1";
+  }
+  // While a COMMIT DEPLOY of `name` waits for something, runs `statement`
+  // through the proxy again and again — each must finish within 500 ms: no
+  // client is held while the seal cannot go — until SHOW DEPLOYS gives a
+  // reason containing `until` (or `limit` passes). The last reason given.
+  std::string ReasonWhileClientsRun(const std::string& name, const std::string& statement, const std::string& until,
+                                    std::chrono::seconds limit) {
+    auto client = Via();
+    std::string why;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (why.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      auto begun = std::chrono::steady_clock::now();
+      EXPECT_TRUE(client->Exec(statement)) << client->last_error();
+      EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(500))
+          << "a client was held while the seal could not go";
+      for (auto& r : Via()->Query("SHOW DEPLOYS")) {
+        if (r[0] == name) why = r.back().value_or("");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return why;
   }
   void Fill(const std::string& table, int rows) {
     Direct()->MustExec("CREATE TABLE " + table + " (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, "

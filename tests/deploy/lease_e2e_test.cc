@@ -41,13 +41,18 @@ class LeaseTest : public DeployTest {
     }
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   }
-  bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return done();
+  // Seals deploy `name` through `owner` after a write made straight to the
+  // server (id 60001), stops `writers`, and checks the new schema holds that
+  // write and every write the writers were told succeeded.
+  void SealAndCheck(const ProxyProcess& owner, const std::string& name, Writers& writers) {
+    Direct()->MustExec("INSERT INTO t (id, a) VALUES (60001, 1)");
+    auto c = TestConn::Open(owner.address(), db_);
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << owner.log();
+    writers.Join();
+    EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
+    auto d = Direct();
+    EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM t WHERE id = 60001"), "1");
+    EXPECT_EQ(writers.Missing(*d, "t", 100000), "");
   }
   void StageNamedDeploy(const ProxyProcess& owner, const std::string& name) {
     auto c = TestConn::Open(owner.address(), db_);
@@ -82,20 +87,15 @@ TEST_F(LeaseTest, StandbyNamesTheOwnerAndTakesOverWhenItIsKilled) {
   writers.Run(b.address(), db_, {"t"}, 100000);
   std::this_thread::sleep_for(300ms);
   a.Kill();
-  Direct()->MustExec("INSERT INTO t (id, a) VALUES (60001, 1)");  // after the owner died
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (60002, 1)");  // after the owner died
   auto took = UntilDeploysAnswer(b, 15s);
   EXPECT_LT(took, 5000ms) << b.log();
   EXPECT_EQ(Role(b), "owner");
   // The migration keeps tailing under the new owner.
-  EXPECT_TRUE(WaitFor([&] { return Direct()->Scalar("SELECT COUNT(*) FROM `~t_new` WHERE id = 60001") == "1"; }, 15s))
+  EXPECT_TRUE(WaitFor([&] { return Direct()->Scalar("SELECT COUNT(*) FROM `~t_new` WHERE id = 60002") == "1"; }, 15s))
       << b.log();
-  auto c = TestConn::Open(b.address(), db_);
-  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << b.log();
-  writers.Join();
-  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
-  auto d = Direct();
-  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM t WHERE id = 60001"), "1");
-  EXPECT_EQ(writers.Missing(*d, "t", 100000), "");
+  SealAndCheck(b, name, writers);
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t WHERE id = 60002"), "1");
   EXPECT_GT(writers.acknowledged["t"].size(), 10u);
 }
 
@@ -162,14 +162,7 @@ TEST_F(LeaseTest, OwnerWhoseLeaseConnectionIsKilledFencesItselfAndOneOwnerRemain
   // The new owner's lease is held by a live connection, and its epoch moved on.
   EXPECT_NE(root->Scalar("SELECT IS_USED_LOCK('sealgate-engine:" + schema_ + "')").value_or(""), lease_conn);
   EXPECT_EQ(root->Scalar("SELECT epoch FROM " + schema_ + ".lease"), "2");
-  Direct()->MustExec("INSERT INTO t (id, a) VALUES (60001, 1)");
-  auto c = TestConn::Open(owner.address(), db_);
-  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << owner.log();
-  writers.Join();
-  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
-  auto d = Direct();
-  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM t WHERE id = 60001"), "1");
-  EXPECT_EQ(writers.Missing(*d, "t", 100000), "");
+  SealAndCheck(owner, name, writers);
 }
 
 TEST_F(LeaseTest, OwnerWhoseLeaseConnectionIsKilledTakesItBackWhenNobodyElseDid) {

@@ -78,17 +78,16 @@ TEST_F(RevertTest, DeployAcrossTwoDatabasesIsSealedAtOnceAndRevertedUnderWriters
   ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
   std::this_thread::sleep_for(300ms);  // writes go on against the new tables
 
-  auto last_column = [&](TestConn& conn) {
-    return conn.Scalar("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
-                       "TABLE_NAME = '" + std::string(&conn == d2.get() ? "t2" : "t1") +
-                       "' ORDER BY ORDINAL_POSITION DESC LIMIT 1");
+  auto last_column = [&](const std::string& schema, const std::string& table) {
+    return admin->Scalar("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + schema +
+                         "' AND TABLE_NAME = '" + table + "' ORDER BY ORDINAL_POSITION DESC LIMIT 1");
   };
   auto fresh_count = [&] {
     return d2->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
                       "TABLE_NAME = 'fresh'");
   };
-  EXPECT_EQ(last_column(*Direct()), "d");
-  EXPECT_EQ(last_column(*d2), "d");
+  EXPECT_EQ(last_column(db_, "t1"), "d");
+  EXPECT_EQ(last_column(db2, "t2"), "d");
   EXPECT_EQ(fresh_count(), "1");
 
   // The revert swaps both databases back at once, still under the writers.
@@ -100,8 +99,8 @@ TEST_F(RevertTest, DeployAcrossTwoDatabasesIsSealedAtOnceAndRevertedUnderWriters
 
   EXPECT_EQ(here.errors.load() + there.errors.load(), 0)
       << (here.error_text.empty() ? (there.error_text.empty() ? "" : there.error_text[0]) : here.error_text[0]);
-  EXPECT_EQ(last_column(*Direct()), "c");
-  EXPECT_EQ(last_column(*d2), "c");
+  EXPECT_EQ(last_column(db_, "t1"), "c");
+  EXPECT_EQ(last_column(db2, "t2"), "c");
   EXPECT_EQ(fresh_count(), "0");
   EXPECT_EQ(here.Missing(*Direct(), "t1", 1000000), "") << "t1: acknowledged writes missing";
   EXPECT_EQ(there.Missing(*d2, "t2", 1000000), "") << "t2: acknowledged writes missing";
