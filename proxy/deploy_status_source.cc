@@ -44,6 +44,14 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
     out.WriteGauge("sealgate_migration_ready", "1 when staged and caught up", labels, m["ready"] == "yes" ? 1 : 0);
     out.WriteCounter("sealgate_migration_rows_applied_total", "Row changes applied to the shadow from the binlog",
                      labels, Number(m["rows_applied"]));
+    if (m["apply_rows_per_s"]) {
+      out.WriteGauge("sealgate_migration_apply_rows_per_second",
+                     "Row changes applied to the shadow per second (the last 30 s)", labels,
+                     Number(m["apply_rows_per_s"]));
+    }
+    out.WriteGauge("sealgate_migration_falling_behind",
+                   "1 while applying falls behind the table's writes (the lag keeps growing; see SHOW DEPLOY STATUS pace)",
+                   labels, m["keeping_up"] == "no");
     std::string state = m["state"].value_or("");
     for (const char* s : {"copying", "staged", "failed"}) {
       Labels with_state = labels;

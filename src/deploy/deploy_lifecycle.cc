@@ -133,7 +133,9 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       options_.logger->Info("deploy", "deploy=" + name + " migration=" + std::to_string(it.migration_id) +
                                           " checksum ok rows=" + std::to_string(report->rows) + " chunks=" +
-                                          std::to_string(report->chunks) + " ms=" + std::to_string(ms.count()));
+                                          std::to_string(report->chunks) + " ms=" + std::to_string(ms.count()) +
+                                          " point_ms=" + std::to_string(report->point_time.count()) +
+                                          " read_ms=" + std::to_string(report->read_time.count()));
     }
   }
   return Status::Ok();

@@ -3,6 +3,8 @@
 // window — and their columns in SHOW DEPLOYS and SHOW DEPLOY STATUS.
 #include "deploy/deploy_ops.h"
 
+#include <cmath>
+
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -304,7 +306,8 @@ std::vector<std::optional<std::string>> DeployController::DeployOpsCells(const s
 
 const std::vector<std::string>& DeployController::MigrationOpsColumns() {
   static const std::vector<std::string> kColumns = {"rows_applied", "copy", "throttle_ratio", "throttle",
-                                                    "binlog_purge_in_s", "binlog_warning"};
+                                                    "binlog_purge_in_s", "binlog_warning", "apply_rows_per_s",
+                                                    "keeping_up", "pace"};
   return kColumns;
 }
 
@@ -320,7 +323,11 @@ std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(cons
       std::to_string(p->rows_applied), copy, Ratio(p->throttle_ratio),
       ControlText(p->copy_paused, p->throttle_ratio, p->throttle_reason),
       p->binlog_purge_in ? std::optional(std::to_string(p->binlog_purge_in->count())) : std::nullopt,
-      p->binlog_warning.empty() ? std::nullopt : std::optional(p->binlog_warning)};
+      p->binlog_warning.empty() ? std::nullopt : std::optional(p->binlog_warning),
+      p->pace.verdict == migration::PaceVerdict::kUnknown ? std::nullopt
+                                                          : std::optional(std::to_string(llround(p->pace.apply_rate))),
+      std::string(migration::PaceVerdictName(p->pace.verdict)),
+      p->pace.note.empty() ? std::nullopt : std::optional(p->pace.note)};
   if (follower) cells[1] = cells[2] = cells[3] = std::nullopt;  // it copies nothing; it needs the binlog all the same
   return cells;
 }

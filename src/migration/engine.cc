@@ -465,6 +465,13 @@ void Engine::Impl::HeartbeatLoop() {
   while (!stop) {
     auto st = WriteHeartbeat();
     if (!st.ok()) Log(LogLevel::kWarn, "heartbeat: " + st.status().ToString());
+    // The appliers' pace, about once a second (ApplyPace ignores closer samples).
+    std::vector<std::shared_ptr<Migration>> all;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [id, m] : migrations) all.push_back(m);
+    }
+    for (auto& m : all) m->SamplePace();
     std::unique_lock<std::mutex> lock(wait_mu);
     stop_cv.wait_for(lock, options.heartbeat_interval, [&] { return stop.load(); });
   }

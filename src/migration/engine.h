@@ -115,6 +115,10 @@ struct ChecksumReport {
   uint64_t chunks = 0;
   uint64_t rows = 0;
   std::string mismatch;  // the first differing key range, when !match
+  // Where the time went: opening consistent points (the writer catching up
+  // to each snapshot, or the row locks and sentinel per chunk) and reading.
+  std::chrono::milliseconds point_time{0};
+  std::chrono::milliseconds read_time{0};
 };
 
 class Engine {

@@ -24,6 +24,7 @@
 // range in the binlog, and none can commit until we release the lock. Once
 // the applier has applied up to the sentinel, the shadow's range must equal
 // what we read.
+#include <optional>
 #include <thread>
 
 #include "migration/engine_internal.h"
@@ -113,6 +114,21 @@ std::string Range(const std::vector<std::string>& key, const Cursor& lo, const C
   return w;
 }
 
+// Adds the time from its construction to its destruction to *total.
+class TimeInto {
+ public:
+  explicit TimeInto(std::chrono::milliseconds* total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~TimeInto() {
+    *total_ += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+  }
+  TimeInto(const TimeInto&) = delete;
+  TimeInto& operator=(const TimeInto&) = delete;
+
+ private:
+  std::chrono::milliseconds* total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 }  // namespace
 
 StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
@@ -189,6 +205,7 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   };
   // A new consistent point: both snapshots opened at one binlog position.
   auto point = [&]() -> Status {
+    TimeInto timed(&report.point_time);
     Status held = m->HoldAt(open_original, std::chrono::seconds(120));
     if (!held.ok()) {
       (void)lock_conn->Exec("ROLLBACK");
@@ -200,6 +217,7 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   };
   // Both sides of (lo, hi] in the open snapshots: true when they differ (and the report says where).
   auto differs = [&](const Cursor& lo, const Cursor& hi, bool count) -> StatusOr<bool> {
+    TimeInto timed(&report.read_time);
     auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
     if (!orig.ok()) return orig.status();
     auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
@@ -258,13 +276,21 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     auto hi = boundary(*read_conn, lo, table_end, kChecksumChunkRows);
     if (!hi.ok()) return hi.status();
     SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("BEGIN"));
+    std::optional<TimeInto> reading(&report.read_time);
     auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, *hi) +
                                  " LOCK IN SHARE MODE");
+    reading.reset();
     if (!orig.ok()) return orig.status();
-    auto seq = impl_->WriteHeartbeat();
-    Status waited = seq.ok() ? m->WaitApplied(*seq, std::chrono::seconds(120)) : seq.status();
+    Status waited;
+    {
+      TimeInto timed(&report.point_time);
+      auto seq = impl_->WriteHeartbeat();
+      waited = seq.ok() ? m->WaitApplied(*seq, std::chrono::seconds(120)) : seq.status();
+    }
+    reading.emplace(&report.read_time);
     auto shad = waited.ok() ? read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, *hi))
                             : StatusOr<std::vector<SqlRow>>(waited);
+    reading.reset();
     (void)lock_conn->Exec("ROLLBACK");
     if (!shad.ok()) return shad.status();
     ++report.chunks;

@@ -384,6 +384,7 @@ MigrationProgress Migration::Progress() const {
   p.lag = host_->LagAfter(seen_heartbeat_);
   p.ready = state_ == MigrationState::kStaged && !paused_ && p.lag < tuning_.ready_lag;
   p.rows_applied = rows_applied_;
+  p.pace = pace_.Report();
   p.chunk_rows = chunk_rows_;
   p.copy_running = has_slot_;
   p.copy_paused = copy_paused_;
@@ -392,6 +393,13 @@ MigrationProgress Migration::Progress() const {
   p.last_error = last_error_;
   p.applied_file = applied_file_;
   return p;
+}
+
+void Migration::SamplePace() {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool applying = !paused_ && !holding_ && !hold_at_ &&
+                  (state_ == MigrationState::kCopying || state_ == MigrationState::kStaged);
+  pace_.Sample(std::chrono::steady_clock::now(), rows_applied_, host_->LagAfter(seen_heartbeat_), applying);
 }
 
 void Migration::Pause() {

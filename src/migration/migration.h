@@ -195,6 +195,9 @@ class Migration {
   // it. Applying the binlog goes on in both cases.
   void SetCopyPaused(bool paused);
   void SetThrottleRatio(double ratio);
+  // One sample of the applier's pace (see apply_pace.h); the engine calls it
+  // about once a second, from a thread that never waits on the writer.
+  void SamplePace();
   Status WaitApplied(uint64_t seq, std::chrono::milliseconds timeout);
   // A consistent point between the original and the shadow: pauses applying,
   // calls `snapshot` (which opens a snapshot of the original and returns its
@@ -315,6 +318,7 @@ class Migration {
   uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)
   uint64_t rows_copied_ = 0;        // guarded by mu_
   uint64_t rows_applied_ = 0;       // guarded by mu_
+  ApplyPace pace_;                  // guarded by mu_
   std::string applied_file_;        // guarded by mu_ (cp_.applied.file, for Progress)
   std::chrono::steady_clock::time_point copy_started_;  // guarded by mu_
   uint64_t copy_rows_at_start_ = 0; // guarded by mu_

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "migration/apply_pace.h"
+
 namespace sealgate::migration {
 
 enum class MigrationState : uint8_t {
@@ -36,6 +38,7 @@ struct MigrationProgress {
   std::chrono::milliseconds lag{0};  // binlog apply lag, measured by heartbeat rows
   bool ready = false;                // staged, not paused and lag under the threshold
   uint64_t rows_applied = 0;         // row changes applied from the binlog
+  PaceReport pace;                   // whether applying keeps up with the table's writes
   uint64_t chunk_rows = 0;           // current copy chunk size
   bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
   // Copy control (ALTER DEPLOY): applying the binlog goes on whatever these say.

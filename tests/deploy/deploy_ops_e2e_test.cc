@@ -253,6 +253,73 @@ TEST_F(DeployOpsTest, SlowClientStatementsHoldTheCopy) {
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
 }
 
+// The applier stopped (its shadow locked) while the table's writes go on:
+// SHOW DEPLOY STATUS, /metrics and /status say it falls behind, and that the
+// deploy cannot be sealed at this rate, until it catches up again.
+TEST_F(DeployOpsTest, ApplyingThatFallsBehindTheWritesIsSaidUntilItCatchesUp) {
+  Fill("t", 1000);
+  StartProxy({});
+  std::string name = "pace_" + db_;
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["state"] == "staged"; }, 60s));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0}, errors{0};
+  std::thread writer([&] {
+    auto w = Direct();
+    for (int i = 0; !stop; ++i) {
+      if (w->Exec("UPDATE t SET a = a + 1 WHERE id = " + std::to_string(1 + i % 1000))) {
+        ++writes;
+      } else {
+        ++errors;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  // A verdict after ten seconds of samples: it keeps up.
+  EXPECT_TRUE(WaitFor([&] { return Status(name, "t")["keeping_up"] == "yes"; }, 30s)) << proxy_.log();
+  Record keeping = Status(name, "t");
+  EXPECT_GT(std::stoll(keeping["apply_rows_per_s"].value_or("0")), 0);
+  EXPECT_EQ(keeping["pace"], std::nullopt);
+
+  auto blocker = Direct();
+  blocker->MustExec("LOCK TABLES `~t_new` READ");  // the applier's writes wait; the table's do not
+  bool behind = WaitFor([&] { return Status(name, "t")["keeping_up"] == "no"; }, 45s);
+  Record row = Status(name, "t");
+  std::string metrics = HttpGet(proxy_.http_port(), "/metrics");
+  std::string status = HttpGet(proxy_.http_port(), "/status");
+  blocker->MustExec("UNLOCK TABLES");
+  ASSERT_TRUE(behind) << proxy_.log();
+  std::string pace = row["pace"].value_or("");
+  EXPECT_NE(pace.find("falling behind: applying "), std::string::npos) << pace;
+  EXPECT_NE(pace.find("cannot be sealed"), std::string::npos) << pace;
+  EXPECT_EQ(row["ready"], "no");
+  EXPECT_GE(std::stoll(row["lag_ms"].value_or("0")), 5000);
+  auto parsed = proxy::testing::CheckExposition(metrics);
+  std::string labels = "{deploy=\"" + name + "\",table=\"" + db_ + ".t\"}";
+  EXPECT_EQ(parsed.samples["sealgate_migration_falling_behind" + labels], 1) << metrics;
+  // The window still holds the seconds before the lock: fewer rows a second than then, not none.
+  EXPECT_LT(parsed.samples["sealgate_migration_apply_rows_per_second" + labels],
+            std::stod(keeping["apply_rows_per_s"].value_or("0"))) << metrics;
+  EXPECT_NE(status.find("falling behind"), std::string::npos) << status;
+
+  // Unlocked: the applier catches up, the verdict and the gauge go back.
+  EXPECT_TRUE(WaitFor([&] {
+    Record r = Status(name, "t");
+    return r["keeping_up"] != "no" && r["ready"] == "yes";
+  }, 60s)) << proxy_.log();
+  parsed = proxy::testing::CheckExposition(HttpGet(proxy_.http_port(), "/metrics"));
+  EXPECT_EQ(parsed.samples["sealgate_migration_falling_behind" + labels], 0);
+  stop = true;
+  writer.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(writes.load(), 1000);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();  // caught up: it seals
+  EXPECT_EQ(Deploy(name)["state"], "sealed");
+}
+
 TEST_F(DeployOpsTest, AutomaticThrottleHoldsTheCopyAndSaysWhy) {
   Fill("t", 20000);
   // The test server is not a replica: its lag is unknown, so the copy waits.
