@@ -137,6 +137,25 @@ run_errors() {
   echo "${ignored:--} $fatal $codes"
 }
 
+# CPU. "busy total" jiffies of the whole machine (every process: server, proxy,
+# sysbench), and one process's user+system seconds.
+machine_jiffies() { awk '$1 == "cpu" {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6; exit}' /proc/stat; }
+ncpu=$(nproc)
+# Cores busy between two machine_jiffies readings.
+busy_cores() {
+  awk -v a="$1" -v b="$2" -v n=$ncpu 'BEGIN {split(a, x, " "); split(b, y, " ");
+    d = y[2] - x[2]; printf "%.2f", (d > 0 ? n * (y[1] - x[1]) / d : 0)}'
+}
+proc_cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' /proc/$1/stat 2>/dev/null || echo 0; }
+server_pid() { cat $state/mariadb.pid; }
+# "machine server proxy" CPU counters now; cpu_delta turns two of them into
+# "busy_cores server_core_s proxy_core_s".
+cpu_now() { echo "$(machine_jiffies) $(proc_cpu $(server_pid)) $(proc_cpu $proxy_pid)"; }
+cpu_delta() {
+  local a=($1) b=($2)
+  echo "$(busy_cores "${a[0]} ${a[1]}" "${b[0]} ${b[1]}") $(minus ${b[2]} ${a[2]}) $(minus ${b[3]} ${a[3]})"
+}
+
 # The proxy's log lines about the copy meeting client locks since line FROM.
 proxy_lock_lines() { tail -n +$(($1 + 1)) $log | grep -ciE 'deadlock|lock wait' || true; }
 log_lines() { wc -l <$log; }
@@ -152,9 +171,13 @@ run_phase() {
   start_load $rate $((lead + alter_limit + tail + 30)) build/bench-online-$name.txt
   sleep $lead
   t_start=$(now)
+  local c0 c1
+  c0=$(cpu_now)
   alter_ok=yes
   timeout $alter_limit "$@" >build/bench-online-$name.alter.log 2>&1 || alter_ok=no
+  c1=$(cpu_now)
   t_end=$(now)
+  cpu=$(cpu_delta "$c0" "$c1")
   sleep $tail
   stop_load
   alter_s=$(minus $t_end $t_start)
@@ -171,16 +194,18 @@ run_phase() {
 }
 
 header() {
-  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %s\n" phase alter_s tps tps_x p95_med p95_x p95_max \
-    queue_max errors_win/run fatal proxy_lock_msgs
+  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %5s %5s %s\n" phase alter_s tps tps_x p95_med p95_x p95_max \
+    queue_max errors_win/run fatal busy srv_cs proxy_lock_msgs
 }
 # One report line; keeps the phase's figures in fig_<name> ("alter_s tps p95 win ignored fatal").
 report() {
   local name=$1 tps p95 max win secs queue ignored fatal codes
   read -r tps p95 max win secs queue <<<"$stats"
   read -r ignored fatal codes <<<"$errs"
-  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %s\n" $name $alter_s $tps "$(ratio $tps $base_tps)x" $p95 \
-    "$(ratio $p95 $base_p95)x" $max $queue "$win/$ignored" "$fatal" "$lock_lines"
+  local busy srv_cs
+  read -r busy srv_cs _ <<<"$cpu"
+  printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %5s %5s %s\n" $name $alter_s $tps "$(ratio $tps $base_tps)x" $p95 \
+    "$(ratio $p95 $base_p95)x" $max $queue "$win/$ignored" "$fatal" $busy $srv_cs "$lock_lines"
   [[ $codes == - ]] || echo "  ($name: errors ignored by sysbench over the run, by code: $codes)"
   printf -v "fig_${name//-/_}" '%s' "$alter_s $tps $p95 $win $ignored $fatal"
 }
@@ -206,9 +231,41 @@ osc_alter="MODIFY COLUMN pad VARCHAR(80) NOT NULL, ADD COLUMN extra INT NOT NULL
 undo_osc_alter="ALTER TABLE sbtest1 DROP COLUMN extra, MODIFY COLUMN pad CHAR(60) NOT NULL DEFAULT ''"
 sealgate_alter=("${proxy_cli[@]}" sbtest -e "ALTER TABLE sbtest1 $osc_alter")
 
+# The work itself: each ALTER on the idle server, with the CPU it takes
+# (server and proxy core-seconds), and how much CPU the load leaves spare.
+if [[ $mode != sweep-only ]]; then
+  echo
+  echo "the ALTERs on the idle server (no load): wall time and CPU"
+  printf "%-10s %8s %10s %10s\n" alter wall_s server_cs proxy_cs
+  sleep 2
+  for which in native sealgate; do
+    c0=$(cpu_now)
+    t0=$(now)
+    if [[ $which == native ]]; then
+      direct sbtest -e "ALTER TABLE sbtest1 ADD COLUMN extra INT NOT NULL DEFAULT 0, FORCE, ALGORITHM=INPLACE, LOCK=NONE"
+    else
+      "${sealgate_alter[@]}"
+    fi
+    t1=$(now)
+    read -r _ srv_cs proxy_cs <<<"$(cpu_delta "$c0" "$(cpu_now)")"
+    printf "%-10s %8s %10s %10s\n" $which $(minus $t1 $t0) $srv_cs $proxy_cs
+    printf -v "idle_$which" '%s' "$(minus $t1 $t0) $(awk -v a=$srv_cs -v b=$proxy_cs 'BEGIN {printf "%.2f", a + b}')"
+    if [[ $which == native ]]; then
+      restore_shape "ALTER TABLE sbtest1 DROP COLUMN extra" "the idle native ALTER"
+    else
+      finalize_sealed
+      restore_shape "$undo_osc_alter" "the idle sealgate ALTER"
+    fi
+    sleep 2
+  done
+fi
+
 # Baseline: the load alone (needed by the sweep too, for its ratios).
+c0=$(cpu_now)
 start_load $rate $baseline_secs build/bench-online-baseline.txt
 wait $load_pid || true
+cpu=$(cpu_delta "$c0" "$(cpu_now)")
+read -r base_busy _ <<<"$cpu"
 stats="$(window_stats $load_out 0 1e9) $(window_queue_max $load_out 0 1e9)"
 errs=$(run_errors $load_out)
 read -r base_tps base_p95 _ <<<"$stats"
@@ -251,6 +308,15 @@ if [[ $mode != sweep-only ]]; then
   echo "target: median p95 during the ALTER <= 1.5x baseline: $s_p95 ms vs $base_p95 ms = ${x}x   $(verdict $x 1.5 le)"
   n=$(( ${s_win/-/0} + ${s_ignored/-/0} + s_fatal ))
   echo "target: zero client errors: $s_win in the window, $s_ignored over the run, $s_fatal fatal   $( ((n == 0)) && echo PASS || echo FAIL)"
+  # The CPU budget: what the load leaves spare, against the work each ALTER is.
+  read -r _ work_native <<<"$idle_native"
+  read -r _ work_sealgate <<<"$idle_sealgate"
+  awk -v n=$ncpu -v busy=$base_busy -v wn=$work_native -v ws=$work_sealgate -v nw=$n_wall 'BEGIN {
+    spare = n - busy; t = 2.5 * nw
+    printf "\nCPU budget: the load alone keeps %.2f of %d cores busy, %.2f spare. On the idle server native INPLACE\n", busy, n, spare
+    printf "is %.2f core-s of work and sealgate %.2f (%.1fx). Within 2.5x native under load (%.1f s), sealgate\n", wn, ws, ws / wn, t
+    printf "needs %.2f cores; from the spare cores alone it needs at least %.1f s.\n", ws / t, (spare > 0 ? ws / spare : 0)
+  }'
 fi
 
 if [[ $mode != all ]]; then

@@ -311,6 +311,24 @@ const std::vector<std::string>& DeployController::MigrationOpsColumns() {
   return kColumns;
 }
 
+namespace {
+
+// "no" when applying falls behind or the copy cannot finish at this write rate.
+std::string KeepingUp(const migration::MigrationProgress& p) {
+  bool copy_behind = p.copy_pace.known && !p.copy_pace.finishing;
+  if (copy_behind) return "no";
+  return migration::PaceVerdictName(p.pace.verdict);
+}
+
+std::optional<std::string> PaceNote(const migration::MigrationProgress& p) {
+  std::string note = p.pace.note;
+  if (!p.copy_pace.note.empty()) note += (note.empty() ? "" : "; ") + p.copy_pace.note;
+  if (note.empty()) return std::nullopt;
+  return note;
+}
+
+}  // namespace
+
 std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(const migration::MigrationProgress* p,
                                                                             bool follower) {
   if (!p) return std::vector<std::optional<std::string>>(MigrationOpsColumns().size());
@@ -326,8 +344,7 @@ std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(cons
       p->binlog_warning.empty() ? std::nullopt : std::optional(p->binlog_warning),
       p->pace.verdict == migration::PaceVerdict::kUnknown ? std::nullopt
                                                           : std::optional(std::to_string(llround(p->pace.apply_rate))),
-      std::string(migration::PaceVerdictName(p->pace.verdict)),
-      p->pace.note.empty() ? std::nullopt : std::optional(p->pace.note)};
+      KeepingUp(*p), PaceNote(*p)};
   if (follower) cells[1] = cells[2] = cells[3] = std::nullopt;  // it copies nothing; it needs the binlog all the same
   return cells;
 }

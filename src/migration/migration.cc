@@ -371,15 +371,21 @@ MigrationProgress Migration::Progress() const {
   p.state = state_;
   p.paused = paused_;
   p.rows_copied = rows_copied_;
-  p.rows_estimated = std::max(spec_.rows_estimated, rows_copied_);
+  // The estimate at the start, plus what the application added past the copy since.
+  int64_t total = int64_t(spec_.rows_estimated) + uncopied_growth_;
+  p.rows_estimated = std::max<uint64_t>(uint64_t(std::max<int64_t>(0, total)), rows_copied_);
   bool copied = state_ != MigrationState::kCopying;
   p.percent = copied ? 100.0 : p.rows_estimated ? 100.0 * double(rows_copied_) / double(p.rows_estimated) : 0;
   if (copied) p.percent = 100.0;
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started_).count();
-  uint64_t done = rows_copied_ - std::min(rows_copied_, copy_rows_at_start_);
-  if (!copied && done > 0 && elapsed > 0) {
-    double rate = double(done) / elapsed;
-    p.eta = std::chrono::seconds(int64_t(double(p.rows_estimated - rows_copied_) / rate));
+  if (!copied) {
+    p.copy_pace = copy_pace_.Report(spec_.rows_estimated, rows_copied_, uncopied_growth_);
+    p.eta = p.copy_pace.eta;
+    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started_).count();
+    uint64_t done = rows_copied_ - std::min(rows_copied_, copy_rows_at_start_);
+    if (!p.eta && p.copy_pace.finishing && done > 0 && elapsed > 0) {  // before two samples: the average so far
+      double rate = double(done) / elapsed;
+      p.eta = std::chrono::seconds(int64_t(double(p.rows_estimated - rows_copied_) / rate));
+    }
   }
   p.lag = host_->LagAfter(seen_heartbeat_);
   p.ready = state_ == MigrationState::kStaged && !paused_ && p.lag < tuning_.ready_lag;
@@ -399,7 +405,11 @@ void Migration::SamplePace() {
   std::lock_guard<std::mutex> lock(mu_);
   bool applying = !paused_ && !holding_ && !hold_at_ &&
                   (state_ == MigrationState::kCopying || state_ == MigrationState::kStaged);
-  pace_.Sample(std::chrono::steady_clock::now(), rows_applied_, host_->LagAfter(seen_heartbeat_), applying);
+  auto now = std::chrono::steady_clock::now();
+  pace_.Sample(now, rows_applied_, host_->LagAfter(seen_heartbeat_), applying);
+  if (spec_.role == MigrationRole::kStage) {
+    copy_pace_.Sample(now, rows_copied_, uncopied_growth_, state_ == MigrationState::kCopying && !copy_paused_);
+  }
 }
 
 void Migration::Pause() {

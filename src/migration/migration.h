@@ -195,7 +195,7 @@ class Migration {
   // it. Applying the binlog goes on in both cases.
   void SetCopyPaused(bool paused);
   void SetThrottleRatio(double ratio);
-  // One sample of the applier's pace (see apply_pace.h); the engine calls it
+  // One sample of the applier's pace (see pace.h); the engine calls it
   // about once a second, from a thread that never waits on the writer.
   void SamplePace();
   Status WaitApplied(uint64_t seq, std::chrono::milliseconds timeout);
@@ -242,7 +242,9 @@ class Migration {
     const binlog::Row* before = nullptr;
     const binlog::Row* after = nullptr;
   };
-  Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos, std::vector<ShadowWrite>* out);
+  // `uncopied_growth`: plus the rows the event adds past the applied cursor (inserts), minus those it removes there.
+  Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos, std::vector<ShadowWrite>* out,
+                   int64_t* uncopied_growth);
   // Statements for `ops`; copied[2i] / copied[2i+1]: op i's before / after key is in the copied range.
   void EmitWrites(const std::vector<RowOp>& ops, const std::vector<bool>& copied,
                   const std::vector<std::vector<std::string>>& keys, const binlog::BinlogPosition& pos,
@@ -319,6 +321,8 @@ class Migration {
   uint64_t rows_copied_ = 0;        // guarded by mu_
   uint64_t rows_applied_ = 0;       // guarded by mu_
   ApplyPace pace_;                  // guarded by mu_
+  CopyPace copy_pace_;              // guarded by mu_
+  int64_t uncopied_growth_ = 0;     // guarded by mu_: rows added past the copy since it (re)started
   std::string applied_file_;        // guarded by mu_ (cp_.applied.file, for Progress)
   std::chrono::steady_clock::time_point copy_started_;  // guarded by mu_
   uint64_t copy_rows_at_start_ = 0; // guarded by mu_

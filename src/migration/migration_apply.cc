@@ -166,6 +166,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
   const Checkpoint saved = cp_;
   const auto saved_pending = pending_;
   uint64_t applied_rows = 0;
+  int64_t growth = 0;
   std::vector<ShadowWrite> writes;
   writes.push_back({"BEGIN", nullptr, nullptr});
   Status st;
@@ -176,7 +177,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
       if (!st.ok()) break;
     }
     for (size_t r = 0; st.ok() && r < it.rows.size(); ++r) {
-      st = ApplyRows(*it.rows[r], it.position, &writes);
+      st = ApplyRows(*it.rows[r], it.position, &writes, &growth);
       applied_rows += it.rows[r]->row_count();
     }
     if (!st.ok()) break;
@@ -220,6 +221,7 @@ Status Migration::ApplyItems(const std::vector<WorkItem>& items, bool* conflict_
   applied_file_ = cp_.applied.file;
   seen_heartbeat_ = std::max(seen_heartbeat_, heartbeat);
   rows_applied_ += applied_rows;
+  uncopied_growth_ += growth;
   if (cp_.applied_cursor.kind == Cursor::kAll && state_ == MigrationState::kCopying) {
     state_ = MigrationState::kStaged;
     if (has_slot_) {
@@ -280,7 +282,7 @@ StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<
 }
 
 Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos,
-                            std::vector<ShadowWrite>* out) {
+                            std::vector<ShadowWrite>* out, int64_t* uncopied_growth) {
   const auto& cols = spec_.original.columns;
   if (!ev.table || ev.table->columns.size() != cols.size()) {
     return Status::Aborted("row event for `" + spec_.table.name + "` has " +
@@ -308,6 +310,9 @@ Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPos
   }
   auto copied = KeysCopied(keys);
   if (!copied.ok()) return copied.status();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    *uncopied_growth += int64_t(ops[i].after && !(*copied)[2 * i + 1]) - int64_t(ops[i].before && !(*copied)[2 * i]);
+  }
 
   EmitWrites(ops, *copied, keys, pos, out);
   return Status::Ok();

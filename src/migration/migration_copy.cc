@@ -228,6 +228,7 @@ Status Migration::RestartCopy(const binlog::BinlogPosition& from) {
   std::lock_guard<std::mutex> lock(mu_);
   state_ = MigrationState::kCopying;
   rows_copied_ = 0;
+  uncopied_growth_ = 0;
   copy_rows_at_start_ = 0;
   copy_started_ = std::chrono::steady_clock::now();
   last_error_ = "binlog position lost (binlogs purged): the copy was restarted from the beginning";

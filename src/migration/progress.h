@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "migration/apply_pace.h"
+#include "migration/pace.h"
 
 namespace sealgate::migration {
 
@@ -39,6 +39,7 @@ struct MigrationProgress {
   bool ready = false;                // staged, not paused and lag under the threshold
   uint64_t rows_applied = 0;         // row changes applied from the binlog
   PaceReport pace;                   // whether applying keeps up with the table's writes
+  CopyReport copy_pace;              // while copying: whether the copy can finish at this write rate
   uint64_t chunk_rows = 0;           // current copy chunk size
   bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
   // Copy control (ALTER DEPLOY): applying the binlog goes on whatever these say.

@@ -338,6 +338,47 @@ TEST_F(DeployOpsTest, AutomaticThrottleHoldsTheCopyAndSaysWhy) {
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
 }
 
+// The copy held (the automatic throttle: the test server is no replica)
+// while the application appends rows past it: SHOW DEPLOY STATUS says the
+// copy does not finish at this write rate, counts the rows added, and gives
+// no ETA.
+TEST_F(DeployOpsTest, ACopyTheWritesOutgrowIsSaidToNotFinish) {
+  Fill("t", 20000);
+  StartProxy({"--throttle-replicas", "127.0.0.1:" + std::to_string(TestServer().port)});
+  std::string name = "outgrown_" + db_;
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "throttled"; }, 20s)) << proxy_.log();
+  uint64_t total_before = std::stoull(Status(name, "t")["rows_total"].value_or("0"));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> inserted{0};
+  std::thread writer([&] {
+    auto w = Direct();
+    while (!stop) {
+      if (w->Exec("INSERT INTO t (a, b) VALUES (1, 'appended')")) ++inserted;
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  bool said = WaitFor([&] { return Status(name, "t")["keeping_up"] == "no"; }, 40s);
+  Record row = Status(name, "t");
+  std::string metrics = HttpGet(proxy_.http_port(), "/metrics");
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(said) << proxy_.log();
+  std::string pace = row["pace"].value_or("");
+  EXPECT_NE(pace.find("the copy does not finish at this write rate: it copies 0 rows/s"), std::string::npos) << pace;
+  EXPECT_EQ(row["eta_seconds"], std::nullopt);
+  // The rows the application added past the copy count in the total.
+  uint64_t total_after = std::stoull(row["rows_total"].value_or("0"));
+  EXPECT_GE(total_after, total_before + 1000) << total_before << " -> " << total_after;
+  EXPECT_LE(total_after, total_before + uint64_t(inserted.load()));
+  auto parsed = proxy::testing::CheckExposition(metrics);
+  EXPECT_EQ(parsed.samples["sealgate_migration_falling_behind{deploy=\"" + name + "\",table=\"" + db_ + ".t\"}"], 1);
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+}
+
 TEST_F(DeployOpsTest, ShortBinlogRetentionIsWarnedAbout) {
   Fill("t", 1000);
   StartProxy({"--binlog-retention-check-seconds", "1"});

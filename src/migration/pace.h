@@ -1,3 +1,6 @@
+// The pace of a migration against the application's writes: whether its
+// applier keeps up (ApplyPace), and whether its copy can finish (CopyPace).
+//
 // ApplyPace: does a migration's applier keep up with the writes to its
 // table? Judged from one sample a second of (row changes applied so far,
 // apply lag), over the last `window`:
@@ -75,6 +78,61 @@ class ApplyPace {
   };
   const Options options_;
   std::deque<Point> points_;  // oldest first, all within the window
+};
+
+// CopyPace: can the copy finish at the current write rate? While it
+// copies, the application adds rows past its cursor (inserts there, less
+// deletes there, as the applier sees them: `growth`). From one sample a
+// second of (rows copied, growth so far) over the last `window`:
+//
+//   copy rate, growth rate   rows a second;
+//   remaining                rows_at_start - rows copied + growth, the rows
+//                            still to copy (rows_at_start: the table's row
+//                            estimate when the copy began);
+//   eta                      remaining / (copy rate - growth rate);
+//   verdict                  not finishing: growth rate >= copy rate over at
+//                            least min_window: the table grows past the copy
+//                            as fast as it copies (the copy's own pauses and
+//                            the throttle count: they are how it shares the
+//                            server).
+//
+// Samples while the copy is paused by the operator start the window again.
+// Not thread-safe: the owner serializes calls.
+struct CopyReport {
+  bool known = false;                 // a full window of samples
+  bool finishing = true;              // false: the table grows past the copy as fast as it copies
+  double copy_rate = 0;               // rows copied per second over the window
+  double growth_rate = 0;             // rows added past the cursor per second
+  uint64_t remaining = 0;             // rows still to copy
+  std::optional<std::chrono::seconds> eta;
+  std::string note;                   // set when not finishing
+};
+
+class CopyPace {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::chrono::seconds window{30};
+    std::chrono::seconds min_window{10};
+    std::chrono::milliseconds spacing{1000};
+  };
+
+  CopyPace() : CopyPace(Options{}) {}
+  explicit CopyPace(Options options) : options_(options) {}
+
+  // `copied` only grows; `growth` may fall (deletes past the cursor);
+  // `copying` is false while the operator pauses the copy.
+  void Sample(Clock::time_point now, uint64_t copied, int64_t growth, bool copying);
+  CopyReport Report(uint64_t rows_at_start, uint64_t copied, int64_t growth) const;
+
+ private:
+  struct Point {
+    Clock::time_point at;
+    uint64_t copied;
+    int64_t growth;
+  };
+  const Options options_;
+  std::deque<Point> points_;
 };
 
 }  // namespace sealgate::migration

@@ -1,5 +1,6 @@
-#include "migration/apply_pace.h"
+#include "migration/pace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -77,6 +78,44 @@ PaceReport ApplyPace::Report() const {
              std::to_string(r.caught_up_in->count()) + " s at " + Fixed(r.apply_rate, 0) + " row changes/s";
   } else {
     r.verdict = PaceVerdict::kKeepingUp;
+  }
+  return r;
+}
+
+void CopyPace::Sample(Clock::time_point now, uint64_t copied, int64_t growth, bool copying) {
+  if (!copying) {
+    points_.clear();
+    return;
+  }
+  if (!points_.empty() && now - points_.back().at < options_.spacing) return;
+  if (!points_.empty() && copied < points_.back().copied) points_.clear();  // the copy restarted
+  points_.push_back({now, copied, growth});
+  while (points_.size() > 2 && now - points_[1].at >= options_.window) points_.pop_front();
+}
+
+CopyReport CopyPace::Report(uint64_t rows_at_start, uint64_t copied, int64_t growth) const {
+  CopyReport r;
+  int64_t left = int64_t(rows_at_start) - int64_t(copied) + growth;
+  r.remaining = uint64_t(std::max<int64_t>(0, left));
+  if (points_.size() < 2) return r;
+  const Point& first = points_.front();
+  const Point& last = points_.back();
+  double span = std::chrono::duration<double>(last.at - first.at).count();
+  if (span <= 0) return r;
+  r.copy_rate = double(last.copied - first.copied) / span;
+  r.growth_rate = double(last.growth - first.growth) / span;
+  if (r.copy_rate > r.growth_rate) {
+    r.eta = std::chrono::seconds(int64_t(std::ceil(double(r.remaining) / (r.copy_rate - r.growth_rate))));
+  }
+  if (last.at - first.at < options_.min_window) return r;
+  r.known = true;
+  if (r.growth_rate > 0 && r.growth_rate >= r.copy_rate) {
+    r.finishing = false;
+    r.eta.reset();
+    r.note = "the copy does not finish at this write rate: it copies " + Fixed(r.copy_rate, 0) +
+             " rows/s while the application adds " + Fixed(r.growth_rate, 0) +
+             " rows/s past it; lower the write rate, or lift the copy's throttle (ALTER DEPLOY ... THROTTLE "
+             "RATIO, --throttle-*)";
   }
   return r;
 }
