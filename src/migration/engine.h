@@ -119,6 +119,8 @@ struct ChecksumReport {
   // to each snapshot, or the row locks and sentinel per chunk) and reading.
   std::chrono::milliseconds point_time{0};
   std::chrono::milliseconds read_time{0};
+  // Resting between chunks: the deploy's THROTTLE RATIO r rests r x each chunk's time, as the copy does.
+  std::chrono::milliseconds rest_time{0};
 };
 
 class Engine {

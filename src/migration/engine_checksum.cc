@@ -24,6 +24,8 @@
 // range in the binlog, and none can commit until we release the lock. Once
 // the applier has applied up to the sentinel, the shadow's range must equal
 // what we read.
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -231,13 +233,25 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     return true;
   };
   auto by_snapshots = [&]() -> Status {
+    auto chunk_started = std::chrono::steady_clock::now();
     for (Cursor lo; lo.kind != Cursor::kAll;) {
-      if (report.chunks > 0) {  // a new point per chunk, when the throttle allows
+      if (report.chunks > 0) {  // a new point per chunk, after a rest, when the throttle allows
         (void)lock_conn->Exec("ROLLBACK");
         (void)read_conn->Exec("ROLLBACK");
+        auto took = std::chrono::steady_clock::now() - chunk_started;
+        auto rest = std::chrono::duration_cast<std::chrono::milliseconds>(took * m->throttle_ratio());
+        if (rest.count() > 0) {
+          TimeInto resting(&report.rest_time);
+          auto until = std::chrono::steady_clock::now() + rest;
+          while (!impl_->stop && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
+          }
+        }
         while (!impl_->stop && !impl_->ThrottleReason().empty()) {
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
+        chunk_started = std::chrono::steady_clock::now();
         SEALGATE_RETURN_IF_ERROR(point());
       }
       auto hi = boundary(*lock_conn, lo, table_end, kSnapshotChecksumChunkRows);

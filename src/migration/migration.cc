@@ -453,6 +453,11 @@ void Migration::SetThrottleRatio(double ratio) {
   queue_.Interrupt();
 }
 
+double Migration::throttle_ratio() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return throttle_ratio_;
+}
+
 Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -195,6 +195,7 @@ class Migration {
   // it. Applying the binlog goes on in both cases.
   void SetCopyPaused(bool paused);
   void SetThrottleRatio(double ratio);
+  double throttle_ratio() const;
   // One sample of the applier's pace (see pace.h); the engine calls it
   // about once a second, from a thread that never waits on the writer.
   void SamplePace();

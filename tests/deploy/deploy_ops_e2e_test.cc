@@ -379,6 +379,40 @@ TEST_F(DeployOpsTest, ACopyTheWritesOutgrowIsSaidToNotFinish) {
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
 }
 
+// The pre-seal checksum rests between its chunks as the deploy's THROTTLE
+// RATIO says, as the copy does; without a ratio it does not rest.
+TEST_F(DeployOpsTest, TheChecksumRestsAsTheThrottleRatioSays) {
+  Fill("plain", 200000);
+  Fill("gentle", 200000);
+  StartProxy({});
+  auto c = Via();
+  // "read_ms=R rest_ms=W" of the deploy's checksum log line.
+  auto times = [&](const std::string& deploy) -> std::pair<long, long> {
+    std::string log = proxy_.log();
+    size_t at = log.find("deploy=" + deploy + " migration=");
+    at = at == std::string::npos ? at : log.find(" checksum ok ", at);
+    if (at == std::string::npos) return {-1, -1};
+    size_t read = log.find("read_ms=", at), rest = log.find("rest_ms=", at);
+    if (read == std::string::npos || rest == std::string::npos) return {-1, -1};
+    return {std::stol(log.substr(read + 8)), std::stol(log.substr(rest + 8))};
+  };
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'plain_" + db_ + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE plain ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  auto [plain_read, plain_rest] = times("plain_" + db_);
+  EXPECT_GT(plain_read, 0) << proxy_.log();
+  EXPECT_EQ(plain_rest, 0) << proxy_.log();
+
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'gentle_" + db_ + "'"));
+  ASSERT_TRUE(c->Exec("ALTER DEPLOY 'gentle_" + db_ + "' THROTTLE RATIO 1")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE gentle ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  auto [read, rest] = times("gentle_" + db_);
+  ASSERT_GT(read, 0) << proxy_.log();
+  // 20 chunks of 10,000 rows, a rest as long as the chunk before each of the last 19.
+  EXPECT_GE(rest, read * 8 / 10) << proxy_.log();
+}
+
 TEST_F(DeployOpsTest, ShortBinlogRetentionIsWarnedAbout) {
   Fill("t", 1000);
   StartProxy({"--binlog-retention-check-seconds", "1"});
