@@ -136,7 +136,8 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
                                           std::to_string(report->chunks) + " ms=" + std::to_string(ms.count()) +
                                           " point_ms=" + std::to_string(report->point_time.count()) +
                                           " read_ms=" + std::to_string(report->read_time.count()) +
-                                          " rest_ms=" + std::to_string(report->rest_time.count()));
+                                          " rest_ms=" + std::to_string(report->rest_time.count()) +
+                                          " throttled_ms=" + std::to_string(report->throttled_time.count()));
     }
   }
   return Status::Ok();

@@ -121,6 +121,7 @@ struct ChecksumReport {
   std::chrono::milliseconds read_time{0};
   // Resting between chunks: the deploy's THROTTLE RATIO r rests r x each chunk's time, as the copy does.
   std::chrono::milliseconds rest_time{0};
+  std::chrono::milliseconds throttled_time{0};  // held by the engine's throttle (Threads_running, replicas, clients)
 };
 
 class Engine {

@@ -248,8 +248,11 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
                 until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
           }
         }
-        while (!impl_->stop && !impl_->ThrottleReason().empty()) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        {
+          TimeInto held(&report.throttled_time);
+          while (!impl_->stop && !impl_->ThrottleReason().empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          }
         }
         chunk_started = std::chrono::steady_clock::now();
         SEALGATE_RETURN_IF_ERROR(point());
