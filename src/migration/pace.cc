@@ -21,14 +21,9 @@ const char* PaceVerdictName(PaceVerdict v) {
 }
 
 void ApplyPace::Sample(Clock::time_point now, uint64_t rows_applied, std::chrono::milliseconds lag, bool applying) {
-  if (!applying) {
-    points_.clear();
-    return;
-  }
-  if (!points_.empty() && now - points_.back().at < options_.spacing) return;
-  if (!points_.empty() && rows_applied < points_.back().rows) points_.clear();  // a new applier: start again
-  points_.push_back({now, rows_applied, lag});
-  while (points_.size() > 2 && now - points_[1].at >= options_.window) points_.pop_front();
+  if (!applying) return points_.Clear();
+  // A count that went back is a new applier: start again.
+  points_.Add({now, rows_applied, lag}, [](const Point& last, const Point& p) { return p.rows < last.rows; });
 }
 
 namespace {
@@ -43,24 +38,25 @@ std::string Fixed(double v, int decimals) {
 
 PaceReport ApplyPace::Report() const {
   PaceReport r;
-  if (points_.empty()) return r;
-  const Point& last = points_.back();
+  const auto& points = points_.points();
+  if (points.empty()) return r;
+  const Point& last = points.back();
   r.lag = last.lag;
-  if (points_.size() < 2) return r;
-  const Point& first = points_.front();
+  if (points.size() < 2) return r;
+  const Point& first = points.front();
   double span = std::chrono::duration<double>(last.at - first.at).count();
   if (span <= 0) return r;
   r.apply_rate = double(last.rows - first.rows) / span;
   r.lag_growth = std::chrono::duration<double>(last.lag - first.lag).count() / span;
   if (r.lag_growth < 0.95) r.write_rate = r.apply_rate / (1.0 - std::max(r.lag_growth, -0.95));
-  if (last.at - first.at < options_.min_window) return r;
+  if (!points_.full()) return r;
 
   double lag_s = std::chrono::duration<double>(last.lag).count();
   bool lagging = last.lag >= options_.min_lag;
   // Rising in both halves of the window: a stall shorter than half the
   // window (a burst, a lock held for a moment) is not a pace.
   const Point* mid = &first;
-  for (const auto& p : points_) {
+  for (const auto& p : points) {
     if (last.at - p.at >= (last.at - first.at) / 2) mid = &p;
   }
   bool rising = last.lag > mid->lag && mid->lag > first.lag;
@@ -83,23 +79,19 @@ PaceReport ApplyPace::Report() const {
 }
 
 void CopyPace::Sample(Clock::time_point now, uint64_t copied, int64_t growth, bool copying) {
-  if (!copying) {
-    points_.clear();
-    return;
-  }
-  if (!points_.empty() && now - points_.back().at < options_.spacing) return;
-  if (!points_.empty() && copied < points_.back().copied) points_.clear();  // the copy restarted
-  points_.push_back({now, copied, growth});
-  while (points_.size() > 2 && now - points_[1].at >= options_.window) points_.pop_front();
+  if (!copying) return points_.Clear();
+  // Fewer rows copied than before: the copy restarted.
+  points_.Add({now, copied, growth}, [](const Point& last, const Point& p) { return p.copied < last.copied; });
 }
 
 CopyReport CopyPace::Report(uint64_t rows_at_start, uint64_t copied, int64_t growth) const {
   CopyReport r;
   int64_t left = int64_t(rows_at_start) - int64_t(copied) + growth;
   r.remaining = uint64_t(std::max<int64_t>(0, left));
-  if (points_.size() < 2) return r;
-  const Point& first = points_.front();
-  const Point& last = points_.back();
+  const auto& points = points_.points();
+  if (points.size() < 2) return r;
+  const Point& first = points.front();
+  const Point& last = points.back();
   double span = std::chrono::duration<double>(last.at - first.at).count();
   if (span <= 0) return r;
   r.copy_rate = double(last.copied - first.copied) / span;
@@ -107,7 +99,7 @@ CopyReport CopyPace::Report(uint64_t rows_at_start, uint64_t copied, int64_t gro
   if (r.copy_rate > r.growth_rate) {
     r.eta = std::chrono::seconds(int64_t(std::ceil(double(r.remaining) / (r.copy_rate - r.growth_rate))));
   }
-  if (last.at - first.at < options_.min_window) return r;
+  if (!points_.full()) return r;
   r.known = true;
   if (r.growth_rate > 0 && r.growth_rate >= r.copy_rate) {
     r.finishing = false;

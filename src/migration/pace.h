@@ -37,6 +37,39 @@
 
 namespace sealgate::migration {
 
+// Samples at least `spacing` apart over the last `window` (just over it: the
+// oldest kept sample is the last one at least `window` old), oldest first.
+// `Point` has a member `at` (a steady_clock time point).
+struct SampleWindowOptions {
+  std::chrono::seconds window{30};
+  std::chrono::seconds min_window{10};       // a verdict needs this much time between first and last
+  std::chrono::milliseconds spacing{1000};  // closer samples are ignored
+};
+
+template <typename Point>
+class SampleWindow {
+ public:
+  explicit SampleWindow(SampleWindowOptions options) : options_(options) {}
+
+  // Adds `p` unless it is closer than `spacing` to the last one; when
+  // `starts_again(last, p)` says so, the earlier samples are dropped first.
+  template <typename StartsAgain>
+  void Add(const Point& p, StartsAgain starts_again) {
+    if (!points_.empty() && p.at - points_.back().at < options_.spacing) return;
+    if (!points_.empty() && starts_again(points_.back(), p)) points_.clear();
+    points_.push_back(p);
+    while (points_.size() > 2 && p.at - points_[1].at >= options_.window) points_.pop_front();
+  }
+  void Clear() { points_.clear(); }
+  const std::deque<Point>& points() const { return points_; }
+  // At least two samples spanning min_window.
+  bool full() const { return points_.size() >= 2 && points_.back().at - points_.front().at >= options_.min_window; }
+
+ private:
+  const SampleWindowOptions options_;
+  std::deque<Point> points_;
+};
+
 enum class PaceVerdict : uint8_t { kUnknown, kKeepingUp, kCatchingUp, kFallingBehind };
 
 // "unknown", "yes", "catching_up", "no" (SHOW DEPLOY STATUS's keeping_up).
@@ -56,15 +89,12 @@ class ApplyPace {
  public:
   using Clock = std::chrono::steady_clock;
   struct Options {
-    std::chrono::seconds window{30};
-    std::chrono::seconds min_window{10};
     std::chrono::milliseconds min_lag{1000};
     double min_growth = 0.05;  // 3 s of lag gained (or lost) a minute
-    std::chrono::milliseconds spacing{1000};  // closer samples are ignored
   };
 
   ApplyPace() : ApplyPace(Options{}) {}
-  explicit ApplyPace(Options options) : options_(options) {}
+  explicit ApplyPace(Options options, SampleWindowOptions window = {}) : options_(options), points_(window) {}
 
   // `rows_applied` only grows; `applying` is false while applying is paused or held.
   void Sample(Clock::time_point now, uint64_t rows_applied, std::chrono::milliseconds lag, bool applying);
@@ -77,7 +107,7 @@ class ApplyPace {
     std::chrono::milliseconds lag;
   };
   const Options options_;
-  std::deque<Point> points_;  // oldest first, all within the window
+  SampleWindow<Point> points_;
 };
 
 // CopyPace: can the copy finish at the current write rate? While it
@@ -111,14 +141,9 @@ struct CopyReport {
 class CopyPace {
  public:
   using Clock = std::chrono::steady_clock;
-  struct Options {
-    std::chrono::seconds window{30};
-    std::chrono::seconds min_window{10};
-    std::chrono::milliseconds spacing{1000};
-  };
 
-  CopyPace() : CopyPace(Options{}) {}
-  explicit CopyPace(Options options) : options_(options) {}
+  CopyPace() : CopyPace(SampleWindowOptions{}) {}
+  explicit CopyPace(SampleWindowOptions window) : points_(window) {}
 
   // `copied` only grows; `growth` may fall (deletes past the cursor);
   // `copying` is false while the operator pauses the copy.
@@ -131,8 +156,7 @@ class CopyPace {
     uint64_t copied;
     int64_t growth;
   };
-  const Options options_;
-  std::deque<Point> points_;
+  SampleWindow<Point> points_;
 };
 
 }  // namespace sealgate::migration
