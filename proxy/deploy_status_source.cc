@@ -50,7 +50,8 @@ void DeployStatusSource::AppendMetrics(MetricsWriter& out) const {
                      Number(m["apply_rows_per_s"]));
     }
     out.WriteGauge("sealgate_migration_falling_behind",
-                   "1 while applying falls behind the table's writes (the lag keeps growing; see SHOW DEPLOY STATUS pace)",
+                   "1 while the migration does not keep up with the table's writes: the apply lag keeps growing, or rows are added "
+                   "past the copy as fast as it copies (SHOW DEPLOY STATUS pace says which)",
                    labels, m["keeping_up"] == "no");
     std::string state = m["state"].value_or("");
     for (const char* s : {"copying", "staged", "failed"}) {

@@ -4,7 +4,6 @@
 #include "deploy/deploy_ops.h"
 
 #include <cmath>
-
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
