@@ -65,7 +65,9 @@ void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)
     } else {
       deploy::ClientContext client;
       client.session_id = request.session.session_id;
+      client.client = true;
       client.user = request.session.user;
+      client.account_host = request.session.account_host;
       client.host = request.session.host;
       client.database = request.session.database;
       client.in_transaction = request.session.in_transaction;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "sql/statement.h"
@@ -22,6 +23,8 @@ struct SessionView {
   uint64_t session_id = 0;
   std::string user;      // as sent in the handshake / COM_CHANGE_USER
   std::string host;      // the client's host as the server sees it (sealgate's side of the upstream connection)
+  // Host of the account the server authenticated the session as (CURRENT_USER()), once the session asked.
+  std::optional<std::string> account_host;
   std::string database;  // current default database, "" if none
   bool in_transaction = false;
   bool holds_table_locks = false;

@@ -91,6 +91,7 @@ class Session {
   static constexpr uint64_t kTagResetsSession = 1ull << 40;
   static constexpr uint64_t kTagInternal = 1ull << 41;  // sealgate's own command (keepalive)
   static constexpr uint64_t kTagChangesDatabase = 1ull << 42;  // COM_INIT_DB
+  static constexpr uint64_t kTagAccount = 1ull << 43;  // sealgate's own SELECT CURRENT_USER()
 
   void OnClientData(const char* data, size_t n);
   void ProcessBufferedCommands();
@@ -101,9 +102,13 @@ class Session {
   void StartLocalRequest(std::string_view sql, sql::Statement statement);
   static bool ImpliesCommit(sql::StatementKind kind);
   void ParseChangeUser(std::string_view payload);
-  void CommitThenStartLocalRequest(std::string_view sql, sql::Statement statement);
+  // A statement sealgate answers. First, once per login, asks the server
+  // which account it authenticated the session as (privilege checks judge
+  // that account); with `commit_first`, commits the client's transaction
+  // (DDL does, in MySQL); then StartLocalRequest.
+  void BeginLocalRequest(std::string_view sql, sql::Statement statement, bool commit_first);
   // Sends sealgate's own command upstream; its response is not forwarded.
-  void SendInternal(protocol::Command cmd, std::string_view argument);
+  void SendInternal(protocol::Command cmd, std::string_view argument, uint64_t tag = kTagInternal);
   void OnLocalReply(LocalReply reply);
   void StartKeepalive();
   void StopKeepalive();
@@ -168,9 +173,14 @@ class Session {
   std::string database_;
   std::string pending_user_;      // from COM_CHANGE_USER, applied on its OK
   std::string pending_database_;  // from COM_INIT_DB / COM_CHANGE_USER, applied on OK
-  bool has_deferred_request_ = false;  // a local request waits for an implicit COMMIT
+  bool has_deferred_request_ = false;  // a local request waits for sealgate's own commands (account, COMMIT)
+  bool deferred_commit_failed_ = false;
   std::string deferred_sql_;
   sql::Statement deferred_statement_;
+  bool account_asked_ = false;              // since the login (or COM_CHANGE_USER)
+  bool capturing_account_ = false;          // the account query's response is being read
+  std::string account_response_;
+  std::optional<std::string> account_host_;  // Host of CURRENT_USER(), when the server said
 };
 
 }  // namespace sealgate::proxy

@@ -168,13 +168,10 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
       }
       if (gate == Gate::kIntercept) {
         if (pos > span) Send(Side::kUpstream, data + span, pos - span);
-        if (tracker_->in_transaction() && ImpliesCommit(statement.kind)) {
-          // As in MySQL, DDL sent inside a transaction first commits it
-          // (migration frameworks wrap their ALTERs in BEGIN).
-          CommitThenStartLocalRequest(payload.substr(1), std::move(statement));
-        } else {
-          StartLocalRequest(payload.substr(1), std::move(statement));
-        }
+        // As in MySQL, DDL sent inside a transaction first commits it
+        // (migration frameworks wrap their ALTERs in BEGIN).
+        bool commit_first = tracker_->in_transaction() && ImpliesCommit(statement.kind);
+        BeginLocalRequest(payload.substr(1), std::move(statement), commit_first);
         pos += wire;
         span = pos;
         break;
@@ -219,6 +216,7 @@ SessionView Session::View() const {
   v.session_id = id_;
   v.user = user_;
   v.host = upstream_host_;
+  v.account_host = account_host_;
   v.database = database_;
   v.in_transaction = tracker_ && tracker_->in_transaction();
   v.holds_table_locks = state_.holds_table_locks();
@@ -255,23 +253,33 @@ bool Session::ImpliesCommit(sql::StatementKind kind) {
          kind == K::kDropIndex || kind == K::kRenameTable || kind == K::kTruncateTable;
 }
 
-void Session::SendInternal(Command cmd, std::string_view argument) {
+void Session::SendInternal(Command cmd, std::string_view argument, uint64_t tag) {
   std::string payload(1, static_cast<char>(cmd));
   payload.append(argument);
   std::string frame;
   protocol::AppendPacket(&frame, 0, payload);
-  tracker_->Expect(cmd, kTagInternal);
+  tracker_->Expect(cmd, tag);
   ++internal_pending_;
   Send(Side::kUpstream, frame.data(), frame.size());
 }
 
-void Session::CommitThenStartLocalRequest(std::string_view sql, sql::Statement statement) {
+void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, bool commit_first) {
+  bool ask_account = !account_asked_;
+  if (!ask_account && !commit_first) return StartLocalRequest(sql, std::move(statement));
   local_request_active_ = true;
   paused_ = true;
   deferred_sql_ = std::string(sql);
   deferred_statement_ = std::move(statement);
   has_deferred_request_ = true;
-  SendInternal(Command::kQuery, "COMMIT");
+  deferred_commit_failed_ = false;
+  if (ask_account) {
+    // Inside the client's transaction too: it reads no table.
+    account_asked_ = true;
+    account_response_.clear();
+    capturing_account_ = true;
+    SendInternal(Command::kQuery, "SELECT CURRENT_USER()", kTagAccount);
+  }
+  if (commit_first) SendInternal(Command::kQuery, "COMMIT");
 }
 
 void Session::StartLocalRequest(std::string_view sql, sql::Statement statement) {
@@ -342,6 +350,7 @@ void Session::OnUpstreamData(const char* data, size_t n) {
   // Internal commands run only while the client has nothing in flight, so
   // everything the server sends meanwhile answers them and is not forwarded.
   if (internal_pending_ == 0) Send(Side::kClient, data, n);
+  if (capturing_account_ && account_response_.size() < 65536) account_response_.append(data, n);
   if (!s.ok()) {
     worker_->stats()->sessions_malformed.fetch_add(1, std::memory_order_relaxed);
     worker_->logger()->Warn("session", "session=" + std::to_string(id_) +
@@ -355,12 +364,23 @@ void Session::OnUpstreamData(const char* data, size_t n) {
 void Session::AfterUpstreamResponse() {
   tracker_->TakeCompletions(&completions_);
   for (const auto& done : completions_) {
-    if (done.tag == kTagInternal) {
+    if (done.tag == kTagInternal || done.tag == kTagAccount) {
       --internal_pending_;
+      if (done.tag == kTagAccount) {
+        capturing_account_ = false;
+        // "user@host": the host is after the last '@'. Not known (an error,
+        // or no answer): the check considers every matching account.
+        auto account = done.ok ? protocol::FirstTextValue(account_response_) : std::nullopt;
+        size_t at = account ? account->rfind('@') : std::string::npos;
+        if (at != std::string::npos) account_host_ = account->substr(at + 1);
+        account_response_.clear();
+      } else if (has_deferred_request_ && !done.ok) {
+        deferred_commit_failed_ = true;
+      }
       if (has_deferred_request_ && internal_pending_ == 0) {
         has_deferred_request_ = false;
         local_request_active_ = false;  // StartLocalRequest sets it again
-        if (done.ok) {
+        if (!deferred_commit_failed_) {
           StartLocalRequest(deferred_sql_, std::move(deferred_statement_));
         } else {
           // The DDL would have committed the transaction; it could not be, so nothing ran.
@@ -387,6 +407,8 @@ void Session::AfterUpstreamResponse() {
       if (done.command == Command::kChangeUser) {
         user_ = pending_user_;
         database_ = pending_database_;
+        account_asked_ = false;  // another account now
+        account_host_.reset();
       }
     }
     if (done.tag == kTagChangesDatabase && done.ok) database_ = pending_database_;

@@ -221,10 +221,10 @@ std::string DeployController::BlockOf(uint64_t session_id) const {
 }
 
 bool DeployController::MayControl(const ClientContext& c, const Deploy& d) {
-  if (c.user.empty()) return true;
+  if (!c.client) return true;
   auto conn = SqlConn::Open(options_.admin);
   if (!conn.ok()) return false;
-  migration::GrantTablePrivilegeCheck grants(&*conn, c.user, c.host);
+  migration::GrantTablePrivilegeCheck grants(&*conn, c.user, c.host, c.account_host);
   for (const auto& it : d.items) {
     if (!grants.CheckAlter(it.table).ok()) return false;
   }
@@ -364,7 +364,7 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   active_deploys_.fetch_add(1);
   if (options_.logger) {
     options_.logger->Info("deploy", "deploy=" + name + " opened session=" + std::to_string(c.session_id) +
-                                        " user=" + (c.user.empty() ? "sealgate" : c.user));
+                                        " user=" + (c.client ? c.user : "sealgate"));
   }
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
@@ -512,8 +512,8 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   // Validation runs with the client's own privileges: may this user ALTER the table?
   auto grants_conn = SqlConn::Open(options_.admin);
   std::optional<migration::GrantTablePrivilegeCheck> grants;
-  if (!c.user.empty() && grants_conn.ok()) {
-    grants.emplace(&*grants_conn, c.user, c.host);
+  if (c.client && grants_conn.ok()) {
+    grants.emplace(&*grants_conn, c.user, c.host, c.account_host);
     request.privileges = &*grants;
   }
   auto id = options_.engine->Start(request);
@@ -549,8 +549,9 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
-  if (!c.user.empty()) {  // created by sealgate's account, so the client's own right is checked here
-    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Create"));
+  if (c.client) {  // created by sealgate's account, so the client's own right is checked here
+    SEALGATE_RETURN_IF_ERROR(
+        migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host, c.account_host).Check(t, "Create"));
   }
   if (TableExists(*admin, t.schema, t.name)) {
     return Status::AlreadyExists("Table '" + t.name + "' already exists").WithMysqlError(1050, "42S01");
@@ -578,8 +579,9 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
   SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
   auto admin = SqlConn::Open(options_.admin);
   if (!admin.ok()) return admin.status();
-  if (!c.user.empty()) {
-    SEALGATE_RETURN_IF_ERROR(migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host).Check(t, "Drop"));
+  if (c.client) {
+    SEALGATE_RETURN_IF_ERROR(
+        migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host, c.account_host).Check(t, "Drop"));
   }
   if (!TableExists(*admin, t.schema, t.name)) {
     return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");

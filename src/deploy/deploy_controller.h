@@ -37,8 +37,13 @@ enum class PlainAlterMode { kOnline, kPassthrough, kReject };
 
 struct ClientContext {
   uint64_t session_id = 0;
-  std::string user;  // empty: sealgate itself (no privilege check)
-  std::string host;  // the client's host as the server sees it
+  bool client = false;  // false: sealgate itself (scheduled seals, recovery): no privilege check
+  std::string user;     // as the client logged in ("" for an anonymous account)
+  std::string host;     // the client's host as the server sees it
+  // The Host of the account the server authenticated the session as (its
+  // CURRENT_USER()); nullopt when unknown: every account of `user` whose
+  // Host matches `host` is then considered.
+  std::optional<std::string> account_host;
   std::string database;
   bool in_transaction = false;
   bool holds_table_locks = false;

@@ -480,8 +480,8 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
   sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
   auto admin = migration::SqlConn::Open(options_.admin);
   if (!admin.ok() || table.schema.empty()) return std::nullopt;
-  if (!c.user.empty()) {
-    migration::GrantTablePrivilegeCheck grants(&*admin, c.user, c.host);
+  if (c.client) {
+    migration::GrantTablePrivilegeCheck grants(&*admin, c.user, c.host, c.account_host);
     Status allowed = grants.CheckAlter(table);
     if (!allowed.ok()) return ControlReply::Error(allowed);
   }

@@ -35,7 +35,7 @@ const char* ActionVerb(sql::AlterDeployAction a) {
   return "alter";
 }
 
-std::string Who(const ClientContext& c) { return c.user.empty() ? "sealgate" : c.user + "@" + c.host; }
+std::string Who(const ClientContext& c) { return c.client ? c.user + "@" + c.host : "sealgate"; }
 
 // "copy paused; ratio 0.5" from the parts that are in force; nullopt if none.
 std::optional<std::string> ControlText(bool paused, double ratio, const std::string& automatic) {

@@ -18,7 +18,8 @@ namespace {
 // counts whether or not it is active in some session: its grantee may SET
 // ROLE at any time, so it decides what the user may do.
 StatusOr<bool> HasPrivilege(SqlConn& c, const std::string& user, const std::string& host,
-                            const sql::TableName& table, const std::string& privilege) {
+                            const std::optional<std::string>& account_host, const sql::TableName& table,
+                            const std::string& privilege) {
   std::string u = c.Quote(user), h = c.Quote(host), column = privilege + "_priv";
   auto count = [&](const std::string& grantee) {
     return "(SELECT COUNT(*) FROM mysql.user WHERE " + grantee + " AND " + column +
@@ -27,7 +28,7 @@ StatusOr<bool> HasPrivilege(SqlConn& c, const std::string& user, const std::stri
            " AND Db = " + c.Quote(table.schema) + " AND Table_name = " + c.Quote(table.name) + " AND FIND_IN_SET(" +
            c.Quote(privilege) + ", Table_priv))";
   };
-  std::string self = "User = " + u + " AND " + h + " LIKE Host";
+  std::string self = "User = " + u + " AND " + (account_host ? "Host = " + c.Quote(*account_host) : h + " LIKE Host");
   std::string with_roles =
       "WITH RECURSIVE granted(role) AS (SELECT Role FROM mysql.roles_mapping WHERE " + self +
       " AND Host <> '' UNION SELECT m.Role FROM mysql.roles_mapping m JOIN granted ON m.User = granted.role AND "
@@ -42,7 +43,7 @@ StatusOr<bool> HasPrivilege(SqlConn& c, const std::string& user, const std::stri
 }  // namespace
 
 Status GrantTablePrivilegeCheck::Check(const sql::TableName& table, const std::string& privilege) {
-  auto has = HasPrivilege(*admin_, user_, host_, table, privilege);
+  auto has = HasPrivilege(*admin_, user_, host_, account_host_, table, privilege);
   if (!has.ok()) return has.status();
   if (*has) return Status::Ok();
   std::string command = privilege;
@@ -53,7 +54,7 @@ Status GrantTablePrivilegeCheck::Check(const sql::TableName& table, const std::s
 }
 
 Status GrantTablePrivilegeCheck::CheckAlter(const sql::TableName& table) {
-  auto has = HasPrivilege(*admin_, user_, host_, table, "Alter");
+  auto has = HasPrivilege(*admin_, user_, host_, account_host_, table, "Alter");
   if (!has.ok()) return has.status();
   if (*has) return Status::Ok();
   return Status::PermissionDenied("ALTER command denied to user '" + user_ + "'@'" + host_ + "' for table " +

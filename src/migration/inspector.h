@@ -31,11 +31,17 @@ class PrivilegeCheck {
 // its own or a role's granted to it (directly or through other roles: a
 // grantee may SET ROLE at any time). Roles are followed on MariaDB
 // (mysql.roles_mapping); elsewhere only the account's own grants count.
+// The account: `account_host` when given — the Host of the session's
+// CURRENT_USER(), the one account the server authenticated it as — else
+// every account of `user` whose Host pattern matches `host` (any of them
+// granting is enough, so a user with two accounts may be judged by the
+// wider one; the proxy passes the exact account).
 // `admin` is borrowed and used only during CheckAlter (same thread).
 class GrantTablePrivilegeCheck : public PrivilegeCheck {
  public:
-  GrantTablePrivilegeCheck(SqlConn* admin, std::string user, std::string host)
-      : admin_(admin), user_(std::move(user)), host_(std::move(host)) {}
+  GrantTablePrivilegeCheck(SqlConn* admin, std::string user, std::string host,
+                           std::optional<std::string> account_host = std::nullopt)
+      : admin_(admin), user_(std::move(user)), host_(std::move(host)), account_host_(std::move(account_host)) {}
   Status CheckAlter(const sql::TableName& table) override;
   // `privilege` as the grant tables name it: "Create", "Drop", "Alter".
   // PermissionDenied with the server's own error (1142) when missing.
@@ -45,6 +51,7 @@ class GrantTablePrivilegeCheck : public PrivilegeCheck {
   SqlConn* admin_;
   std::string user_;
   std::string host_;
+  std::optional<std::string> account_host_;
 };
 
 struct InspectOptions {

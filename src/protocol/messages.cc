@@ -56,6 +56,33 @@ std::optional<uint16_t> OkStatusFlags(std::string_view head) {
   return std::nullopt;
 }
 
+std::optional<std::string> FirstTextValue(std::string_view response) {
+  auto next = [&](LogicalPacket* pkt) {
+    if (ParseLogicalPacket(response, pkt, size_t{1} << 24) != FrameResult::kComplete) return false;
+    response.remove_prefix(pkt->wire_size);
+    return true;
+  };
+  LogicalPacket pkt;
+  if (!next(&pkt) || pkt.payload.empty()) return std::nullopt;
+  uint8_t first = static_cast<uint8_t>(pkt.payload[0]);
+  if (first == kErrHeader || first == kOkHeader) return std::nullopt;
+  ByteReader count_reader(pkt.payload);
+  uint64_t columns = 0;
+  if (!count_reader.LenencInt(&columns) || columns == 0 || columns > 4096) return std::nullopt;
+  for (uint64_t i = 0; i < columns; ++i) {
+    if (!next(&pkt)) return std::nullopt;
+  }
+  if (!next(&pkt) || pkt.payload.empty()) return std::nullopt;
+  auto is_eof = [](const std::string& p) { return static_cast<uint8_t>(p[0]) == kEofHeader && p.size() < 9; };
+  if (is_eof(pkt.payload) && (!next(&pkt) || pkt.payload.empty())) return std::nullopt;  // without DEPRECATE_EOF
+  uint8_t head = static_cast<uint8_t>(pkt.payload[0]);
+  if (head == kErrHeader || (head == kEofHeader && pkt.payload.size() < 0xffffff)) return std::nullopt;  // no row
+  ByteReader row(pkt.payload);
+  std::string_view value;
+  if (head == 0xfb || !row.LenencString(&value)) return std::nullopt;  // NULL
+  return std::string(value);
+}
+
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,
                     std::string_view info, bool session_track) {
   std::string p;

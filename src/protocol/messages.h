@@ -36,6 +36,12 @@ StatusOr<uint16_t> ParseEofStatus(std::string_view payload);
 // Status flags from the head of an OK packet (enough bytes of it); nullopt if truncated.
 std::optional<uint16_t> OkStatusFlags(std::string_view head);
 
+// The first column of the first row of a text result set, from the server's
+// bytes of the whole response (framing included; bytes after the row are
+// ignored). nullopt for an ERR, no row, a NULL value, or bytes that are not
+// a result set.
+std::optional<std::string> FirstTextValue(std::string_view response);
+
 // `session_track`: the session negotiated CLIENT_SESSION_TRACK, so the info
 // text is length-encoded.
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,

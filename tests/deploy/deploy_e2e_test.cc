@@ -349,6 +349,45 @@ TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   EXPECT_EQ(Columns("t").back(), "yes");
 }
 
+// A user with two accounts is judged by the one the server authenticated it
+// as (the most specific Host), not by the wider one: 'two'@'%' may ALTER,
+// 'two'@'127.0.0.1' — the account a connection from sealgate logs in as —
+// may not. And the other way round.
+TEST_F(DeployTest, PrivilegesOfTheAccountTheServerChoseDecide) {
+  Fill("t", 100);
+  auto admin = TestConn::Open(TestServer());
+  admin->MustExec("CREATE OR REPLACE USER 'two'@'%' IDENTIFIED BY 'wide'");
+  admin->MustExec("GRANT ALL ON `" + db_ + "`.* TO 'two'@'%'");
+  admin->MustExec("CREATE OR REPLACE USER 'two'@'127.0.0.1' IDENTIFIED BY 'narrow'");
+  admin->MustExec("GRANT SELECT, INSERT, UPDATE, DELETE ON `" + db_ + "`.* TO 'two'@'127.0.0.1'");
+  auto narrow = TestConn::Open(proxy_.address("two", "narrow"), db_);
+  ASSERT_EQ(narrow->Scalar("SELECT CURRENT_USER()"), "two@127.0.0.1");
+  EXPECT_FALSE(narrow->Exec("ALTER TABLE t ADD COLUMN nope INT"));
+  EXPECT_EQ(narrow->last_errno(), 7748u) << narrow->last_error();
+  ASSERT_TRUE(narrow->Exec("BEGIN DEPLOY"));
+  EXPECT_FALSE(narrow->Exec("CREATE TABLE made_by_narrow (id INT PRIMARY KEY)"));
+  EXPECT_EQ(narrow->last_errno(), 1142u) << narrow->last_error();
+  ASSERT_TRUE(narrow->Exec("ROLLBACK DEPLOY"));
+  EXPECT_FALSE(TableExists("made_by_narrow"));
+  EXPECT_NE(Columns("t").back(), "nope");
+
+  // The narrow account may alter, the wide one may not: allowed.
+  admin->MustExec("REVOKE ALL ON `" + db_ + "`.* FROM 'two'@'%'");
+  admin->MustExec("GRANT ALTER ON `" + db_ + "`.* TO 'two'@'127.0.0.1'");
+  auto again = TestConn::Open(proxy_.address("two", "narrow"), db_);
+  ASSERT_TRUE(again->Exec("ALTER TABLE t ADD COLUMN yes INT")) << again->last_error();
+  EXPECT_EQ(Columns("t").back(), "yes");
+  // Inside a transaction the account is asked before the implicit COMMIT: both happen.
+  auto third = TestConn::Open(proxy_.address("two", "narrow"), db_);
+  ASSERT_TRUE(third->Exec("BEGIN"));
+  ASSERT_TRUE(third->Exec("INSERT INTO t (a, b) VALUES (8, 'committed by the ALTER')"));
+  ASSERT_TRUE(third->Exec("ALTER TABLE t ADD COLUMN also INT")) << third->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t WHERE b = 'committed by the ALTER'"), "1");
+  EXPECT_EQ(Columns("t").back(), "also");
+  admin->MustExec("DROP USER 'two'@'%'");
+  admin->MustExec("DROP USER 'two'@'127.0.0.1'");
+}
+
 TEST_F(DeployTest, PrivilegesGrantedThroughRolesCount) {
   Fill("t", 100);
   auto admin = TestConn::Open(TestServer());

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/constants.h"
+#include "protocol/frame.h"
 #include "protocol/handshake.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
@@ -130,6 +131,27 @@ TEST(MessagesTest, OkErrEofRoundTrip) {
   EXPECT_EQ(*eof, status::kMoreResultsExist);
   EXPECT_FALSE(ParseOk("").ok());
   EXPECT_FALSE(ParseErr("\xff").ok());
+}
+
+TEST(MessagesTest, FirstTextValueOfAResultSet) {
+  for (bool deprecate : {false, true}) {
+    for (bool extended : {false, true}) {
+      std::string rs = BuildTextResultSet({{"CURRENT_USER()"}}, {{"app@10.0.%"}, {"second"}}, 0, deprecate, 1, extended);
+      EXPECT_EQ(FirstTextValue(rs), "app@10.0.%") << deprecate << extended;
+      EXPECT_EQ(FirstTextValue(rs + BuildOk(0, 0, 0, 0)), "app@10.0.%");  // what follows is ignored
+      // Every cut short of the row says nothing rather than guessing.
+      std::string one = BuildTextResultSet({{"c"}}, {{"v"}}, 0, deprecate, 1, extended);
+      for (size_t n = 0; n + 11 < one.size(); ++n) EXPECT_EQ(FirstTextValue(one.substr(0, n)), std::nullopt) << n;
+      EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {}, 0, deprecate)), std::nullopt);                // no row
+      EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {{std::nullopt}}, 0, deprecate)), std::nullopt);  // NULL
+    }
+  }
+  std::string err;
+  AppendPacket(&err, 1, BuildErr(1045, "28000", "Access denied"));
+  EXPECT_EQ(FirstTextValue(err), std::nullopt);
+  std::string ok;
+  AppendPacket(&ok, 1, BuildOk(0, 0, 0, 0));
+  EXPECT_EQ(FirstTextValue(ok), std::nullopt);
 }
 
 }  // namespace

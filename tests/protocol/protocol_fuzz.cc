@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseErr(in);
   (void)ParseEofStatus(in);
   (void)OkStatusFlags(in);
+  (void)FirstTextValue(in);
   if (size == 0) return 0;
   // The first byte picks the pending commands and EOF mode; the rest is server output.
   for (bool deprecate : {false, true}) {
