@@ -321,7 +321,9 @@ std::string KeepingUp(const migration::MigrationProgress& p) {
 
 std::optional<std::string> PaceNote(const migration::MigrationProgress& p) {
   std::string note = p.pace.note;
-  if (!p.copy_pace.note.empty()) note += (note.empty() ? "" : "; ") + p.copy_pace.note;
+  for (const std::string* more : {&p.copy_pace.note, &p.copy_blocked}) {
+    if (!more->empty()) note += (note.empty() ? "" : "; ") + *more;
+  }
   if (note.empty()) return std::nullopt;
   return note;
 }
@@ -335,6 +337,7 @@ std::vector<std::optional<std::string>> DeployController::MigrationOpsCells(cons
                      : p->copy_paused                                ? "paused"
                      : !p->throttle_reason.empty()                   ? "throttled"
                      : !p->copy_running                              ? "waiting"
+                     : !p->copy_blocked.empty()                      ? "blocked"
                                                                      : "running";
   std::vector<std::optional<std::string>> cells = {
       std::to_string(p->rows_applied), copy, Ratio(p->throttle_ratio),

@@ -391,6 +391,7 @@ MigrationProgress Migration::Progress() const {
   p.ready = state_ == MigrationState::kStaged && !paused_ && p.lag < tuning_.ready_lag;
   p.rows_applied = rows_applied_;
   p.pace = pace_.Report();
+  if (state_ == MigrationState::kCopying) p.copy_blocked = copy_blocked_note_;
   p.chunk_rows = chunk_rows_;
   p.copy_running = has_slot_;
   p.copy_paused = copy_paused_;

@@ -261,6 +261,9 @@ class Migration {
   Status UndoWindow();
   Status RestartCopy(const binlog::BinlogPosition& from);
   Status CopyChunk();
+  // After a chunk met rows another transaction holds: once blocked for a
+  // while, asks the server who holds rows and keeps the answer for Progress().
+  void NoteCopyBlocked();
   StatusOr<std::optional<std::vector<std::string>>> NextBoundary(uint64_t rows);
   // The copy's shared-lock clause; `nowait`: fail at once on a held row.
   std::string ShareLockClause(bool nowait) const;
@@ -293,7 +296,9 @@ class Migration {
   int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in
   std::string last_copy_conflict_;
-  int copy_lock_retries_ = 0;       // consecutive lock wait timeouts / deadlocks of a waiting chunk
+  uint64_t copy_lock_retries_ = 0;  // lock wait timeouts / deadlocks of waiting chunks (for the log)
+  std::optional<std::chrono::steady_clock::time_point> copy_blocked_since_;  // first miss since the last chunk in
+  std::chrono::steady_clock::time_point copy_blocked_checked_{};
   int copy_nowait_misses_ = 0;      // consecutive chunks that met a row a writer holds
   uint64_t copy_lock_misses_ = 0;   // all such chunks (progress)
   std::chrono::steady_clock::time_point table_written_{};  // last rows event of the table
@@ -317,6 +322,7 @@ class Migration {
   double throttle_ratio_ = 0;       // guarded by mu_
   std::string throttle_reason_;     // guarded by mu_: the automatic throttle's, while it holds the copy
   std::string last_error_;          // guarded by mu_
+  std::string copy_blocked_note_;   // guarded by mu_: why the copy waits for rows, while it does
   Status failure_;                  // guarded by mu_
   uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)
   uint64_t rows_copied_ = 0;        // guarded by mu_

@@ -12,9 +12,10 @@ constexpr int kCopyConflictAttempts = 100;  // any entries, without a successful
 constexpr unsigned kErLockWaitTimeout = 1205;  // also MariaDB's answer to NOWAIT
 constexpr unsigned kErDeadlock = 1213;
 constexpr unsigned kErLockNowait = 3572;       // MySQL 8's answer to NOWAIT
-constexpr int kCopyLockRetries = 100;       // consecutive lock wait timeouts / deadlocks before giving up
 // Chunks that met a writer's row lock in a row before one chunk waits.
 constexpr int kNowaitMissesBeforeWaiting = 50;
+// Blocked this long without a chunk going in, the copy says why (SHOW DEPLOY STATUS pace), at most this often.
+constexpr auto kBlockedReportAfter = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -92,6 +93,7 @@ Status Migration::CopyChunk() {
     unsigned err = conn_.server_errno();
     std::string server_error = conn_.server_error();
     (void)conn_.Exec("ROLLBACK");
+    if (err == kErLockWaitTimeout || err == kErLockNowait || err == kErDeadlock) NoteCopyBlocked();
     if (!wait && (err == kErLockWaitTimeout || err == kErLockNowait || err == kErDeadlock)) {
       // A writer holds a row of the chunk: try again a moment later with
       // fewer rows (the writer's transaction is short); the writer goes on
@@ -107,11 +109,12 @@ Status Migration::CopyChunk() {
       next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms);
       return Status::Ok();
     }
-    if ((err == kErLockWaitTimeout || err == kErDeadlock) && ++copy_lock_retries_ <= kCopyLockRetries) {
+    if (err == kErLockWaitTimeout || err == kErDeadlock) {
       // Writers hold the rows for longer than the lock wait (or a prepared
-      // XA transaction does): the chunk is simply tried again; the copy
-      // never wins over the application.
-      Log(LogLevel::kInfo, "copy chunk retried after " + server_error);
+      // XA transaction does, for as long as nobody ends it): the chunk is
+      // tried again, for as long as it takes — the copy never wins over the
+      // application, and SHOW DEPLOY STATUS says what it waits for.
+      if (copy_lock_retries_++ % 30 == 0) Log(LogLevel::kInfo, "copy chunk retried after " + server_error);
       next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
       return Status::Ok();
     }
@@ -139,6 +142,11 @@ Status Migration::CopyChunk() {
     return Status::Ok();
   }
   if (cautious_chunks_ > 0) --cautious_chunks_;
+  if (copy_blocked_since_) {
+    copy_blocked_since_.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    copy_blocked_note_.clear();
+  }
   copy_conflicts_ = 0;
   copy_conflict_attempts_ = 0;
   copy_lock_retries_ = 0;
@@ -167,6 +175,43 @@ Status Migration::CopyChunk() {
   chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows_) * factor), tuning_.min_chunk_rows,
                                      tuning_.max_chunk_rows);
   return Status::Ok();
+}
+
+void Migration::NoteCopyBlocked() {
+  auto now = std::chrono::steady_clock::now();
+  if (!copy_blocked_since_) copy_blocked_since_ = now;
+  if (now - *copy_blocked_since_ < kBlockedReportAfter || now - copy_blocked_checked_ < kBlockedReportAfter) return;
+  copy_blocked_checked_ = now;
+  auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - *copy_blocked_since_);
+  // Who holds rows: the oldest other open transaction, and any prepared XA
+  // transaction (no session of its own: it holds its rows until ended).
+  std::string note = "the copy has waited " + std::to_string(waited.count()) + " s for rows of `" + spec_.table.name +
+                     "` another transaction holds";
+  auto oldest = conn_.Query(
+      "SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()), IFNULL(LEFT(trx_query, 80), '') "
+      "FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID() "
+      "ORDER BY trx_started LIMIT 1");
+  if (oldest.ok() && !oldest->empty() && oldest->front().size() == 3) {
+    const SqlRow& r = oldest->front();
+    std::string id = r[0].value_or("0"), query = r[2].value_or("");
+    note += id == "0" ? "; the oldest open transaction has no connection (a prepared XA transaction?), open for " +
+                            r[1].value_or("?") + " s"
+                      : "; the oldest open transaction is connection " + id + "'s, open for " + r[1].value_or("?") +
+                            " s" + (query.empty() ? " (idle)" : " (running: " + query + ")");
+  }
+  auto xa = conn_.Query("XA RECOVER");
+  if (xa.ok() && !xa->empty()) {
+    std::string xids;
+    for (const auto& row : *xa) {
+      if (row.size() >= 4) xids += (xids.empty() ? "'" : ", '") + row[3].value_or("") + "'";
+    }
+    note += "; prepared XA transactions exist (XA RECOVER lists " + xids +
+            "): one that changed this table holds its rows until XA COMMIT or XA ROLLBACK ends it";
+  }
+  note += ". The copy goes on once they are released; ROLLBACK DEPLOY gives up";
+  if (waited < 2 * kBlockedReportAfter) Log(LogLevel::kWarn, note);
+  std::lock_guard<std::mutex> lock(mu_);
+  copy_blocked_note_ = std::move(note);
 }
 
 Status Migration::UndoWindow() {

@@ -40,6 +40,7 @@ struct MigrationProgress {
   uint64_t rows_applied = 0;         // row changes applied from the binlog
   PaceReport pace;                   // whether applying keeps up with the table's writes
   CopyReport copy_pace;              // while copying: whether the copy can finish at this write rate
+  std::string copy_blocked;          // while the copy waits for rows other transactions hold: what holds them
   uint64_t chunk_rows = 0;           // current copy chunk size
   bool copy_running = false;         // holds one of the engine's copy slots (else waits for one)
   // Copy control (ALTER DEPLOY): applying the binlog goes on whatever these say.

@@ -413,6 +413,46 @@ TEST_F(DeployOpsTest, TheChecksumRestsAsTheThrottleRatioSays) {
   EXPECT_GE(rest, read * 8 / 10) << proxy_.log();
 }
 
+// A prepared XA transaction (its session gone) holds a row the copy needs:
+// the copy waits, for as long as it takes, SHOW DEPLOY STATUS says it is
+// blocked and by what, and once the XA is committed the copy goes on and
+// the deploy seals with the XA's change in it.
+TEST_F(DeployOpsTest, ACopyBlockedByAPreparedXaSaysWhyAndGoesOnOnceItEnds) {
+  Fill("t", 3000);
+  StartProxy({});
+  std::string xid = "sgxa_" + db_.substr(0, 40);
+  {
+    auto xa = Direct();
+    xa->MustExec("XA START '" + xid + "'");
+    xa->MustExec("UPDATE t SET b = 'from the xa' WHERE id = 2500");
+    xa->MustExec("XA END '" + xid + "'");
+    xa->MustExec("XA PREPARE '" + xid + "'");
+  }
+  struct EndXa {
+    std::function<void()> end;
+    ~EndXa() { end(); }
+  } end_xa{[&] { (void)Direct()->Exec("XA ROLLBACK '" + xid + "'"); }};
+  std::string name = "xa_copy_" + db_;
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "blocked"; }, 60s)) << proxy_.log();
+  Record row = Status(name, "t");
+  std::string pace = row["pace"].value_or("");
+  EXPECT_NE(pace.find("the copy has waited"), std::string::npos) << pace;
+  EXPECT_NE(pace.find("XA RECOVER lists '" + xid + "'"), std::string::npos) << pace;
+  EXPECT_NE(pace.find("XA COMMIT or XA ROLLBACK"), std::string::npos) << pace;
+  EXPECT_EQ(row["state"], "copying");
+  EXPECT_NE(proxy_.log().find("the copy has waited"), std::string::npos) << proxy_.log();
+
+  Direct()->MustExec("XA COMMIT '" + xid + "'");
+  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["state"] == "staged"; }, 60s)) << proxy_.log();
+  EXPECT_EQ(Status(name, "t")["pace"], std::nullopt);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT b FROM t WHERE id = 2500"), "from the xa");
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t"), "3000");
+}
+
 TEST_F(DeployOpsTest, ShortBinlogRetentionIsWarnedAbout) {
   Fill("t", 1000);
   StartProxy({"--binlog-retention-check-seconds", "1"});
