@@ -14,6 +14,8 @@
 # increasing rates.
 # Usage: bench/online_load_bench.sh [ROWS] [RATE] [BASELINE_SECONDS] [all|sweep|sweep-only]
 # BENCH_SEALGATE_FLAGS: extra sealgate flags, e.g. "--seal-verify-checksum false".
+# BENCH_GENTLE_RATIO (3): the sealgate ALTER is run once more in a deploy with
+# this THROTTLE RATIO (0: not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -207,7 +209,7 @@ report() {
   printf "%-10s %8s %8s %7s %8s %7s %8s %9s %14s %6s %5s %5s %s\n" $name $alter_s $tps "$(ratio $tps $base_tps)x" $p95 \
     "$(ratio $p95 $base_p95)x" $max $queue "$win/$ignored" "$fatal" $busy $srv_cs "$lock_lines"
   [[ $codes == - ]] || echo "  ($name: errors ignored by sysbench over the run, by code: $codes)"
-  printf -v "fig_${name//-/_}" '%s' "$alter_s $tps $p95 $win $ignored $fatal"
+  printf -v "fig_${name//[^a-zA-Z0-9]/_}" '%s' "$alter_s $tps $p95 $win $ignored $fatal"
 }
 
 restore_shape() {
@@ -295,6 +297,19 @@ if [[ $mode != sweep-only ]]; then
   tail -n +$((log_from + 1)) $log | grep -E 'migration [0-9]+ started|copy complete|checksum ok|seal hold_ms' |
     sed 's/^/  (proxy: /; s/$/)/' || true
 
+  # The same ALTER in a deploy that rests GENTLE times each chunk's time
+  # (ALTER DEPLOY ... THROTTLE RATIO): time traded for the clients' latency.
+  gentle=${BENCH_GENTLE_RATIO:-3}
+  if [[ $gentle != 0 ]]; then
+    finalize_sealed
+    [[ $(shape) == "$original_shape" ]] || restore_shape "$undo_osc_alter" "the sealgate ALTER"
+    run_phase ratio-$gentle $rate "${proxy_cli[@]}" sbtest -e "BEGIN DEPLOY 'gentle'; ALTER DEPLOY 'gentle' THROTTLE RATIO $gentle;
+      ALTER TABLE sbtest1 $osc_alter; COMMIT DEPLOY"
+    report ratio-$gentle
+    tail -n +$((log_from + 1)) $log | grep -E 'migration [0-9]+ started|copy complete|checksum ok|seal hold_ms' |
+      sed 's/^/  (proxy: /; s/$/)/' || true
+  fi
+
   read -r n_wall _ <<<"$fig_native"
   read -r s_wall s_tps s_p95 s_win s_ignored s_fatal <<<"$fig_sealgate"
   verdict() { awk -v v="$1" -v lim="$2" -v op="$3" 'BEGIN {
@@ -306,6 +321,12 @@ if [[ $mode != sweep-only ]]; then
   echo "target: tps during the ALTER >= 95% of baseline: $s_tps vs $base_tps = ${x}x   $(verdict $x 0.95 ge)"
   x=$(ratio $s_p95 $base_p95)
   echo "target: median p95 during the ALTER <= 1.5x baseline: $s_p95 ms vs $base_p95 ms = ${x}x   $(verdict $x 1.5 le)"
+  if [[ $gentle != 0 ]]; then
+    fig="fig_ratio_${gentle//[^a-zA-Z0-9]/_}"
+    read -r g_wall _ g_p95 _ <<<"${!fig}"
+    echo "  with THROTTLE RATIO $gentle: wall $g_wall s = $(ratio $g_wall $n_wall)x native, median p95" \
+      "$(ratio $g_p95 $base_p95)x baseline"
+  fi
   n=$(( ${s_win/-/0} + ${s_ignored/-/0} + s_fatal ))
   echo "target: zero client errors: $s_win in the window, $s_ignored over the run, $s_fatal fatal   $( ((n == 0)) && echo PASS || echo FAIL)"
   # The CPU budget: what the load leaves spare, against the work each ALTER is.

@@ -29,8 +29,8 @@ void ParseAlterDeployAction(TokenCursor& c, Statement* out) {
                        : t.kind == TokenKind::kString ? Unquote(t) : std::string();
     char* parse_end = nullptr;
     double ratio = text.empty() ? 0 : std::strtod(text.c_str(), &parse_end);
-    if (text.empty() || parse_end != text.c_str() + text.size() || !(ratio >= 0 && ratio <= 1)) {
-      out->syntax_error = "THROTTLE RATIO takes a number between 0 and 1, e.g. THROTTLE RATIO 0.5";
+    if (text.empty() || parse_end != text.c_str() + text.size() || !(ratio >= 0 && ratio <= 10)) {
+      out->syntax_error = "THROTTLE RATIO takes a number between 0 and 10, e.g. THROTTLE RATIO 0.5";
       return;
     }
     c.Next();
