@@ -490,17 +490,7 @@ TEST_F(DeployTest, APreparedXaTransactionDelaysOnlyTheSealOfTheTablesItChanged) 
   // Then an XA transaction is prepared on `other` by a session that is gone
   // since: it keeps InnoDB's locks on `other` (no metadata lock) until someone ends it.
   std::string xid = XaId();
-  {
-    auto xa = Direct();
-    xa->MustExec("XA START '" + xid + "'");
-    xa->MustExec("INSERT INTO other (a, b, c) VALUES (7, 'xa', 7)");
-    xa->MustExec("XA END '" + xid + "'");
-    xa->MustExec("XA PREPARE '" + xid + "'");
-  }
-  struct EndXa {
-    std::function<void()> end;
-    ~EndXa() { end(); }
-  } end_xa{[&] { (void)Direct()->Exec("XA ROLLBACK '" + xid + "'"); }};
+  PreparedXa xa(db_, xid, "INSERT INTO other (a, b, c) VALUES (7, 'xa', 7)");
   // A deploy of another table is sealed as usual.
   auto d = Via();
   ASSERT_TRUE(d->Exec("BEGIN DEPLOY"));
@@ -515,7 +505,7 @@ TEST_F(DeployTest, APreparedXaTransactionDelaysOnlyTheSealOfTheTablesItChanged) 
   EXPECT_NE(why.find("other held by a prepared XA transaction"), std::string::npos) << why;
   EXPECT_NE(why.find(xid), std::string::npos) << why;
   EXPECT_EQ(Columns("other").back(), "c") << "sealed under a prepared XA transaction";
-  Direct()->MustExec("XA COMMIT '" + xid + "'");
+  xa.Commit();
   commit.join();
   EXPECT_EQ(Columns("other").back(), "z");
   EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM other WHERE b = 'xa'"), "1") << "the XA's row is not in the new table";

@@ -421,17 +421,7 @@ TEST_F(DeployOpsTest, ACopyBlockedByAPreparedXaSaysWhyAndGoesOnOnceItEnds) {
   Fill("t", 3000);
   StartProxy({});
   std::string xid = "sgxa_" + db_.substr(0, 40);
-  {
-    auto xa = Direct();
-    xa->MustExec("XA START '" + xid + "'");
-    xa->MustExec("UPDATE t SET b = 'from the xa' WHERE id = 2500");
-    xa->MustExec("XA END '" + xid + "'");
-    xa->MustExec("XA PREPARE '" + xid + "'");
-  }
-  struct EndXa {
-    std::function<void()> end;
-    ~EndXa() { end(); }
-  } end_xa{[&] { (void)Direct()->Exec("XA ROLLBACK '" + xid + "'"); }};
+  PreparedXa xa(db_, xid, "UPDATE t SET b = 'from the xa' WHERE id = 2500");
   std::string name = "xa_copy_" + db_;
   auto c = Via();
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
@@ -445,7 +435,7 @@ TEST_F(DeployOpsTest, ACopyBlockedByAPreparedXaSaysWhyAndGoesOnOnceItEnds) {
   EXPECT_EQ(row["state"], "copying");
   EXPECT_NE(proxy_.log().find("the copy has waited"), std::string::npos) << proxy_.log();
 
-  Direct()->MustExec("XA COMMIT '" + xid + "'");
+  xa.Commit();
   ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["state"] == "staged"; }, 60s)) << proxy_.log();
   EXPECT_EQ(Status(name, "t")["pace"], std::nullopt);
   ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();

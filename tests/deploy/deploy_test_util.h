@@ -58,6 +58,28 @@ inline bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limi
   return done();
 }
 
+// An XA transaction that ran `sql` in database `db` and was prepared by a
+// session that is gone since: it keeps its row locks (and no metadata lock)
+// until someone ends it. Destroying the guard rolls it back if the test did
+// not end it.
+class PreparedXa {
+ public:
+  PreparedXa(const std::string& db, std::string xid, const std::string& sql) : xid_(std::move(xid)) {
+    auto xa = TestConn::Open(TestServer(), db);
+    xa->MustExec("XA START '" + xid_ + "'");
+    xa->MustExec(sql);
+    xa->MustExec("XA END '" + xid_ + "'");
+    xa->MustExec("XA PREPARE '" + xid_ + "'");
+  }
+  ~PreparedXa() { (void)TestConn::Open(TestServer())->Exec("XA ROLLBACK '" + xid_ + "'"); }
+  PreparedXa(const PreparedXa&) = delete;
+  PreparedXa& operator=(const PreparedXa&) = delete;
+  void Commit() { TestConn::Open(TestServer())->MustExec("XA COMMIT '" + xid_ + "'"); }
+
+ private:
+  std::string xid_;
+};
+
 class DeployTest : public ::testing::Test {
  protected:
   void SetUp() override {
