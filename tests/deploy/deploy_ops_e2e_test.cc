@@ -131,6 +131,18 @@ class DeployOpsTest : public ::testing::Test {
     return RowsCopied(name, table) - before;
   }
 
+  // Starts the proxy and stages table t (20,000 rows) in deploy `name` on a
+  // new connection *c, its copy held by the automatic throttle: the test
+  // server is not a replica, so its lag is unknown and the copy waits.
+  void StageACopyTheThrottleHolds(const std::string& name, std::unique_ptr<TestConn>* c) {
+    Fill("t", 20000);
+    StartProxy({"--throttle-replicas", "127.0.0.1:" + std::to_string(TestServer().port)});
+    *c = Via();
+    ASSERT_TRUE((*c)->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE((*c)->Exec("ALTER TABLE t ADD COLUMN z INT")) << (*c)->last_error();
+    ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "throttled"; }, 20s)) << proxy_.log();
+  }
+
   ProxyProcess proxy_;
   std::vector<std::string> args_;
   std::string db_, schema_;
@@ -321,14 +333,9 @@ TEST_F(DeployOpsTest, ApplyingThatFallsBehindTheWritesIsSaidUntilItCatchesUp) {
 }
 
 TEST_F(DeployOpsTest, AutomaticThrottleHoldsTheCopyAndSaysWhy) {
-  Fill("t", 20000);
-  // The test server is not a replica: its lag is unknown, so the copy waits.
-  StartProxy({"--throttle-replicas", "127.0.0.1:" + std::to_string(TestServer().port)});
   std::string name = "auto_" + db_;
-  auto c = Via();
-  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
-  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
-  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "throttled"; }, 20s)) << proxy_.log();
+  std::unique_ptr<TestConn> c;
+  ASSERT_NO_FATAL_FAILURE(StageACopyTheThrottleHolds(name, &c));
   Record row = Status(name, "t");
   EXPECT_NE(row["throttle"].value_or("").find("not replicating"), std::string::npos) << row["throttle"].value_or("");
   EXPECT_EQ(CopiedDuring(name, "t", 1500ms), 0u);
@@ -343,13 +350,9 @@ TEST_F(DeployOpsTest, AutomaticThrottleHoldsTheCopyAndSaysWhy) {
 // copy does not finish at this write rate, counts the rows added, and gives
 // no ETA.
 TEST_F(DeployOpsTest, ACopyTheWritesOutgrowIsSaidToNotFinish) {
-  Fill("t", 20000);
-  StartProxy({"--throttle-replicas", "127.0.0.1:" + std::to_string(TestServer().port)});
   std::string name = "outgrown_" + db_;
-  auto c = Via();
-  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
-  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
-  ASSERT_TRUE(WaitFor([&] { return Status(name, "t")["copy"] == "throttled"; }, 20s)) << proxy_.log();
+  std::unique_ptr<TestConn> c;
+  ASSERT_NO_FATAL_FAILURE(StageACopyTheThrottleHolds(name, &c));
   uint64_t total_before = std::stoull(Status(name, "t")["rows_total"].value_or("0"));
 
   std::atomic<bool> stop{false};

@@ -23,6 +23,7 @@
 
 #include "support/proxy_process.h"
 #include "support/test_conn.h"
+#include "support/wait_for.h"
 
 namespace sealgate::test {
 
@@ -46,16 +47,6 @@ inline std::string HttpGet(int port, const std::string& path) {
   close(fd);
   size_t body = resp.find("\r\n\r\n");
   return body == std::string::npos ? "" : resp.substr(body + 4);
-}
-
-// Polls `done` every 50 ms until it holds or `limit` passes; its last answer.
-inline bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
 }
 
 // An XA transaction that ran `sql` in database `db` and was prepared by a

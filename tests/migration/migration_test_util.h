@@ -16,6 +16,7 @@
 #include "migration/engine.h"
 #include "support/test_conn.h"
 #include "support/test_env.h"
+#include "support/wait_for.h"
 
 namespace sealgate::migration::testing {
 
@@ -48,14 +49,7 @@ inline EngineOptions SmallChunkOptions(const std::string& meta, Logger* logger) 
   return o;
 }
 
-inline bool WaitFor(const std::function<bool()>& pred, std::chrono::seconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
+using sealgate::test::WaitFor;
 
 // Rows of `sql` rendered as one string each (NULL as \N), for comparisons.
 inline std::vector<std::string> Dump(test::TestConn& c, const std::string& sql) {
