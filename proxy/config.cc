@@ -47,7 +47,8 @@ std::string UsageText() {
          "                [--storage-check-free-space auto|on|off]\n"
          "                [--binlog-retention-warn-seconds S] [--binlog-retention-check-seconds S]\n"
          "                [--revert-retention-seconds S]  (how long a sealed deploy stays revertible; 86400)\n"
-         "                [--seal-kill-blockers-after N]  (kill a transaction blocking N seal attempts; 0: never)\n"
+         "                [--seal-kill-blockers-after S]  (kill a connection that blocked the seal for S seconds; 0: never)\n"
+         "                [--seal-max-hold-ms MS]  (ceiling of one seal's hold on client statements; 500)\n"
          "                [--seal-verify-checksum true|false]  (checksum shadows before their first seal)\n";
 }
 
@@ -233,6 +234,17 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
   if (key == "seal-verify-checksum") {
     if (value != "true" && value != "false") return Status::InvalidArgument("seal-verify-checksum must be true|false");
     c->seal_verify_checksum = value == "true";
+    return Status::Ok();
+  }
+  if (key == "seal-max-hold-ms") {
+    char* end = nullptr;
+    long v = strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || v < 20 || v > 60000) return Status::InvalidArgument("seal-max-hold-ms must be 20..60000");
+    c->seal_max_hold_ms = static_cast<int>(v);
+    return Status::Ok();
+  }
+  if (key == "fault-points") {
+    c->fault_points = value;
     return Status::Ok();
   }
   if (key == "seal-kill-blockers-after") {

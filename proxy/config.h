@@ -83,9 +83,13 @@ struct Config {
   // How long a sealed deploy stays revertible (its old tables kept and
   // followed) before it is finalized on its own.
   double revert_retention_seconds = 24 * 3600;
-  // A transaction that keeps a deploy's table through this many seal
-  // attempts is killed; 0: never (the seal waits for it).
+  // A connection that has held a deploy's table for this many seconds of
+  // waiting seals is killed; 0: never (the seal waits for it).
   int seal_kill_blockers_after = 0;
+  // The hard ceiling of one seal's hold on client statements (ms).
+  int seal_max_hold_ms = 500;
+  // Test-only failure injection (common/fault_points.h); also SEALGATE_FAULT_POINTS.
+  std::string fault_points;
   bool seal_verify_checksum = true;  // compare each shadow with its original before its first seal
 };
 

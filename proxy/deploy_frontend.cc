@@ -10,9 +10,8 @@
 
 namespace sealgate::proxy {
 
-void ServerWriteHold::Begin(const std::vector<std::string>& tables) { server_->hold_gate().Begin(tables); }
-bool ServerWriteHold::WaitDrained(std::chrono::milliseconds timeout) { return server_->hold_gate().WaitDrained(timeout); }
-int ServerWriteHold::NotQuiet() const { return server_->hold_gate().NotQuiet(); }
+void ServerWriteHold::Begin() { server_->hold_gate().Begin(); }
+bool ServerWriteHold::WaitApplied(std::chrono::milliseconds timeout) { return server_->hold_gate().WaitApplied(timeout); }
 void ServerWriteHold::End() { server_->hold_gate().End(); }
 
 namespace {
@@ -45,6 +44,16 @@ bool DeployFrontend::ClaimsSession(uint64_t session_id) {
 
 void DeployFrontend::OnSessionClosed(uint64_t session_id) {
   if (auto service = ownership_->Current()) service->controller->OnSessionClosed(session_id);
+}
+
+void DeployFrontend::OnKillQuery(uint64_t server_connection_id) {
+  if (!session_of_) return;
+  auto session = session_of_(server_connection_id);
+  if (!session) return;
+  // The controller's lock may be held across server I/O: never on a loop thread.
+  if (auto service = ownership_->Current()) {
+    std::thread([service, id = *session] { service->controller->CancelWait(id); }).detach();
+  }
 }
 
 void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)> reply) {

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "deploy/deploy_controller.h"
@@ -27,9 +29,8 @@ class Server;
 class ServerWriteHold : public deploy::WriteHold {
  public:
   explicit ServerWriteHold(Server* server) : server_(server) {}
-  void Begin(const std::vector<std::string>& tables) override;
-  bool WaitDrained(std::chrono::milliseconds timeout) override;
-  int NotQuiet() const override;
+  void Begin() override;
+  bool WaitApplied(std::chrono::milliseconds timeout) override;
   void End() override;
 
  private:
@@ -46,6 +47,9 @@ class DeployFrontend : public StatementInterceptor {
   bool ClaimsSession(uint64_t session_id) override;
   void Handle(LocalRequest request, std::function<void(LocalReply)> reply) override;
   void OnSessionClosed(uint64_t session_id) override;
+  void OnKillQuery(uint64_t server_connection_id) override;
+  // Finds the proxy session of a server connection id (for KILL QUERY); set before use.
+  void set_session_lookup(std::function<std::optional<uint64_t>(uint64_t)> lookup) { session_of_ = std::move(lookup); }
 
   // Waits for requests still running (shutdown).
   void Drain();
@@ -56,6 +60,7 @@ class DeployFrontend : public StatementInterceptor {
 
  private:
   DeployOwnership* ownership_;
+  std::function<std::optional<uint64_t>(uint64_t)> session_of_;
   std::atomic<int> running_{0};
 };
 

@@ -6,43 +6,36 @@
 
 namespace sealgate::proxy {
 
-void HoldGate::Begin(std::vector<std::string> tables) {
+void HoldGate::Begin() {
   std::lock_guard<std::mutex> lock(mu_);
-  active_ = true;
-  for (Worker* w : workers_) w->BeginHold(tables);
-}
-
-bool HoldGate::WaitDrained(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    bool applied = true;
-    int busy = 0;
-    for (Worker* w : workers_) {
-      applied = applied && w->hold_applied();
-      busy += w->not_quiet();
-    }
-    if (applied && busy == 0) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    // Sub-millisecond polling keeps the hold short; it runs only during a seal.
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  if (holds_++ == 0) {
+    for (Worker* w : workers_) w->BeginHold();
   }
 }
 
-int HoldGate::NotQuiet() const {
-  int busy = 0;
-  for (Worker* w : workers_) busy += w->not_quiet();
-  return busy;
+bool HoldGate::WaitApplied(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool applied = true;
+    for (Worker* w : workers_) applied = applied && w->hold_applied();
+    if (applied) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Sub-millisecond polling keeps the hold short; it runs only during a seal.
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
 }
 
 void HoldGate::End() {
   std::lock_guard<std::mutex> lock(mu_);
-  active_ = false;
-  for (Worker* w : workers_) w->EndHold();
+  if (holds_ == 0) return;
+  if (--holds_ == 0) {
+    for (Worker* w : workers_) w->EndHold();
+  }
 }
 
 bool HoldGate::active() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return active_;
+  return holds_ > 0;
 }
 
 }  // namespace sealgate::proxy

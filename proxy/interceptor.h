@@ -54,6 +54,9 @@ class StatementInterceptor {
   virtual void Handle(LocalRequest request, std::function<void(LocalReply)> reply) = 0;
   // The session ended (client gone or shutdown). Loop thread; must not block.
   virtual void OnSessionClosed(uint64_t session_id) = 0;
+  // The server accepted a client's KILL QUERY of `server_connection_id`.
+  // Loop thread; must not block.
+  virtual void OnKillQuery(uint64_t server_connection_id) { (void)server_connection_id; }
 };
 
 }  // namespace sealgate::proxy

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fault_points.h"
 #include "common/log.h"
 #include "deploy/deploy_controller.h"
 #include "migration/client_latency.h"
@@ -193,6 +194,22 @@ int main(int argc, char** argv) {
   controller_options.max_staged_migrations = config->max_staged_migrations;
   if (!config->seal_window.empty()) controller_options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
   controller_options.seal.kill_blockers_after = config->seal_kill_blockers_after;
+  controller_options.seal.max_hold = std::chrono::milliseconds(config->seal_max_hold_ms);
+  controller_options.seal.own_user = config->admin_user;
+  controller_options.seal.sessions = &server;
+  FaultPoints faults;
+  std::string fault_spec = config->fault_points;
+  if (const char* env = getenv("SEALGATE_FAULT_POINTS"); env && fault_spec.empty()) fault_spec = env;
+  if (!fault_spec.empty()) {
+    Status parsed = faults.Add(fault_spec);
+    if (!parsed.ok()) {
+      fprintf(stderr, "sealgate: %s\n", parsed.message().c_str());
+      return 2;
+    }
+    logger.Warn("proxy", "fault points armed (testing only): " + fault_spec);
+    controller_options.seal.faults = &faults;
+    controller_options.faults = &faults;
+  }
   controller_options.verify_checksum = config->seal_verify_checksum;
   controller_options.revert_retention =
       std::chrono::seconds(static_cast<int64_t>(config->revert_retention_seconds));
@@ -227,6 +244,7 @@ int main(int argc, char** argv) {
   proxy::DeployOwnership ownership(ownership_options);
   ownership.Start();
   proxy::DeployFrontend frontend(&ownership);
+  frontend.set_session_lookup([&server](uint64_t id) { return server.SessionOf(id); });
   server.set_interceptor(&frontend);
   proxy::DeployStatusSource deploy_source(&ownership);
   registry.AddSource(&deploy_source);

@@ -47,6 +47,20 @@ StatusOr<int> BindListener(const HostPort& addr) {
 
 Server::Server(const Config& config, Logger* logger) : config_(config), logger_(logger) {}
 
+std::optional<std::string> Server::LastStatement(uint64_t connection_id) {
+  for (auto& w : workers_) {
+    if (auto found = w->LastStatement(connection_id)) return found;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Server::SessionOf(uint64_t connection_id) {
+  for (auto& w : workers_) {
+    if (auto found = w->SessionOf(connection_id)) return found;
+  }
+  return std::nullopt;
+}
+
 Server::~Server() {
   for (auto& w : workers_) w->Join();
 }

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/log.h"
 #include "common/status.h"
+#include "deploy/seal_blockers.h"
 #include "proxy/config.h"
 #include "proxy/hold_gate.h"
 #include "proxy/interceptor.h"
@@ -14,7 +17,7 @@
 
 namespace sealgate::proxy {
 
-class Server {
+class Server : public deploy::SessionDirectory {
  public:
   Server(const Config& config, Logger* logger);
   ~Server();
@@ -35,6 +38,10 @@ class Server {
   // Gets client statement latencies (the copy's latency throttle); set before Start() (not owned).
   void set_client_latency(migration::ClientLatencyThrottler* sink) { client_latency_ = sink; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
+  // deploy::SessionDirectory: what a proxy session last sent (thread-safe).
+  std::optional<std::string> LastStatement(uint64_t connection_id) override;
+  // The proxy session whose upstream connection has this id (thread-safe).
+  std::optional<uint64_t> SessionOf(uint64_t connection_id);
 
  private:
   Config config_;

@@ -235,6 +235,7 @@ void Session::Close(const char* reason) {
   if (phase_ == Phase::kClosing) return;
   bool was_authenticated = phase_ == Phase::kCommand;
   phase_ = Phase::kClosing;
+  worker_->ForgetConnection(server_connection_id_);
   worker_->logger()->Debug("session", "session=" + std::to_string(id_) + " closed: " + reason);
   if (was_authenticated && worker_->interceptor()) worker_->interceptor()->OnSessionClosed(id_);
   if (keepalive_open_) uv_close(reinterpret_cast<uv_handle_t*>(&keepalive_), &Session::OnTimerClosed);

@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/response_tracker.h"
 #include "proxy/interceptor.h"
@@ -41,18 +43,8 @@ class Session {
 
   uint64_t id() const { return id_; }
   bool idle() const;
-  // At a statement boundary for the seal: nothing in flight, not in a
-  // transaction, no session locks (or waiting on sealgate itself, or not yet
-  // authenticated). A quiet session's next statement can be held.
-  bool quiet() const;
   // Re-evaluates paused forwarding (after a hold ends, a response completes, ...).
   void Resume();
-  // When a hold begins: a session that looks inside a transaction but is idle
-  // asks the server (an internal ping) so a transaction the server already
-  // rolled back (deadlock, lock wait timeout) does not block the seal.
-  void RefreshTransactionState();
-  // Set by the Worker while a hold is active: counted as not yet quiet.
-  bool counted_not_quiet = false;
   bool in_transaction() const { return tracker_ && tracker_->in_transaction(); }
   const SessionState& state() const { return state_; }
 
@@ -92,10 +84,13 @@ class Session {
   static constexpr uint64_t kTagInternal = 1ull << 41;  // sealgate's own command (keepalive)
   static constexpr uint64_t kTagChangesDatabase = 1ull << 42;  // COM_INIT_DB
   static constexpr uint64_t kTagAccount = 1ull << 43;  // sealgate's own SELECT CURRENT_USER()
+  static constexpr uint64_t kTagKillQuery = 1ull << 44;  // the client's KILL QUERY of kill_target_
 
   void OnClientData(const char* data, size_t n);
   void ProcessBufferedCommands();
   bool AtBoundary() const;
+  // The connection id of a `KILL [HARD|SOFT] QUERY n` statement, else nullopt.
+  static std::optional<uint64_t> KillQueryTarget(std::string_view sql);
   Gate DecideGate(std::string_view payload, sql::Statement* statement);
   void OnCommandForwarded(std::string_view payload);
   SessionView View() const;
@@ -147,6 +142,8 @@ class Session {
   std::string client_in_;    // client bytes not yet forwarded (incomplete packet)
   std::string upstream_in_;  // server bytes during the connection phase
   uint64_t server_caps_ = 0;
+  uint32_t server_connection_id_ = 0;
+  uint64_t kill_target_ = 0;  // of the KILL QUERY in flight  // the upstream connection's id (from the greeting)
   uint64_t client_caps_ = 0;
   std::unique_ptr<protocol::ResponseTracker> tracker_;
   std::vector<protocol::ResponseTracker::Completion> completions_;  // reused per response

@@ -1,5 +1,7 @@
 // The command phase of a Session: forwarding commands, following responses,
 // the write hold of a seal, and statements answered by sealgate itself.
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 #include "protocol/constants.h"
@@ -67,13 +69,24 @@ bool Session::AtBoundary() const {
   return tracker_->idle() && !tracker_->in_transaction() && !state_.holds_session_locks();
 }
 
-bool Session::quiet() const {
-  if (phase_ != Phase::kCommand) return true;  // no statement runs before authentication
-  if (local_request_active_ || tracker_->streaming()) return true;  // a binlog dump holds no table locks
-  // LOCK TABLES on tables the seal does not touch cannot block it (migration
-  // tools lock their own bookkeeping tables while running an ALTER).
-  return tracker_->idle() && !tracker_->in_transaction() && !state_.holds_handlers() &&
-         !state_.LocksAnyOf(worker_->hold_tables());
+std::optional<uint64_t> Session::KillQueryTarget(std::string_view sql) {
+  // KILL [HARD | SOFT] QUERY <connection id>
+  size_t at = 0;
+  auto word = [&]() -> std::string {
+    while (at < sql.size() && (sql[at] == ' ' || sql[at] == '\t' || sql[at] == '\n' || sql[at] == '\r')) ++at;
+    std::string w;
+    while (at < sql.size() && sql[at] != ' ' && sql[at] != '\t' && sql[at] != '\n' && sql[at] != '\r' && sql[at] != ';') {
+      w += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[at++])));
+    }
+    return w;
+  };
+  if (word() != "KILL") return std::nullopt;
+  std::string w = word();
+  if (w == "HARD" || w == "SOFT") w = word();
+  if (w != "QUERY") return std::nullopt;
+  w = word();
+  if (w.empty() || w.size() > 19 || w.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::strtoull(w.c_str(), nullptr, 10);
 }
 
 Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* statement) {
@@ -81,12 +94,13 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
   // sealgate's own commands (keepalive, implicit COMMIT) finish before the client's next one.
   if (internal_pending_ > 0) return Gate::kWait;
   if (worker_->holding()) {
-    // While a seal holds writes, one command at a time: decide on a settled state.
+    // While a seal holds, one command at a time: decide on a settled state.
     if (!tracker_->idle()) return Gate::kWait;
-    // A session holding locks of its own (GET_LOCK, LOCK TABLES on other
-    // tables) is not held: another session may wait for them, and holding
-    // both would never drain. The seal's database-level locking keeps its
-    // statements off the deploy's tables.
+    // Only sessions at a boundary are held. One inside a transaction or
+    // holding locks of its own (GET_LOCK, LOCK TABLES) goes on: it may be what
+    // another session waits for, and it holds nothing the seal needs (that
+    // was checked before the hold); if it touches a deploy table now, the
+    // server queues it behind the RENAME.
     if (AtBoundary()) return Gate::kWait;  // held until the hold ends
   }
   StatementInterceptor* interceptor = worker_->interceptor();
@@ -193,7 +207,14 @@ void Session::OnCommandForwarded(std::string_view payload) {
     if (timing_) timing_started_ns_ = uv_hrtime();
   }
   uint64_t tag = 0;
-  if (cmd == Command::kQuery) tag = state_.OnQuerySent(payload.substr(1), database_);
+  if (cmd == Command::kQuery) {
+    tag = state_.OnQuerySent(payload.substr(1), database_);
+    worker_->NoteStatement(server_connection_id_, id_, payload.substr(1));
+    if (auto target = KillQueryTarget(payload.substr(1))) {
+      kill_target_ = *target;
+      tag |= kTagKillQuery;
+    }
+  }
   if (cmd == Command::kChangeUser || cmd == Command::kResetConnection) tag = kTagResetsSession;
   if (cmd == Command::kInitDb) {
     pending_database_ = std::string(payload.substr(1));
@@ -227,11 +248,6 @@ SessionView Session::View() const {
 }
 
 // ---- statements answered by sealgate ----------------------------------------
-
-void Session::RefreshTransactionState() {
-  if (phase_ != Phase::kCommand || local_request_active_ || internal_pending_ > 0) return;
-  if (tracker_->idle() && tracker_->in_transaction()) SendInternal(Command::kPing, "");
-}
 
 void Session::ParseChangeUser(std::string_view payload) {
   // COM_CHANGE_USER: 0x11, user NUL, auth (length byte + data), database NUL, ...
@@ -303,7 +319,6 @@ void Session::OnLocalReply(LocalReply reply) {
   Send(Side::kClient, reply.packets.data(), reply.packets.size());
   Resume();
   if (close_when_idle_ && idle()) Close("shutdown");
-  worker_->OnSessionMaybeQuiet(this);
 }
 
 // While the client waits on sealgate (a COMMIT DEPLOY can take hours), ping the
@@ -397,6 +412,11 @@ void Session::AfterUpstreamResponse() {
       timing_ = false;
       worker_->client_latency()->Record(std::chrono::nanoseconds(uv_hrtime() - timing_started_ns_));
     }
+    if ((done.tag & kTagKillQuery) && done.ok && worker_->interceptor()) {
+      // The server accepted KILL QUERY of a connection: if that is a proxy
+      // session waiting on sealgate (COMMIT DEPLOY, an online ALTER), its wait ends too.
+      worker_->interceptor()->OnKillQuery(kill_target_);
+    }
     if (done.command == Command::kQuery) {
       uint32_t effects = static_cast<uint32_t>(done.tag);
       state_.OnQueryDone(effects, done.ok);
@@ -415,7 +435,6 @@ void Session::AfterUpstreamResponse() {
   }
   if (paused_ && tracker_->idle()) Resume();
   if (close_when_idle_ && idle()) Close("shutdown");
-  if (phase_ != Phase::kClosing) worker_->OnSessionMaybeQuiet(this);
 }
 
 }  // namespace sealgate::proxy

@@ -46,6 +46,7 @@ void Session::HandleGreeting() {
     return;
   }
   server_caps_ = greeting->capabilities & ~protocol::OpaqueCapabilities();
+  server_connection_id_ = greeting->connection_id;
   if (worker_->upstream_tls() && !(greeting->capabilities & protocol::cap::kSsl)) {
     SendError(error::kUpstreamProtocol, "",
               "sealgate is configured to speak TLS to the upstream, but the upstream server does not offer TLS; "

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <string>
 
 #include "proxy/session.h"
@@ -71,29 +73,17 @@ void Worker::RunPosted() {
   for (auto& fn : batch) fn();
 }
 
-void Worker::BeginHold(std::vector<std::string> tables) {
+void Worker::BeginHold() {
   hold_applied_.store(false, std::memory_order_release);
-  Post([this, tables = std::move(tables)]() mutable { ApplyHold(true, std::move(tables)); });
+  Post([this] { ApplyHold(true); });
 }
 
 void Worker::EndHold() {
-  Post([this] { ApplyHold(false, {}); });
+  Post([this] { ApplyHold(false); });
 }
 
-void Worker::ApplyHold(bool on, std::vector<std::string> tables) {
+void Worker::ApplyHold(bool on) {
   holding_ = on;
-  hold_tables_ = std::move(tables);
-  int busy = 0;
-  for (Session* s = sessions_; s; s = s->next) {
-    s->counted_not_quiet = on && !s->quiet();
-    if (s->counted_not_quiet) ++busy;
-  }
-  not_quiet_.store(busy, std::memory_order_release);
-  if (on) {
-    for (Session* s = sessions_; s; s = s->next) {
-      if (s->counted_not_quiet) s->RefreshTransactionState();
-    }
-  }
   hold_applied_.store(on, std::memory_order_release);
   if (!on) {
     for (Session* s = sessions_; s;) {
@@ -104,11 +94,32 @@ void Worker::ApplyHold(bool on, std::vector<std::string> tables) {
   }
 }
 
-void Worker::OnSessionMaybeQuiet(Session* s) {
-  if (holding_ && s->counted_not_quiet && s->quiet()) {
-    s->counted_not_quiet = false;
-    not_quiet_.fetch_sub(1, std::memory_order_acq_rel);
-  }
+void Worker::NoteStatement(uint32_t connection_id, uint64_t session_id, std::string_view sql) {
+  if (connection_id == 0) return;
+  constexpr size_t kKept = 200;
+  std::lock_guard<std::mutex> lock(statements_mu_);
+  Known& k = known_[connection_id];
+  k.session_id = session_id;
+  k.last_statement.assign(sql.data(), std::min(sql.size(), kKept));
+}
+
+void Worker::ForgetConnection(uint32_t connection_id) {
+  std::lock_guard<std::mutex> lock(statements_mu_);
+  known_.erase(connection_id);
+}
+
+std::optional<std::string> Worker::LastStatement(uint64_t connection_id) {
+  std::lock_guard<std::mutex> lock(statements_mu_);
+  auto it = known_.find(static_cast<uint32_t>(connection_id));
+  if (it == known_.end()) return std::nullopt;
+  return it->second.last_statement;
+}
+
+std::optional<uint64_t> Worker::SessionOf(uint64_t connection_id) {
+  std::lock_guard<std::mutex> lock(statements_mu_);
+  auto it = known_.find(static_cast<uint32_t>(connection_id));
+  if (it == known_.end()) return std::nullopt;
+  return it->second.session_id;
 }
 
 Session* Worker::FindSession(uint64_t id) {
@@ -170,10 +181,6 @@ void Worker::Register(Session* s) {
 
 void Worker::Unregister(Session* s) {
   by_id_.erase(s->id());
-  if (s->counted_not_quiet) {
-    s->counted_not_quiet = false;
-    not_quiet_.fetch_sub(1, std::memory_order_acq_rel);
-  }
   if (s->prev) s->prev->next = s->next;
   else if (sessions_ == s) sessions_ = s->next;
   if (s->next) s->next->prev = s->prev;

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 #include <memory>
@@ -75,23 +77,18 @@ class Worker {
   void Post(std::function<void()> fn);
 
   // Thread-safe hold control (used by HoldGate). BeginHold: new statements of
-  // quiet sessions are held; not_quiet() counts the sessions still running
-  // something (valid once hold_applied() is true). EndHold releases them.
-  void BeginHold(std::vector<std::string> tables);
+  // sessions at a statement boundary are held once hold_applied() is true.
+  // EndHold releases them.
+  void BeginHold();
   void EndHold();
   bool hold_applied() const { return hold_applied_.load(std::memory_order_acquire); }
-  int not_quiet() const { return not_quiet_.load(std::memory_order_acquire); }
 
   // Loop-thread API for sessions.
   bool holding() const { return holding_; }
-  // "schema.name" of every table the current seal renames or locks.
-  const std::vector<std::string>& hold_tables() const { return hold_tables_; }
   StatementInterceptor* interceptor() const { return options_.interceptor; }
   migration::ClientLatencyThrottler* client_latency() const { return options_.client_latency; }
   uint64_t keepalive_ms() const { return options_.keepalive_ms; }
   Session* FindSession(uint64_t id);
-  // A session may have become quiet: updates the hold's count.
-  void OnSessionMaybeQuiet(Session* s);
   uv_loop_t* loop() { return &loop_; }
   const std::string& upstream_socket() const { return options_.upstream_socket; }
   const sockaddr* upstream_addr() const { return reinterpret_cast<const sockaddr*>(&options_.upstream); }
@@ -101,6 +98,12 @@ class Worker {
   ProxyStats* stats() { return stats_; }
   Logger* logger() { return logger_; }
   bool shutting_down() const { return shutting_down_; }
+  // What each session last sent, by its upstream connection id (for naming
+  // what blocks a seal). NoteStatement: loop thread; LastStatement: any thread.
+  void NoteStatement(uint32_t connection_id, uint64_t session_id, std::string_view sql);
+  void ForgetConnection(uint32_t connection_id);
+  std::optional<std::string> LastStatement(uint64_t connection_id);
+  std::optional<uint64_t> SessionOf(uint64_t connection_id);
   void Register(Session* s);
   void Unregister(Session* s);
   // A scratch buffer for client reads (their bytes are copied or forwarded at once).
@@ -113,7 +116,7 @@ class Worker {
   static void OnGraceTimer(uv_timer_t* handle);
   void Run();
   void RunPosted();
-  void ApplyHold(bool on, std::vector<std::string> tables);
+  void ApplyHold(bool on);
   void BeginShutdown();
   void MaybeFinish();
 
@@ -129,13 +132,17 @@ class Worker {
   std::atomic<double> grace_seconds_{30};
   bool shutting_down_ = false;
   bool holding_ = false;
-  std::vector<std::string> hold_tables_;
   std::atomic<bool> hold_applied_{false};
-  std::atomic<int> not_quiet_{0};
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
   bool accepting_posts_ = true;                // GUARDED_BY(posted_mu_)
   std::unordered_map<uint64_t, Session*> by_id_;
+  std::mutex statements_mu_;
+  struct Known {
+    uint64_t session_id = 0;
+    std::string last_statement;
+  };
+  std::unordered_map<uint32_t, Known> known_;  // by upstream connection id; GUARDED_BY(statements_mu_)
   bool finished_ = false;
   Session* sessions_ = nullptr;
   uint64_t next_session_id_;

@@ -67,6 +67,7 @@ struct ControllerOptions {
   binlog::ServerEndpoint admin;
   std::string metadata_schema = "_sealgate";
   WriteHold* hold = nullptr;            // not owned
+  FaultPoints* faults = nullptr;        // test-only failure injection (not owned; may be null)
   SealOptions seal;
   PlainAlterMode plain_alter = PlainAlterMode::kOnline;
   std::chrono::milliseconds seal_retry_initial{200};
@@ -101,6 +102,9 @@ class DeployController {
   ControlReply Execute(const ClientContext& client, const sql::Statement& statement, const std::string& sql);
   // The session is gone: its anonymous block is rolled back, a named one detached.
   void OnSessionClosed(uint64_t session_id);
+  // KILL QUERY of a session: a COMMIT DEPLOY, REVERT DEPLOY or online ALTER
+  // it waits on stops (nothing half-done) and answers error 1317.
+  void CancelWait(uint64_t session_id);
 
   // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
   ControlReply ShowDeploysReply() { return ShowDeploys(ClientContext{}); }
@@ -112,6 +116,9 @@ class DeployController {
   struct Entry {
     Deploy deploy;
     bool busy = false;  // a COMMIT/ROLLBACK is running for it
+    // A waiting COMMIT (or REVERT) of it is to stop (ROLLBACK DEPLOY, KILL QUERY).
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+    uint64_t waiter = 0;  // the client session whose COMMIT/REVERT waits (0: none)
   };
 
   ControlReply Begin(const ClientContext& c, const sql::Statement& st);
@@ -144,6 +151,9 @@ class DeployController {
   // Seals the deploy's items (or, `inverse`, swaps them back), retrying
   // abandoned attempts with backoff; starts the followers of the swap.
   Status SealWithRetries(const std::string& name, bool inverse);
+  // Sleeps up to `d`; false if the deploy's wait was cancelled meanwhile.
+  bool SleepUnlessCancelled(const std::string& name, std::chrono::milliseconds d);
+  Status Cancelled(const std::string& name, bool inverse);
   // Every ALTER of the deploy is staged and its shadow matches its original.
   // Unavailable while some table is still copying.
   Status VerifyShadows(const std::string& name, const std::vector<DeployItem>& items);
@@ -182,6 +192,7 @@ class DeployController {
   ControllerOptions options_;
   SealCoordinator seal_;
   mutable std::mutex mu_;
+  std::condition_variable busy_cv_;            // an Entry's busy or cancel changed
   DeployStore store_;                          // GUARDED_BY(mu_)
   std::map<std::string, Entry> deploys_;       // GUARDED_BY(mu_)
   std::map<uint64_t, std::string> blocks_;     // session id -> deploy name; GUARDED_BY(mu_)

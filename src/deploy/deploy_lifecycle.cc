@@ -67,6 +67,8 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
                                                 : DeployStateName(e.deploy.state))));
     }
     e.busy = true;
+    e.cancel->store(false);
+    e.waiter = c.session_id & ~(1ull << 63);
     e.deploy.state = DeployState::kSealing;
     (void)Persist(e.deploy);
   }
@@ -74,6 +76,8 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = deploys_[name];
   e.busy = false;
+  e.waiter = 0;
+  busy_cv_.notify_all();
   if (!sealed.ok()) {
     e.deploy.state = blocks_.count(c.session_id) && blocks_[c.session_id] == name ? DeployState::kOpen
                                                                                   : DeployState::kDetached;
@@ -147,6 +151,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
   auto backoff = options_.seal_retry_initial;
   bool verified = inverse || !options_.verify_checksum;
   for (;;) {
+    if (!SleepUnlessCancelled(name, std::chrono::milliseconds(0))) return Cancelled(name, inverse);
     if (options_.engine->lease_lost()) {
       return Status::FailedPrecondition("this sealgate lost the deploy lease while sealing deploy '" + name +
                                         "'; the deploy is kept: COMMIT DEPLOY '" + name + "' again in a few seconds")
@@ -163,7 +168,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     if (!verified) {
       Status v = VerifyShadows(name, items);
       if (v.code() == StatusCode::kUnavailable) {  // still copying
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
         continue;
       }
       if (!v.ok()) return v;
@@ -234,8 +239,30 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       return Status::Ok();
     }
     const Status& s = attempt.status();
-    if (s.code() == StatusCode::kUnavailable) {  // not staged yet: wait, it is not an attempt
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (s.code() == StatusCode::kUnavailable) {  // not staged yet (or a connection failed): not an attempt
+      std::lock_guard<std::mutex> lock(mu_);
+      deploys_[name].deploy.last_error = "waiting: " + s.message();
+    }
+    if (s.code() == StatusCode::kUnavailable) {
+      (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
+      continue;
+    }
+    if (s.code() == StatusCode::kResourceExhausted) {
+      // Blocked: nobody was held. Say who blocks, and look again soon, so the
+      // seal goes ahead within a moment of the blocker ending.
+      std::string why = "waiting for: " + s.message();
+      bool changed = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        Deploy& d = deploys_[name].deploy;
+        changed = d.last_error != why;
+        d.last_error = why;
+        if (changed) (void)Persist(d);
+      }
+      if (changed && options_.logger) {
+        options_.logger->Warn("deploy", "deploy=" + name + (inverse ? " revert" : " seal") + " " + why);
+      }
+      (void)SleepUnlessCancelled(name, std::chrono::milliseconds(250));
       continue;
     }
     if (s.code() != StatusCode::kAborted) return s;
@@ -251,9 +278,35 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       options_.logger->Warn("deploy", "deploy=" + name + (inverse ? " revert" : " seal") +
                                           " attempt abandoned: " + s.message());
     }
-    std::this_thread::sleep_for(backoff);
+    (void)SleepUnlessCancelled(name, backoff);
     backoff = std::min(backoff * 2, options_.seal_retry_max);
   }
+}
+
+bool DeployController::SleepUnlessCancelled(const std::string& name, std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = deploys_.find(name);
+  if (it == deploys_.end()) return true;
+  std::shared_ptr<std::atomic<bool>> cancel = it->second.cancel;
+  if (d.count() > 0) busy_cv_.wait_for(lock, d, [&] { return cancel->load(); });
+  return !cancel->load();
+}
+
+Status DeployController::Cancelled(const std::string& name, bool inverse) {
+  return Status::Aborted(std::string(inverse ? "REVERT" : "COMMIT") + " DEPLOY '" + name +
+                         "' was cancelled (ROLLBACK DEPLOY or KILL QUERY); nothing was changed")
+      .WithMysqlError(1317, "70100");
+}
+
+void DeployController::CancelWait(uint64_t session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, e] : deploys_) {
+    if (e.busy && e.waiter == session_id) {
+      e.cancel->store(true);
+      if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " wait cancelled by KILL QUERY");
+    }
+  }
+  busy_cv_.notify_all();
 }
 
 ControlReply DeployController::Rollback(const ClientContext& c, const std::optional<std::string>& requested) {
@@ -268,6 +321,19 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
     if (name.empty()) return ControlReply::Error(DeployError(error::kDeployNoBlock, "no deploy block is open in this session"));
     auto it = deploys_.find(name);
     if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
+    if (it->second.busy && it->second.deploy.state == DeployState::kSealing) {
+      // A COMMIT waits for the seal: it stops, then the rollback goes on.
+      std::unique_lock<std::mutex> wait(mu_, std::adopt_lock);
+      it->second.cancel->store(true);
+      busy_cv_.notify_all();
+      busy_cv_.wait(wait, [&] {
+        auto found = deploys_.find(name);
+        return found == deploys_.end() || !found->second.busy;
+      });
+      wait.release();
+      it = deploys_.find(name);
+      if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
+    }
     Entry& e = it->second;
     if (e.busy || (!IsActive(e.deploy.state) && e.deploy.state != DeployState::kFailed)) {
       return ControlReply::Error(DeployError(error::kDeployWrongState,
@@ -281,6 +347,7 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = deploys_[name];
   e.busy = false;
+  busy_cv_.notify_all();
   e.deploy.state = DeployState::kRolledBack;
   e.deploy.last_error = cancelled.ok() ? "" : cancelled.message();
   (void)Persist(e.deploy);
@@ -490,26 +557,22 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
     std::lock_guard<std::mutex> lock(mu_);
     if (TableOwner(table) || reserved_.count({table.schema, table.name})) return std::nullopt;  // staging reports it
   }
-  // Even a metadata-only change takes an exclusive metadata lock: gate it with
-  // the same hold as the seal, so it never queues behind (or ahead of) clients.
+  // Even a metadata-only change takes an exclusive metadata lock: it runs
+  // under the seal's hold, budget and blocker rules, never beside a seal.
   std::string instant = sql::RenderAlter(*alter, table) + ", ALGORITHM=INSTANT";
-  if (!admin->Exec("SET SESSION lock_wait_timeout = " + std::to_string(options_.seal.lock_wait_seconds)).ok()) {
-    return std::nullopt;
-  }
-  options_.hold->Begin({table.schema + "." + table.name});
-  Status done = options_.hold->WaitDrained(options_.seal.drain_timeout)
-                    ? admin->Exec(instant)
-                    : Status::Aborted("sessions did not reach a boundary");
-  options_.hold->End();
+  unsigned err = 0;
+  std::string sqlstate;
+  Status done = seal_.RunInstant(table, instant, &err, &sqlstate);
   if (done.ok()) {
     if (options_.logger) options_.logger->Info("deploy", "instant ALTER of " + table.schema + "." + table.name);
     return ControlReply::Ok("");
   }
-  unsigned err = admin->server_errno();
-  // 1845/1846: not possible as INSTANT; 1205: blocked; anything else is the
-  // client's own mistake (unknown column, ...), answered as the server would.
-  if (err == 1845 || err == 1846 || err == 1205 || err == 0) return std::nullopt;
-  return ControlReply::Error(Status::Aborted(admin->server_error()).WithMysqlError(static_cast<uint16_t>(err), "HY000"));
+  // 1845/1846: not possible as INSTANT; blocked or abandoned (no server
+  // error): staged instead; anything else is the client's own mistake
+  // (unknown column, ...), answered as the server would.
+  if (err == 1845 || err == 1846 || err == 1205 || err == 1317 || err == 0) return std::nullopt;
+  return ControlReply::Error(Status::Aborted(done.message()).WithMysqlError(static_cast<uint16_t>(err),
+                                                                            sqlstate.empty() ? "HY000" : sqlstate));
 }
 
 ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql) {

@@ -99,6 +99,8 @@ ControlReply DeployController::Revert(const ClientContext& c, const std::string&
                                                                            problem));
     }
     e.busy = true;
+    e.cancel->store(false);
+    e.waiter = c.session_id;
     e.deploy.state = DeployState::kReverting;
     (void)Persist(e.deploy);
   }
@@ -123,6 +125,8 @@ ControlReply DeployController::Revert(const ClientContext& c, const std::string&
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = deploys_[name];
   e.busy = false;
+  e.waiter = 0;
+  busy_cv_.notify_all();
   if (!swapped.ok()) {
     e.deploy.state = inverse ? DeployState::kSealed : DeployState::kReverted;
     e.deploy.last_error = swapped.message();

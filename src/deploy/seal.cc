@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -80,7 +81,27 @@ Status SealCoordinator::CheckReady(const std::vector<DeployItem>& items) {
   return Status::Ok();
 }
 
-Status SealCoordinator::CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused) {
+Status SealCoordinator::CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout) {
+  auto seq = engine_->WriteSentinel();
+  if (!seq.ok()) return seq.status();
+  std::vector<std::future<Status>> waits;
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    uint64_t id = it.migration_id;
+    waits.push_back(std::async(std::launch::async, [this, id, timeout, seq = *seq] {
+      return engine_->WaitApplied(id, seq, timeout);
+    }));
+  }
+  Status first;
+  for (auto& w : waits) {
+    Status s = w.get();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
+}
+
+Status SealCoordinator::CatchUpAndPause(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
+                                        std::vector<uint64_t>* paused) {
   auto seq = engine_->WriteSentinel();
   if (!seq.ok()) return seq.status();
   // Every shadow catches up in parallel: the hold lasts as long as the slowest, not the sum.
@@ -88,8 +109,8 @@ Status SealCoordinator::CatchUpAndPause(const std::vector<DeployItem>& items, st
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
     uint64_t id = it.migration_id;
-    waits.emplace_back(&it, std::async(std::launch::async, [this, id, seq = *seq] {
-                         Status s = engine_->WaitApplied(id, seq, options_.apply_timeout);
+    waits.emplace_back(&it, std::async(std::launch::async, [this, id, timeout, seq = *seq] {
+                         Status s = engine_->WaitApplied(id, seq, timeout);
                          return s.ok() ? engine_->Pause(id) : s;
                        }));
   }
@@ -177,11 +198,10 @@ class Gate {
 // True once the RENAME holds gate_a: a no-wait read of it fails only then
 // (nothing else ever touches gate_a). By then the RENAME holds every original.
 Status WaitRenameHoldsGateA(SqlConn& probe, const std::string& schema, std::future<Status>& rename,
-                            std::chrono::milliseconds budget) {
+                            const HoldWatchdog& watchdog) {
   SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
   std::string sql = "SELECT 1 FROM " + QuoteTable(schema, SealCoordinator::kGateA) + " LIMIT 0";
-  auto deadline = Clock::now() + budget;
-  while (Clock::now() < deadline) {
+  while (!watchdog.expired()) {
     if (rename.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) {
       return Status::Aborted("the RENAME ended before reaching the seal gate");
     }
@@ -192,105 +212,129 @@ Status WaitRenameHoldsGateA(SqlConn& probe, const std::string& schema, std::futu
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  return Status::Aborted("the RENAME did not get the deploy's tables in time (long transactions on them?)");
+  return Status::Aborted("the RENAME did not get the deploy's tables within the hold budget (a lock taken since "
+                         "the check?)");
 }
 
-bool GateTableExists(SqlConn& conn, const std::string& schema, const char* table) {
+bool GateTableExists(SqlConn& conn, const std::string& schema, const char* table, bool* known) {
   auto n = conn.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + conn.Quote(schema) +
                        " AND TABLE_NAME = " + conn.Quote(table));
+  *known = *known && n.ok();
   return n.ok() && n->value_or("0") != "0";
 }
 
-// Ends a RENAME that must not happen: kill it while gate_b still exists and is locked.
-void KillRename(SqlConn& probe, const std::string& id, std::future<Status>& rename) {
-  (void)probe.Exec("KILL QUERY " + id);
+// Ends a RENAME that must not happen while some gate_b still exists: kill it.
+// If that cannot be done, S's connection goes: its lock goes with it, the
+// remaining gate_b fails the RENAME as a whole.
+void KillRename(SqlConn& probe, SqlConn* s_conn, uint64_t id, std::future<Status>& rename) {
+  if (!probe.Exec("KILL QUERY " + std::to_string(id)).ok()) *s_conn = SqlConn();
   (void)rename.get();
+}
+
+// The hold of one attempt: begun on construction, ended exactly once — by
+// the attempt or by its watchdog, whichever comes first.
+class HoldLease {
+ public:
+  explicit HoldLease(WriteHold* hold) : hold_(hold) { hold_->Begin(); }
+  ~HoldLease() { Release(); }
+  HoldLease(const HoldLease&) = delete;
+  HoldLease& operator=(const HoldLease&) = delete;
+  void Release() {
+    if (!released_.exchange(true)) hold_->End();
+  }
+
+ private:
+  WriteHold* hold_;
+  std::atomic<bool> released_{false};
+};
+
+std::string Ms(Clock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
 }  // namespace
 
-Status SealCoordinator::CheckBlockers(SqlConn& probe, const std::vector<DeployItem>& items) {
-  // Only transactions older than the drain budget matter: younger ones end
-  // while the hold drains. Which tables they hold is not visible over SQL on
-  // MariaDB, so each table is tried with a lock request that never waits.
-  int64_t older = std::max<int64_t>(1, options_.drain_timeout.count() / 1000);
-  auto old = probe.Query("SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()), "
-                         "IFNULL(trx_query, '') FROM information_schema.INNODB_TRX WHERE trx_started < NOW() - "
-                         "INTERVAL " + std::to_string(older) + " SECOND ORDER BY trx_started");
-  if (!old.ok() || old->empty()) return Status::Ok();
-  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
-  std::string held;
+
+StatusOr<SqlConn> SealCoordinator::Connect() { return SqlConn::Open(admin_, options_.io_timeout); }
+
+BlockerQuery SealCoordinator::QueryFor(const std::vector<DeployItem>& items, const std::vector<uint64_t>& own) const {
+  BlockerQuery q;
+  q.own_user = options_.own_user;
+  q.ignore = own;
   for (const auto& it : items) {
-    if (it.kind == ItemKind::kCreate) continue;  // not there yet
-    Status s = probe.Exec("LOCK TABLES " + QuoteTable(it.table.schema, it.table.name) + " WRITE");
-    bool busy = !s.ok() && probe.server_errno() == 1205;
-    (void)probe.Exec("UNLOCK TABLES");
-    if (busy) held += (held.empty() ? "" : ", ") + it.table.name;
+    if (it.kind != ItemKind::kCreate) q.tables.push_back(it.table);  // a created table is not there yet
+    if (!it.shadow.empty()) q.shadows.push_back({it.table.schema, it.shadow});
   }
-  if (held.empty()) return Status::Ok();
-  const migration::SqlRow& first = old->front();
-  uint64_t id = std::strtoull(first[0].value_or("0").c_str(), nullptr, 10);
-  std::string blocker = "connection " + first[0].value_or("?") + " has had a transaction open for " +
-                        first[1].value_or("?") + " s" +
-                        (first[2].value_or("").empty() ? " (idle)" : " (running: " + first[2]->substr(0, 80) + ")");
-  if (options_.kill_blockers_after > 0 && id != 0) {
-    const int seen = ++blocker_attempts_[id];
-    if (seen >= options_.kill_blockers_after) {
-      (void)probe.Exec("KILL CONNECTION " + std::to_string(id));
-      blocker_attempts_.erase(id);
-      if (logger_) logger_->Warn("seal", "killed " + blocker + ": it blocked " + held + " for " +
-                                             std::to_string(seen) + " seal attempts (seal.kill_blockers_after)");
-      return Status::Aborted("killed " + blocker + ", which held " + held);
-    }
-  }
-  return Status::Aborted(held + " held by an open transaction (" + blocker +
-                         "); the seal waits for it to end without holding clients");
+  return q;
 }
 
-Status SealCoordinator::CheckPreparedXa(SqlConn& probe, const std::vector<DeployItem>& items) {
-  auto xa = probe.Query("XA RECOVER");
-  if (!xa.ok() || xa->empty()) return Status::Ok();
-  // A prepared XA transaction keeps the InnoDB table locks of the tables it
-  // changed, but once its session is gone no metadata lock: only a table lock
-  // request at the InnoDB level meets it. The RENAME would hold every table's
-  // metadata lock while it waits for that lock, so a table a prepared XA
-  // changed cannot be sealed; XA transactions on other tables do not matter.
-  // Ordinary transactions hold the same table locks for a moment, so a table
-  // counts as held only if every try in about half a second meets a lock.
-  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION lock_wait_timeout = 0"));
-  if (!probe.Exec("SET SESSION innodb_lock_wait_timeout = 0").ok()) {
-    SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION innodb_lock_wait_timeout = 1"));  // MySQL's minimum
+Status SealCoordinator::CheckBlockers(SqlConn& probe, const BlockerQuery& query) {
+  auto found = blockers_.Find(probe, query);
+  if (!found.ok()) return Status::Unavailable("looking for what holds the deploy's tables: " + found.status().message());
+  auto now = Clock::now();
+  std::map<uint64_t, Clock::time_point> still;
+  for (const auto& b : *found) {
+    if (b.connection_id == 0 || b.connection_id == Blocker::kUnknownConnection) continue;
+    auto seen = blocker_since_.find(b.connection_id);
+    still[b.connection_id] = seen == blocker_since_.end() ? now : seen->second;
   }
-  SEALGATE_RETURN_IF_ERROR(probe.Exec("SET SESSION autocommit = 0"));  // LOCK TABLES then locks in InnoDB too
-  std::string held;
-  Status failed;
-  for (const auto& it : items) {
-    if (it.kind == ItemKind::kCreate) continue;  // not there yet
-    bool busy = true;
-    for (int attempt = 0; attempt < 10 && busy && failed.ok(); ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      Status s = probe.Exec("LOCK TABLES " + QuoteTable(it.table.schema, it.table.name) + " WRITE");
-      busy = !s.ok() && probe.server_errno() == 1205;
-      if (!s.ok() && !busy) failed = s;
-      (void)probe.Exec("UNLOCK TABLES");
+  blocker_since_ = std::move(still);
+  if (found->empty()) return Status::Ok();
+  if (options_.kill_blockers_after > 0) {
+    for (const auto& b : *found) {
+      auto since = blocker_since_.find(b.connection_id);
+      if (since == blocker_since_.end() || now - since->second < std::chrono::seconds(options_.kill_blockers_after)) {
+        continue;
+      }
+      (void)probe.Exec("KILL CONNECTION " + std::to_string(b.connection_id));
+      blocker_since_.erase(since);
+      if (logger_) {
+        logger_->Warn("seal", "killed connection " + std::to_string(b.connection_id) + " (" + b.account + "): it held " +
+                                  b.table + " for " + std::to_string(options_.kill_blockers_after) +
+                                  " s of waiting seals (seal.kill_blockers_after)");
+      }
+      return Status::Aborted("killed connection " + std::to_string(b.connection_id) + ", which held " + b.table);
     }
-    if (busy && failed.ok()) held += (held.empty() ? "" : ", ") + it.table.name;
   }
-  (void)probe.Exec("SET SESSION autocommit = 1");
-  SEALGATE_RETURN_IF_ERROR(failed);
-  if (held.empty()) return Status::Ok();
-  std::string xids;
-  for (const auto& row : *xa) {
-    if (row.size() < 4) continue;
-    xids += (xids.empty() ? "'" : ", '") + row[3].value_or("") + "'";
-  }
-  return Status::Aborted(held + " held by a prepared XA transaction (XA RECOVER lists " + xids +
-                         "); the seal waits without holding clients until it is ended with XA COMMIT or XA ROLLBACK");
+  std::string why;
+  for (const auto& b : *found) why += (why.empty() ? "" : "; ") + b.Describe();
+  return Status::ResourceExhausted(why);
+}
+
+StatusOr<std::vector<Blocker>> SealCoordinator::FindBlockers(const std::vector<DeployItem>& items) {
+  std::lock_guard<std::mutex> lock(attempt_mu_);
+  auto probe = Connect();
+  if (!probe.ok()) return probe.status();
+  return blockers_.Find(*probe, QueryFor(items, {}));
 }
 
 StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
   return AttemptLocked(items, hooks);
+}
+
+SealOutcome SealCoordinator::Outcome(const std::vector<DeployItem>& items) {
+  auto c = Connect();
+  if (!c.ok()) return SealOutcome::kUnknown;
+  // The RENAME is atomic: the first ALTER's tables tell for all of them.
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    bool known = true;
+    bool old_there = GateTableExists(*c, it.table.schema, it.old_name.c_str(), &known);
+    bool shadow_there = GateTableExists(*c, it.table.schema, it.shadow.c_str(), &known);
+    if (!known) return SealOutcome::kUnknown;
+    if (old_there && !shadow_there) return SealOutcome::kRenamed;
+    if (shadow_there && !old_there) return SealOutcome::kNotRenamed;
+    return SealOutcome::kUnknown;
+  }
+  for (const auto& it : items) {
+    bool known = true;
+    const std::string& gone = it.kind == ItemKind::kCreate ? it.shadow : it.table.name;
+    bool there = GateTableExists(*c, it.table.schema, gone.c_str(), &known);
+    if (!known) return SealOutcome::kUnknown;
+    return there ? SealOutcome::kNotRenamed : SealOutcome::kRenamed;
+  }
+  return SealOutcome::kNotRenamed;
 }
 
 StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks) {
@@ -299,14 +343,8 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   if (!problem.empty()) return Status::FailedPrecondition(problem);
   SEALGATE_RETURN_IF_ERROR(CheckReady(items));
   const std::vector<std::string> schemas = Databases(items);
-  auto s_conn = SqlConn::Open(admin_);
-  if (!s_conn.ok()) return s_conn.status();
-  auto b = SqlConn::Open(admin_);
-  if (!b.ok()) return b.status();
-  auto probe = SqlConn::Open(admin_);
+  auto probe = Connect();
   if (!probe.ok()) return probe.status();
-  SEALGATE_RETURN_IF_ERROR(CheckPreparedXa(*probe, items));
-  SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, items));
   for (const auto& t : RenameTargets(items)) {
     auto n = probe->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
                            probe->Quote(t.schema) + " AND TABLE_NAME = " + probe->Quote(t.name));
@@ -315,142 +353,184 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
                                         " is in the way of the seal's RENAME; rename or drop it");
     }
   }
-  // AUTO_INCREMENT is read before the RENAME locks the originals (reading it
-  // then would wait behind the RENAME).
-  std::vector<std::pair<sql::TableName, uint64_t>> next_ids;
+  auto s_conn = Connect();
+  if (!s_conn.ok()) return s_conn.status();
+  auto b = Connect();
+  if (!b.ok()) return b.status();
+  auto killer = Connect();
+  if (!killer.ok()) return killer.status();
+  const uint64_t b_id = b->connection_id();
+  // Step 1, before anyone is held: who could make the RENAME wait.
+  SEALGATE_RETURN_IF_ERROR(CheckBlockers(
+      *probe, QueryFor(items, {s_conn->connection_id(), b_id, killer->connection_id()})));
+  // The shadows catch up outside the hold, so inside it only the last
+  // milliseconds of writes remain to apply.
+  Status caught_up = CatchUp(items, options_.apply_timeout);
+  if (!caught_up.ok()) return Status::Aborted("the shadows did not catch up before the seal: " + caught_up.message());
+  // AUTO_INCREMENT: raised before anything is locked (ids inserted later
+  // reach the shadow through the binlog and move its counter themselves).
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
     auto ai = engine_->ReadAutoIncrement(it.table.schema, it.table.name);
-    if (ai.ok() && *ai > 0) next_ids.emplace_back(sql::TableName{it.table.schema, it.shadow}, *ai);
+    if (ai.ok() && *ai > 0) {
+      (void)probe->Exec("ALTER TABLE " + QuoteTable(it.table.schema, it.shadow) + " AUTO_INCREMENT = " +
+                        std::to_string(*ai));
+    }
   }
-  auto b_id = b->Scalar("SELECT CONNECTION_ID()");
-  if (!b_id.ok() || !b_id->has_value()) return Status::Unavailable("cannot identify the RENAME connection");
-  // B waits on gate_b while the shadows catch up: its lock wait must outlast
-  // the probe and every migration's catch-up (B is killed on abort anyway).
-  int alters = 0;
-  for (const auto& it : items) alters += it.kind == ItemKind::kAlter;
-  int b_wait = options_.lock_wait_seconds * (1 + static_cast<int>(schemas.size())) +
-               static_cast<int>((options_.apply_timeout.count() * alters + 999) / 1000) + 5;
-  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = " + std::to_string(b_wait)));
+  // B waits on gate_b on purpose; the watchdog, not a lock timeout, ends it.
+  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = 3600"));
   // Once B has every metadata lock, only an InnoDB table lock can still make
-  // it wait (a prepared XA transaction that appeared after the check above):
-  // it must give up quickly, for it holds every original meanwhile.
-  (void)b->Exec("SET SESSION innodb_lock_wait_timeout = 2");
-  // Everything that does not need the hold happens before it: the gate, and
-  // the shadows' AUTO_INCREMENT (ids inserted later reach the shadow through
-  // the binlog and move its counter themselves).
-  for (const auto& [shadow, next] : next_ids) {
-    (void)probe->Exec("ALTER TABLE " + QuoteTable(shadow.schema, shadow.name) + " AUTO_INCREMENT = " +
-                      std::to_string(next));
-  }
+  // it wait (a prepared XA transaction that appeared after the check).
+  (void)b->Exec("SET SESSION innodb_lock_wait_timeout = 1");
   Gate gate(&*s_conn, schemas);
-  SEALGATE_RETURN_IF_ERROR(gate.Take(options_.lock_wait_seconds));
+  SEALGATE_RETURN_IF_ERROR(gate.Take(2));
+  auto fault = [&](const char* point) {
+    if (!options_.faults) return;
+    FaultAction a = options_.faults->Reach(point);
+    if (a.kind != FaultAction::Kind::kLoseConnection) return;
+    uint64_t id = a.role == "gate" ? s_conn->connection_id() : a.role == "rename" ? b_id : probe->connection_id();
+    if (auto k = Connect(); k.ok()) (void)k->Exec("KILL CONNECTION " + std::to_string(id));
+  };
+  fault("seal.gate_taken");
 
-  std::vector<std::string> touched;
-  for (const auto& schema : schemas) {
-    touched.push_back(schema + "." + kGateA);
-    touched.push_back(schema + "." + kGateB);
-  }
-  for (const auto& it : items) {
-    const std::string& schema = it.table.schema;
-    touched.push_back(schema + "." + it.table.name);
-    if (!it.shadow.empty()) touched.push_back(schema + "." + it.shadow);
-    if (!it.old_name.empty()) touched.push_back(schema + "." + it.old_name);
-  }
+  // Step 3: the hold, with its hard budget.
   auto hold_start = Clock::now();
-  hold_->Begin(touched);
-  struct HoldEnd {
-    WriteHold* hold;
-    ~HoldEnd() { hold->End(); }
-  } hold_end{hold_};
-  if (!hold_->WaitDrained(options_.drain_timeout)) {
-    return Status::Aborted(std::to_string(hold_->NotQuiet()) +
-                           " session(s) did not reach a statement boundary (open transaction or locks) in time");
-  }
-  auto drained_at = Clock::now();
+  HoldLease lease(hold_);
+  SqlConn* killer_conn = &*killer;
+  HoldWatchdog watchdog(hold_start + options_.max_hold, [&lease, killer_conn, b_id] {
+    lease.Release();  // clients first: this needs no server
+    (void)killer_conn->Exec("KILL QUERY " + std::to_string(b_id));
+  });
+  if (!hold_->WaitApplied(watchdog.remaining())) return Status::Aborted("the proxy did not apply the hold in time");
+  auto held_at = Clock::now();
+  fault("seal.hold_begun");
 
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &*b;
   std::future<Status> renamed = std::async(std::launch::async, [b_conn, rename] { return b_conn->Exec(rename); });
+  fault("seal.rename_issued");
   // Database by database, in the RENAME's lock order: once it waits at a
   // database's gate it holds every original there, so their shadows catch up
   // and pause; then that gate opens and the RENAME takes those shadows and
-  // goes on to the next database's originals. Only the last gate lets it
-  // finish.
-  auto budget = std::chrono::seconds(options_.lock_wait_seconds) + std::chrono::milliseconds(500);
+  // goes on to the next database's originals. Only the last gate lets it finish.
   Clock::duration locking{}, catching{};
   std::vector<uint64_t> paused;
   bool hooked = false;
-  auto abandon = [&] {
-    if (hooked && hooks.abandoned) hooks.abandoned();
-  };
+  bool final_opened = false;
+  Status failed;
   for (const auto& schema : schemas) {
     auto t0 = Clock::now();
-    Status held = WaitRenameHoldsGateA(*probe, schema, renamed, budget);
-    if (!held.ok()) {
-      KillRename(*probe, **b_id, renamed);
-      ResumeAppliers(paused);
-      return held;
-    }
+    failed = WaitRenameHoldsGateA(*probe, schema, renamed, watchdog);
     auto t1 = Clock::now();
+    locking += t1 - t0;
+    if (!failed.ok()) break;
+    fault("seal.rename_holds_originals");
     std::vector<DeployItem> here;
     for (const auto& it : items) {
       if (it.table.schema == schema) here.push_back(it);
     }
-    Status caught = CatchUpAndPause(here, &paused);
-    auto t2 = Clock::now();
-    locking += t1 - t0;
-    catching += t2 - t1;
-    if (!caught.ok()) {
-      KillRename(*probe, **b_id, renamed);
-      ResumeAppliers(paused);
-      return caught;
-    }
+    failed = CatchUpAndPause(here, watchdog.remaining(), &paused);
+    catching += Clock::now() - t1;
+    if (!failed.ok()) break;
     if (hooks.before_rename) {
-      Status h = hooks.before_rename(schema);
       hooked = true;
+      Status h = hooks.before_rename(schema);
       if (!h.ok()) {
-        KillRename(*probe, **b_id, renamed);
-        ResumeAppliers(paused);
-        if (hooks.abandoned) hooks.abandoned();
-        return Status::Aborted("starting replication for the swap: " + h.message());
+        failed = Status::Aborted("starting replication for the swap: " + h.message());
+        break;
       }
     }
+    if (watchdog.expired()) {
+      failed = Status::Aborted("the hold budget ran out while the shadows caught up");
+      break;
+    }
+    fault("seal.gate_opening");
     bool final = false;
-    Status opened = gate.Open(schema, &final);
-    if (!opened.ok() && !final) {
-      // A gate_b could not be dropped: the RENAME cannot succeed; end it.
-      KillRename(*probe, **b_id, renamed);
-      ResumeAppliers(paused);
-      abandon();
-      return opened.Annotate("opening the seal gate");
+    failed = gate.Open(schema, &final);
+    final_opened = final_opened || final;
+    if (!failed.ok()) {
+      failed = failed.Annotate("opening the seal gate");
+      break;
     }
   }
   auto caught_at = Clock::now();
-  // From here the RENAME may go through: its own outcome decides.
-  Status s = renamed.get();
-  if (!s.ok() && b->server_errno() >= 2000) {
-    // The connection failed, not the statement: read the outcome from the
-    // schema. gate_a renamed to gate_b happened exactly when everything did.
-    auto fresh = SqlConn::Open(admin_);
-    const std::string& last = schemas.back();
-    if (fresh.ok() && !GateTableExists(*fresh, last, kGateA) && GateTableExists(*fresh, last, kGateB)) {
-      s = Status::Ok();
+  Status s;
+  if (!final_opened) {
+    // Some gate_b still exists: the RENAME cannot succeed. End it.
+    KillRename(*probe, &*s_conn, b_id, renamed);
+    s = failed.ok() ? Status::Aborted("the seal gate did not open") : failed;
+  } else {
+    s = renamed.get();
+  }
+  bool within = watchdog.Disarm();
+  lease.Release();
+  auto released_at = Clock::now();
+  fault("seal.renamed");
+  if (!s.ok() && final_opened) {
+    // The RENAME failed or its connection did after the last gate opened: what
+    // happened is read from the schema, never assumed; re-read until it can be.
+    SealOutcome outcome = Outcome(items);
+    for (auto wait = std::chrono::milliseconds(100); outcome == SealOutcome::kUnknown;
+         wait = std::min(wait * 2, std::chrono::milliseconds(5000))) {
+      if (logger_) logger_->Warn("seal", "outcome of the RENAME unknown (" + s.message() + "); reading it again");
+      std::this_thread::sleep_for(wait);
+      outcome = Outcome(items);
     }
+    if (outcome == SealOutcome::kRenamed) s = Status::Ok();
   }
   gate.Close();  // drops the gate tables (every gate_a renamed to gate_b)
   if (!s.ok()) {
     ResumeAppliers(paused);
-    abandon();
-    return s.Annotate("RENAME TABLE failed; nothing was renamed");
+    if (hooked && hooks.abandoned) hooks.abandoned();
+    if (!within) return Status::Aborted("the hold budget of " + std::to_string(options_.max_hold.count()) +
+                                        " ms ran out; nothing was renamed (" + s.message() + ")");
+    if (s.code() == StatusCode::kAborted) return s;
+    return Status::Aborted("RENAME TABLE failed; nothing was renamed: " + s.message());
   }
   SealResult result;
-  auto done_at = Clock::now();
-  auto ms = [](Clock::duration d) { return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
-  result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(done_at - hold_start);
-  result.phases = "drain=" + ms(drained_at - hold_start) + " lock=" + ms(locking) + " catchup=" + ms(catching) +
-                  " rename=" + ms(done_at - caught_at);
+  result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(released_at - hold_start);
+  result.phases = "begin=" + Ms(held_at - hold_start) + " lock=" + Ms(locking) + " catchup=" + Ms(catching) +
+                  " rename=" + Ms(released_at - caught_at);
   return result;
 }
+
+Status SealCoordinator::RunInstant(const sql::TableName& table, const std::string& sql, unsigned* server_errno,
+                                   std::string* server_sqlstate) {
+  std::lock_guard<std::mutex> lock(attempt_mu_);
+  auto probe = Connect();
+  if (!probe.ok()) return probe.status();
+  auto admin = Connect();
+  if (!admin.ok()) return admin.status();
+  auto killer = Connect();
+  if (!killer.ok()) return killer.status();
+  BlockerQuery query;
+  query.tables = {table};
+  query.ignore = {admin->connection_id(), killer->connection_id()};
+  SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, query));
+  SEALGATE_RETURN_IF_ERROR(admin->Exec("SET SESSION lock_wait_timeout = 3600"));
+  const uint64_t id = admin->connection_id();
+  HoldLease lease(hold_);
+  SqlConn* killer_conn = &*killer;
+  HoldWatchdog watchdog(Clock::now() + options_.max_hold, [&lease, killer_conn, id] {
+    lease.Release();
+    (void)killer_conn->Exec("KILL QUERY " + std::to_string(id));
+  });
+  if (!hold_->WaitApplied(watchdog.remaining())) return Status::Aborted("the proxy did not apply the hold in time");
+  Status done = admin->Exec(sql);
+  bool within = watchdog.Disarm();
+  lease.Release();
+  if (done.ok()) return done;
+  *server_errno = admin->server_errno();
+  *server_sqlstate = admin->server_sqlstate();
+  if (within && *server_errno != 0 && done.code() != StatusCode::kUnavailable) {
+    return Status::Aborted(admin->server_error());
+  }
+  if (!within) {
+    return Status::Aborted("the instant change did not finish within the hold budget of " +
+                           std::to_string(options_.max_hold.count()) + " ms");
+  }
+  return done;
+}
+
 
 }  // namespace sealgate::deploy

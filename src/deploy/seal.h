@@ -6,18 +6,22 @@
 // in the order of (database, table name). So the RENAME carries one more pair
 // per database, `~!sealgate_gate_a` TO `~!sealgate_gate_b`, whose names sort
 // after every original table and before every shadow (shadows are named
-// `~<table>_new`). Steps 4 to 6 for one database:
-//   1. every migration ready; no prepared XA transaction on their tables;
-//   2. hold new statements in the proxy until every session is at a statement
-//      boundary (WriteHold);
-//   3. connection S creates both gate tables and LOCK TABLES gate_b WRITE: the
+// `~<table>_new`). One attempt:
+//   1. every migration ready; nobody holds a metadata lock on the deploy's
+//      tables or shadows, and no prepared XA transaction a table lock
+//      (BlockerFinder) — otherwise the attempt ends as kBlocked, naming them,
+//      before anyone is held; the shadows catch up once outside the hold;
+//   2. connection S creates both gate tables and LOCK TABLES gate_b WRITE: the
 //      RENAME's target exists and is locked;
-//   4. connection B issues the RENAME. It takes the originals (waiting for
-//      their in-flight transactions; later writers from anywhere queue behind
-//      it) and gate_a, then waits on gate_b — shadows not yet taken;
+//   3. the hold begins: new statements of proxy sessions at a statement
+//      boundary wait in the proxy (sessions inside a transaction are not waited
+//      for). A watchdog ends the hold after `max_hold` whatever happens: it
+//      releases the clients and kills the RENAME;
+//   4. connection B issues the RENAME. It takes the originals (later writers
+//      from anywhere queue behind it) and gate_a, then waits on gate_b —
+//      shadows not yet taken;
 //   5. a probe sees gate_a taken by B: no original can change any more. A
 //      sentinel row through the binlog; every shadow applies it; appliers pause;
-//      AUTO_INCREMENT raised;
 //   6. S drops gate_b and unlocks: B takes gate_b and the shadows and renames
 //      everything at once. If S dies before, gate_b still exists and the RENAME
 //      fails as a whole: nothing moves;
@@ -25,13 +29,13 @@
 //   drops one database's gate_b (under LOCK TABLES a dropped table loses its
 //   lock at once), B takes that database's shadows and goes on to the next
 //   database's originals and gate; only after the last gate_b does S unlock.
-//   Every original stays locked from its own step until the RENAME ends, and
-//   any gate_b left (S gone) still fails the RENAME whole.
 //   7. release the hold.
+// An attempt that fails after the RENAME may have run reads what happened
+// from the schema (kUnknownOutcome if it cannot yet: nothing may be assumed).
 // An attempt that cannot finish in its budget is abandoned cleanly (B's RENAME
-// killed before S lets go, hold released, appliers resumed, nothing renamed) and
-// reported as kAborted so the caller retries with backoff. One attempt at a
-// time per coordinator. Blocking; run it on a thread of its own.
+// killed, hold released, appliers resumed) and reported as kAborted so the
+// caller retries with backoff. One hold at a time: attempts and instant
+// changes are serialized. Blocking; run it on a thread of its own.
 #pragma once
 
 #include <chrono>
@@ -42,31 +46,43 @@
 #include <vector>
 
 #include "binlog/binlog_stream.h"
+#include "common/fault_points.h"
 #include "common/log.h"
 #include "deploy/deploy.h"
+#include "deploy/hold_watchdog.h"
+#include "deploy/seal_blockers.h"
 #include "migration/engine.h"
 #include "migration/sql_conn.h"
 
 namespace sealgate::deploy {
 
-// The proxy's write hold, as the seal sees it.
+// The proxy's write hold, as the seal sees it. Holds are counted: statements
+// are held while at least one Begin() has no End() yet.
 class WriteHold {
  public:
   virtual ~WriteHold() = default;
-  // `tables`: "schema.name" of every table the seal renames or locks.
-  virtual void Begin(const std::vector<std::string>& tables) = 0;
-  virtual bool WaitDrained(std::chrono::milliseconds timeout) = 0;
-  virtual int NotQuiet() const = 0;
+  // New statements of sessions at a statement boundary wait in the proxy;
+  // sessions inside a transaction or holding session locks go on.
+  virtual void Begin() = 0;
+  // True once every proxy thread holds (statements arriving from now on wait).
+  virtual bool WaitApplied(std::chrono::milliseconds timeout) = 0;
   virtual void End() = 0;
 };
 
 struct SealOptions {
-  std::chrono::milliseconds drain_timeout{2000};  // sessions must reach a boundary within this
-  int lock_wait_seconds = 2;                      // A's LOCK TABLES / B's RENAME lock wait
-  std::chrono::milliseconds apply_timeout{5000};  // shadows must apply the sentinel within this
-  // A transaction that keeps a deploy's table for this many consecutive seal
-  // attempts is killed (KILL CONNECTION); 0 = never, wait for it.
+  // The hard ceiling of one hold: past it the attempt is abandoned (RENAME
+  // killed, clients released) and tried again later.
+  std::chrono::milliseconds max_hold{500};
+  // Shadows must apply a sentinel this fast before an attempt holds anyone.
+  std::chrono::milliseconds apply_timeout{5000};
+  // A connection that has blocked the seal for this many seconds (without a
+  // pause) is killed (KILL CONNECTION); 0 = never, wait for it.
   int kill_blockers_after = 0;
+  // The seal's server connections fail a call that gets no answer this long.
+  std::chrono::seconds io_timeout{10};
+  std::string own_user;                 // sealgate's account (its appliers' shadow locks are not blockers)
+  SessionDirectory* sessions = nullptr;  // names what blockers last ran (not owned; may be null)
+  FaultPoints* faults = nullptr;         // test-only failure injection (not owned; may be null)
 };
 
 // What an attempt does around its RENAME besides renaming.
@@ -84,14 +100,22 @@ struct SealHooks {
 
 struct SealResult {
   std::chrono::milliseconds hold{0};  // statements were held this long
-  std::string phases;                 // where the hold went: "drain=2 lock=5 catchup=30 rename=40" (ms)
+  std::string phases;                 // where the hold went: "begin=0 lock=5 catchup=30 rename=40" (ms)
 };
+
+// What a failed attempt left (for kUnknownOutcome): read from the schema.
+enum class SealOutcome : uint8_t { kNotRenamed, kRenamed, kUnknown };
 
 class SealCoordinator {
  public:
   SealCoordinator(migration::Engine* engine, binlog::ServerEndpoint admin, WriteHold* hold, SealOptions options,
                   Logger* logger)
-      : engine_(engine), admin_(std::move(admin)), hold_(hold), options_(options), logger_(logger) {}
+      : engine_(engine),
+        admin_(std::move(admin)),
+        hold_(hold),
+        options_(options),
+        logger_(logger),
+        blockers_(options.sessions, logger) {}
 
   static constexpr const char* kGateA = "~!sealgate_gate_a";
   static constexpr const char* kGateB = "~!sealgate_gate_b";
@@ -106,29 +130,48 @@ class SealCoordinator {
   // The deploy's databases in the RENAME's lock order (each has its gate pair).
   static std::vector<std::string> Databases(const std::vector<DeployItem>& items);
 
-  // One attempt. OK: sealed. kAborted / kUnavailable: nothing renamed, try
-  // again later (the message says why). Anything else: the deploy cannot be
-  // sealed as it is (e.g. a RENAME target exists).
+  // One attempt. OK: sealed. Otherwise:
+  //   kUnavailable: not staged yet, or a connection failed before the RENAME
+  //     was issued — nothing renamed, not an attempt;
+  //   kResourceExhausted: blocked (the message names who); nobody was held;
+  //   kAborted: abandoned (budget, a lost connection): nothing renamed, retry;
+  //   kDeadlineExceeded: the RENAME ran but its outcome cannot be read yet:
+  //     ask Outcome() until it can;
+  //   anything else: the deploy cannot be sealed as it is (a RENAME target exists).
   StatusOr<SealResult> Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks = {});
+  // Whether the items' RENAME happened, read from the schema.
+  SealOutcome Outcome(const std::vector<DeployItem>& items);
+  // Every current blocker of these items' RENAME (for reports).
+  StatusOr<std::vector<Blocker>> FindBlockers(const std::vector<DeployItem>& items);
+
+  // A metadata-only change of one table (`sql`: an ALGORITHM=INSTANT ALTER)
+  // under the same hold, budget and blocker rules as a seal, never at the
+  // same time as one. kResourceExhausted: blocked (nothing done); kAborted:
+  // abandoned within the budget (nothing done); other errors: the server's.
+  Status RunInstant(const sql::TableName& table, const std::string& sql, unsigned* server_errno,
+                    std::string* server_sqlstate);
 
  private:
   Status CheckReady(const std::vector<DeployItem>& items);
-  // DESIGN.md §4.1: before any client is held, a transaction older than the
-  // drain budget that holds one of the tables ends the attempt (kAborted,
-  // naming it) — or is killed per `kill_blockers_after`.
-  Status CheckBlockers(migration::SqlConn& probe, const std::vector<DeployItem>& items);
-  Status CheckPreparedXa(migration::SqlConn& probe, const std::vector<DeployItem>& items);
+  BlockerQuery QueryFor(const std::vector<DeployItem>& items, const std::vector<uint64_t>& own) const;
+  // kResourceExhausted naming the blockers, or OK; kills a long blocker per kill_blockers_after.
+  Status CheckBlockers(migration::SqlConn& probe, const BlockerQuery& query);
   StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks);
-  Status CatchUpAndPause(const std::vector<DeployItem>& items, std::vector<uint64_t>* paused);
+  Status CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout);
+  Status CatchUpAndPause(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
+                         std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);
+  StatusOr<migration::SqlConn> Connect();
 
   migration::Engine* engine_;
   binlog::ServerEndpoint admin_;
   WriteHold* hold_;
   SealOptions options_;
   Logger* logger_;
-  std::mutex attempt_mu_;  // one attempt at a time (gate names are fixed)
-  std::map<uint64_t, int> blocker_attempts_;  // connection id -> attempts it blocked; GUARDED_BY(attempt_mu_)
+  std::mutex attempt_mu_;  // one hold at a time (gate names are fixed)
+  BlockerFinder blockers_;                    // GUARDED_BY(attempt_mu_)
+  // connection id -> since when it has blocked seals, without a pause; GUARDED_BY(attempt_mu_)
+  std::map<uint64_t, std::chrono::steady_clock::time_point> blocker_since_;
 };
 
 }  // namespace sealgate::deploy

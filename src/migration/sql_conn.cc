@@ -19,16 +19,22 @@ SqlConn& SqlConn::operator=(SqlConn&& other) noexcept {
     affected_ = other.affected_;
     errno_ = other.errno_;
     error_ = std::move(other.error_);
+    sqlstate_ = std::move(other.sqlstate_);
   }
   return *this;
 }
 
-StatusOr<SqlConn> SqlConn::Open(const binlog::ServerEndpoint& server) {
+StatusOr<SqlConn> SqlConn::Open(const binlog::ServerEndpoint& server, std::chrono::seconds read_timeout) {
   SqlConn c;
   c.mysql_ = mysql_init(nullptr);
   if (!c.mysql_) return Status::ResourceExhausted("mysql_init failed");
   unsigned timeout = unsigned(server.connect_timeout.count());
   mysql_options(c.mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  if (read_timeout.count() > 0) {
+    unsigned io = unsigned(read_timeout.count());
+    mysql_options(c.mysql_, MYSQL_OPT_READ_TIMEOUT, &io);
+    mysql_options(c.mysql_, MYSQL_OPT_WRITE_TIMEOUT, &io);
+  }
   mysql_options(c.mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   if (!mysql_real_connect(c.mysql_, server.host.c_str(), server.user.c_str(), server.password.c_str(), nullptr,
                           unsigned(server.port), nullptr, CLIENT_MULTI_STATEMENTS)) {
@@ -43,9 +49,12 @@ StatusOr<SqlConn> SqlConn::Open(const binlog::ServerEndpoint& server) {
   return c;
 }
 
+uint64_t SqlConn::connection_id() const { return mysql_ ? mysql_thread_id(mysql_) : 0; }
+
 Status SqlConn::Fail(const std::string& sql) {
   errno_ = mysql_errno(mysql_);
   error_ = mysql_error(mysql_);
+  sqlstate_ = mysql_sqlstate(mysql_);
   std::string shown = sql.size() > 300 ? sql.substr(0, 300) + "..." : sql;
   std::string msg = "error " + std::to_string(errno_) + ": " + error_ + " (in: " + shown + ")";
   if (errno_ == 2006 || errno_ == 2013 || errno_ == 2055) return Status::Unavailable(msg);

@@ -6,6 +6,7 @@
 // destruction.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,8 +29,11 @@ class SqlConn {
   SqlConn(const SqlConn&) = delete;
   SqlConn& operator=(const SqlConn&) = delete;
 
-  // Connects with utf8mb4, time_zone '+00:00' and autocommit on.
-  static StatusOr<SqlConn> Open(const binlog::ServerEndpoint& server);
+  // Connects with utf8mb4, time_zone '+00:00' and autocommit on. With a
+  // `read_timeout`, a server that stops answering fails a call (Unavailable)
+  // after about that long instead of blocking forever.
+  static StatusOr<SqlConn> Open(const binlog::ServerEndpoint& server,
+                                std::chrono::seconds read_timeout = std::chrono::seconds(0));
 
   // Runs a statement, discarding any result. Unavailable on connection loss,
   // Aborted for other server errors (server_errno() says which).
@@ -47,11 +51,15 @@ class SqlConn {
   uint64_t affected_rows() const { return affected_; }
   unsigned server_errno() const { return errno_; }
   std::string server_error() const { return error_; }
+  // The SQLSTATE of the last error ("HY000" when the server gave none).
+  std::string server_sqlstate() const { return sqlstate_; }
   // Escapes for use inside '...'.
   std::string Escape(const std::string& s) const;
   // 'text' with escaping.
   std::string Quote(const std::string& s) const { return "'" + Escape(s) + "'"; }
   bool connected() const { return mysql_ != nullptr; }
+  // The server's id of this connection (what KILL and the processlist use); 0 if not connected.
+  uint64_t connection_id() const;
 
  private:
   Status Fail(const std::string& sql);
@@ -59,6 +67,7 @@ class SqlConn {
   uint64_t affected_ = 0;
   unsigned errno_ = 0;
   std::string error_;
+  std::string sqlstate_ = "00000";
 };
 
 // `name` quoted with backticks (doubling embedded backticks).
