@@ -55,7 +55,16 @@ std::string Blocker::Describe() const {
 StatusOr<std::vector<Blocker>> BlockerFinder::Find(SqlConn& probe, const BlockerQuery& query) {
   auto xa = PreparedXa(probe, query);
   if (!xa.ok() || !xa->empty()) return xa;
-  auto found = LockInfoAvailable(probe) ? FromLockInfo(probe, query) : FromLockProbe(probe, query);
+  StatusOr<std::vector<Blocker>> found = Status::Unavailable("not asked");
+  if (LockInfoAvailable(probe)) {
+    found = FromLockInfo(probe, query);
+    if (!found.ok() && found.status().code() != StatusCode::kUnavailable) {
+      // Installed but not readable by this account: try the tables instead.
+      if (logger_) logger_->Warn("seal", "cannot read METADATA_LOCK_INFO (" + found.status().message() + ")");
+      lock_info_ = LockInfo::kMissing;
+    }
+  }
+  if (lock_info_ != LockInfo::kAvailable) found = FromLockProbe(probe, query);
   if (!found.ok()) return found;
   for (auto& b : *found) {
     if (!sessions_ || b.connection_id == 0 || b.command != "Sleep") continue;
@@ -99,10 +108,7 @@ StatusOr<std::vector<Blocker>> BlockerFinder::FromLockInfo(SqlConn& probe, const
       "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = m.THREAD_ID "
       "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = m.THREAD_ID "
       "WHERE (m.TABLE_SCHEMA, m.TABLE_NAME) IN (" + TupleList(probe, all) + ") ORDER BY m.THREAD_ID");
-  if (!rows.ok()) {
-    lock_info_ = LockInfo::kUnknown;  // uninstalled meanwhile? asked again next time
-    return rows.status();
-  }
+  if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) {
     uint64_t id = ToId(r[0]);
     if (id == 0 || id == probe.connection_id() || Contains(query.ignore, id)) continue;
