@@ -307,6 +307,43 @@ TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   EXPECT_EQ(c->last_errno(), 1060u) << c->last_error();
 }
 
+// mariadb-dump files ALTER under LOCK TABLES: the online way cannot run under
+// the session's own locks, so the server runs it as it would without sealgate.
+TEST_F(DeployTest, PlainAlterUnderTheSessionsOwnLockTablesRunsOnTheServer) {
+  Fill("t", 100);
+  auto c = Via();
+  c->MustExec("LOCK TABLES t WRITE");
+  EXPECT_TRUE(c->Exec("/*!40000 ALTER TABLE `t` DISABLE KEYS */")) << c->last_error();
+  EXPECT_TRUE(c->Exec("INSERT INTO t (a) VALUES (101)")) << c->last_error();
+  EXPECT_TRUE(c->Exec("/*!40000 ALTER TABLE `t` ENABLE KEYS */")) << c->last_error();
+  EXPECT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN under_lock INT NULL")) << c->last_error();
+  EXPECT_TRUE(c->Exec("CREATE INDEX by_a ON t (a)")) << c->last_error();
+  c->MustExec("UNLOCK TABLES");
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "under_lock"}));
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND INDEX_NAME='by_a'"),
+            "1");
+  EXPECT_FALSE(TableExists("~t_old")) << "staged instead of run by the server";
+  EXPECT_NE(proxy_.log().find("holds LOCK TABLES"), std::string::npos) << proxy_.log();
+  // DISABLE KEYS alone changes no schema: to the server without any lock too.
+  EXPECT_TRUE(c->Exec("ALTER TABLE t DISABLE KEYS")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_old"));
+  // Without the locks a plain ALTER is online again.
+  ASSERT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_TRUE(TableExists("~t_old"));
+  // Inside a block, as before: the ALTER is staged, and COMMIT DEPLOY refuses to run under the locks.
+  Fill("other", 10);
+  c->MustExec("LOCK TABLES other READ");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN staged INT NULL")) << c->last_error();
+  EXPECT_TRUE(TableExists("~t_new"));
+  EXPECT_FALSE(c->Exec("COMMIT DEPLOY"));
+  EXPECT_EQ(c->last_errno(), 7766u) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  c->MustExec("UNLOCK TABLES");
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "under_lock"}));
+}
+
 TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   Fill("t", 100);
   auto admin = TestConn::Open(TestServer());
