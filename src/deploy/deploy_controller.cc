@@ -583,7 +583,10 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   if (!create.ok()) return create.status();
   if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
   Status s = admin->Exec(*create);
-  if (!s.ok()) return Status(s.code(), s.message()).WithMysqlError(static_cast<uint16_t>(admin->server_errno()), "HY000");
+  if (!s.ok()) {
+    return Status(s.code(), s.message())
+        .WithMysqlError(static_cast<uint16_t>(admin->server_errno()), admin->server_sqlstate());
+  }
   DeployItem item;
   item.kind = ItemKind::kCreate;
   item.table = t;

@@ -114,7 +114,7 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
     if (!p.ok()) return p.status();
     if (p->state == migration::MigrationState::kFailed) {
       return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
-                                        " failed: " + p->last_error);
+                                        " failed: " + p->last_error).WithMysqlError(p->server_errno, p->server_sqlstate);
     }
     if (p->state != migration::MigrationState::kStaged) return Status::Unavailable(it.table.name + " is still copying");
   }
@@ -509,7 +509,7 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
   // 1845/1846: not possible as INSTANT; 1205: blocked; anything else is the
   // client's own mistake (unknown column, ...), answered as the server would.
   if (err == 1845 || err == 1846 || err == 1205 || err == 0) return std::nullopt;
-  return ControlReply::Error(Status::Aborted(admin->server_error()).WithMysqlError(static_cast<uint16_t>(err), "HY000"));
+  return ControlReply::Error(Status::Aborted(admin->server_error()).WithMysqlError(static_cast<uint16_t>(err), admin->server_sqlstate()));
 }
 
 ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql) {

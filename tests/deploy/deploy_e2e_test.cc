@@ -307,6 +307,42 @@ TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   EXPECT_EQ(c->last_errno(), 1060u) << c->last_error();
 }
 
+// A server error of the client's own ALTER reaches it as the server gives it
+// directly: same number, same SQLSTATE (issue #19).
+TEST_F(DeployTest, PlainAlterServerErrorsKeepTheServersNumberAndSqlstate) {
+  Fill("dd", 20);                    // id is an AUTO_INCREMENT primary key
+  Direct()->MustExec("UPDATE dd SET c = 5 WHERE id IN (3, 7)");  // two rows share c
+  struct Outcome {
+    unsigned code;
+    std::string sqlstate, message;
+  };
+  auto run = [](TestConn& conn, const std::string& sql) {
+    EXPECT_FALSE(conn.Exec(sql)) << sql;
+    return Outcome{conn.last_errno(), mysql_sqlstate(conn.handle()), conn.last_error()};
+  };
+  auto direct = Direct();
+  auto via = Via();
+  for (const char* sql : {"ALTER TABLE dd DROP PRIMARY KEY", "ALTER TABLE dd ADD UNIQUE KEY uc (c)"}) {
+    Outcome d = run(*direct, sql);
+    Outcome p = run(*via, sql);
+    EXPECT_EQ(p.code, d.code) << sql << ": " << p.message;
+    EXPECT_EQ(p.sqlstate, d.sqlstate) << sql << ": " << p.message;
+    EXPECT_NE(p.message.find(d.message), std::string::npos) << sql << ": " << p.message << " vs " << d.message;
+  }
+  EXPECT_EQ(run(*direct, "ALTER TABLE dd DROP PRIMARY KEY").sqlstate, "42000");  // 1075, not HY000
+  EXPECT_EQ(run(*direct, "ALTER TABLE dd ADD UNIQUE KEY uc (c)").code, 1062u);
+  EXPECT_EQ(Columns("dd"), (std::vector<std::string>{"id", "a", "b", "c"}));
+  EXPECT_FALSE(TableExists("~dd_new"));
+  EXPECT_EQ(via->Scalar("SELECT COUNT(*) FROM dd"), "20");  // the session goes on
+  // A CREATE TABLE staged in a block: the server's error too.
+  ASSERT_TRUE(via->Exec("BEGIN DEPLOY")) << via->last_error();
+  Outcome p = run(*via, "CREATE TABLE twice (id INT PRIMARY KEY, id INT)");
+  Outcome d = run(*direct, "CREATE TABLE twice (id INT PRIMARY KEY, id INT)");
+  EXPECT_EQ(p.code, d.code) << p.message;
+  EXPECT_EQ(p.sqlstate, d.sqlstate) << p.message;
+  EXPECT_TRUE(via->Exec("ROLLBACK DEPLOY")) << via->last_error();
+}
+
 // mariadb-dump files ALTER under LOCK TABLES: the online way cannot run under
 // the session's own locks, so the server runs it as it would without sealgate.
 TEST_F(DeployTest, PlainAlterUnderTheSessionsOwnLockTablesRunsOnTheServer) {
