@@ -34,7 +34,7 @@ void DeployFrontend::Drain() {
 bool DeployFrontend::Wants(const sql::Statement& statement, const SessionView& session) {
   auto service = ownership_->Current();
   if (!service) return IsDeployControl(statement.kind);
-  return service->controller->Wants(statement, session.session_id);
+  return service->controller->Wants(statement, {session.session_id, session.holds_table_locks});
 }
 
 bool DeployFrontend::ClaimsSession(uint64_t session_id) {

@@ -222,7 +222,7 @@ void Session::OnCommandForwarded(std::string_view payload) {
   }
   if (cmd == Command::kChangeUser) ParseChangeUser(payload);
   if (cmd == Command::kQuit) quit_sent_ = true;
-  tracker_->Expect(cmd, tag);
+  tracker_->Expect(cmd, tag, protocol::ResponseTracker::CursorOf(payload));
 }
 
 void Session::Resume() {

@@ -269,10 +269,27 @@ void DeployController::ClearBlocksOf(const std::string& name) {
 
 void DeployController::Unreserve(const sql::TableName& t) { reserved_.erase({t.schema, t.name}); }
 
-bool DeployController::Wants(const sql::Statement& st, uint64_t session_id) const {
+bool DeployController::Wants(const sql::Statement& st, const SessionFacts& session) const {
   if (IsDeployControl(st.kind)) return true;
-  if (InBlock(session_id)) return true;
-  if (IsStageableDdl(st.kind)) return options_.plain_alter != PlainAlterMode::kPassthrough;
+  if (InBlock(session.session_id)) return true;
+  if (IsStageableDdl(st.kind)) {
+    // Indexes switched off and on around a dump's INSERTs: nothing to stage
+    // (a no-op for InnoDB), and the dump holds LOCK TABLES meanwhile.
+    if (st.toggles_keys_only || options_.plain_alter == PlainAlterMode::kPassthrough) return false;
+    if (session.holds_table_locks && options_.plain_alter == PlainAlterMode::kOnline) {
+      // The online way cannot run under the session's own locks (the seal
+      // would wait for them): the server runs it, locks and all.
+      if (options_.logger) {
+        std::string table = st.tables.empty() ? "?" : st.tables[0].name;
+        if (!st.tables.empty() && !st.tables[0].schema.empty()) table = st.tables[0].schema + "." + table;
+        options_.logger->Info("deploy", "session=" + std::to_string(session.session_id) + " holds LOCK TABLES: its " +
+                                            sql::StatementKindName(st.kind) + " of " + table +
+                                            " goes to the server as is, not online");
+      }
+      return false;
+    }
+    return true;
+  }
   if ((st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) && !st.inner_sql.empty()) {
     return IsStageableDdl(sql::Classify(st.inner_sql).kind) && options_.plain_alter != PlainAlterMode::kPassthrough;
   }
@@ -566,7 +583,10 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   if (!create.ok()) return create.status();
   if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
   Status s = admin->Exec(*create);
-  if (!s.ok()) return Status(s.code(), s.message()).WithMysqlError(static_cast<uint16_t>(admin->server_errno()), "HY000");
+  if (!s.ok()) {
+    return Status(s.code(), s.message())
+        .WithMysqlError(static_cast<uint16_t>(admin->server_errno()), admin->server_sqlstate());
+  }
   DeployItem item;
   item.kind = ItemKind::kCreate;
   item.table = t;

@@ -49,6 +49,12 @@ struct ClientContext {
   bool holds_table_locks = false;
 };
 
+// What Wants() knows of the session asking (cheap to fill on an event loop).
+struct SessionFacts {
+  uint64_t session_id = 0;
+  bool holds_table_locks = false;  // LOCK TABLES or FLUSH TABLES ... WITH READ LOCK in force
+};
+
 // What the proxy sends back: an OK, an ERR (status carries errno/SQLSTATE) or a result set.
 struct ControlReply {
   enum class Kind { kOk, kError, kResultSet } kind = Kind::kOk;
@@ -95,8 +101,11 @@ class DeployController {
   // Creates the metadata tables and loads recorded deploys (open ones become detached).
   Status Open();
 
-  // Whether the proxy should hand this statement to Execute() (cheap).
-  bool Wants(const sql::Statement& statement, uint64_t session_id) const;
+  // Whether the proxy should hand this statement to Execute() (cheap). Not
+  // wanted outside a deploy block, so run by the server as without sealgate:
+  // ALTER TABLE t DISABLE/ENABLE KEYS alone, and (ddl.plain_alter = online)
+  // a plain ALTER from a session under its own LOCK TABLES.
+  bool Wants(const sql::Statement& statement, const SessionFacts& session) const;
   // A deploy block is open in this session (cheap).
   bool InBlock(uint64_t session_id) const;
   ControlReply Execute(const ClientContext& client, const sql::Statement& statement, const std::string& sql);

@@ -118,7 +118,7 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
     if (!p.ok()) return p.status();
     if (p->state == migration::MigrationState::kFailed) {
       return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
-                                        " failed: " + p->last_error);
+                                        " failed: " + p->last_error).WithMysqlError(p->server_errno, p->server_sqlstate);
     }
     if (p->state != migration::MigrationState::kStaged) return Status::Unavailable(it.table.name + " is still copying");
   }

@@ -398,6 +398,11 @@ MigrationProgress Migration::Progress() const {
   p.throttle_ratio = throttle_ratio_;
   p.throttle_reason = state_ == MigrationState::kCopying ? throttle_reason_ : "";
   p.last_error = last_error_;
+  uint16_t failed_with = state_ == MigrationState::kFailed ? failure_.mysql_errno() : 0;
+  if (failed_with != 0 && !error::IsSealgateError(failed_with)) {
+    p.server_errno = failed_with;
+    p.server_sqlstate = failure_.sqlstate();
+  }
   p.applied_file = applied_file_;
   return p;
 }

@@ -92,6 +92,7 @@ Status Migration::CopyChunk() {
   if (!st.ok()) {
     unsigned err = conn_.server_errno();
     std::string server_error = conn_.server_error();
+    std::string server_sqlstate = conn_.server_sqlstate();
     (void)conn_.Exec("ROLLBACK");
     if (err == kErLockWaitTimeout || err == kErLockNowait || err == kErDeadlock) NoteCopyBlocked();
     if (!wait && (err == kErLockWaitTimeout || err == kErLockNowait || err == kErDeadlock)) {
@@ -127,10 +128,12 @@ Status Migration::CopyChunk() {
     last_copy_conflict_ = server_error;
     if (copy_conflicts_ >= kCopyConflictRetries || ++copy_conflict_attempts_ > kCopyConflictAttempts) {
       std::string range = "key " + (cp_.copy_cursor.kind == Cursor::kAt ? "> (" + cp_.copy_cursor.Serialize().value_or("") + ")" : "from the start");
+      // The ALTER itself would have failed on these rows: the server's own
+      // error (1062, 23000), as a client running it directly gets.
       return Status::Aborted("the rows of `" + spec_.table.name + "` violate a unique key of the ALTER: " +
                              server_error + " (copying " + range +
                              "). Remove the duplicates (or change the ALTER) and deploy again.")
-          .WithMysqlError(error::kMigrationDuplicateKey, error::kSqlstateGeneral);
+          .WithMysqlError(static_cast<uint16_t>(err), server_sqlstate);
     }
     Log(LogLevel::kInfo, "copy chunk of " + std::to_string(chunk_rows_) + " rows collides with a row the applier "
                          "has not caught up on (" + server_error + "); catching up, attempt " +

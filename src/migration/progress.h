@@ -51,6 +51,11 @@ struct MigrationProgress {
   std::optional<std::chrono::seconds> binlog_purge_in;  // until that file may be purged; nullopt: never / unknown
   std::string binlog_warning;        // non-empty: the checkpoint's binlog is purged soon (or gone); says what to do
   std::string last_error;            // empty unless failed (or a notice such as a copy restart)
+  // Failed on a server error the ALTER itself meets (rows that violate its
+  // new unique key): that error's number and SQLSTATE, as the server answers
+  // the statement run directly. 0 for every other failure (sealgate's own).
+  uint16_t server_errno = 0;
+  std::string server_sqlstate;
   std::string applied_file;          // binlog file of the applied position: the oldest one it still needs
 };
 

@@ -18,8 +18,8 @@ SqlConn& SqlConn::operator=(SqlConn&& other) noexcept {
     other.mysql_ = nullptr;
     affected_ = other.affected_;
     errno_ = other.errno_;
-    error_ = std::move(other.error_);
     sqlstate_ = std::move(other.sqlstate_);
+    error_ = std::move(other.error_);
   }
   return *this;
 }
@@ -53,8 +53,8 @@ uint64_t SqlConn::connection_id() const { return mysql_ ? mysql_thread_id(mysql_
 
 Status SqlConn::Fail(const std::string& sql) {
   errno_ = mysql_errno(mysql_);
-  error_ = mysql_error(mysql_);
   sqlstate_ = mysql_sqlstate(mysql_);
+  error_ = mysql_error(mysql_);
   std::string shown = sql.size() > 300 ? sql.substr(0, 300) + "..." : sql;
   std::string msg = "error " + std::to_string(errno_) + ": " + error_ + " (in: " + shown + ")";
   if (errno_ == 2006 || errno_ == 2013 || errno_ == 2055) return Status::Unavailable(msg);
@@ -64,6 +64,7 @@ Status SqlConn::Fail(const std::string& sql) {
 Status SqlConn::Exec(const std::string& sql) {
   if (!mysql_) return Status::Unavailable("not connected");
   errno_ = 0;
+  sqlstate_ = "00000";
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return Fail(sql);
   affected_ = 0;
   do {
@@ -92,6 +93,7 @@ Status SqlConn::ExecBatch(const std::vector<std::string>& statements, size_t* fa
       sql += statements[i++];
     }
     errno_ = 0;
+    sqlstate_ = "00000";
     size_t current = start;
     if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
       if (failed) *failed = current;
@@ -119,6 +121,7 @@ StatusOr<std::vector<SqlRow>> SqlConn::Query(const std::string& sql, std::vector
   if (column_names) column_names->clear();
   if (!mysql_) return Status::Unavailable("not connected");
   errno_ = 0;
+  sqlstate_ = "00000";
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return Fail(sql);
   MYSQL_RES* res = mysql_store_result(mysql_);
   if (!res) {

@@ -1,6 +1,6 @@
 // SqlConn: one blocking MariaDB Connector/C connection used by the migration
 // engine (admin account). Errors come back as Status carrying the server's
-// error number in the message and in server_errno().
+// error number in the message, and in server_errno() / server_sqlstate().
 //
 // Not thread-safe: one owner thread at a time. Move-only; closes on
 // destruction.
@@ -49,10 +49,11 @@ class SqlConn {
   StatusOr<std::optional<std::string>> Scalar(const std::string& sql);
   // Rows affected by the last Exec (or the last statement of an ExecBatch).
   uint64_t affected_rows() const { return affected_; }
+  // The last failed statement's error as the server gave it (0 / "00000"
+  // after a success), so a client's own statement can be answered with it.
   unsigned server_errno() const { return errno_; }
+  const std::string& server_sqlstate() const { return sqlstate_; }
   std::string server_error() const { return error_; }
-  // The SQLSTATE of the last error ("HY000" when the server gave none).
-  std::string server_sqlstate() const { return sqlstate_; }
   // Escapes for use inside '...'.
   std::string Escape(const std::string& s) const;
   // 'text' with escaping.
@@ -66,8 +67,8 @@ class SqlConn {
   MYSQL* mysql_ = nullptr;
   uint64_t affected_ = 0;
   unsigned errno_ = 0;
-  std::string error_;
   std::string sqlstate_ = "00000";
+  std::string error_;
 };
 
 // `name` quoted with backticks (doubling embedded backticks).

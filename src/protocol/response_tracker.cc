@@ -16,7 +16,17 @@ bool ResponseTracker::HasResponse(Command command) {
   }
 }
 
-void ResponseTracker::Expect(Command command, uint64_t tag) {
+ResponseTracker::Cursor ResponseTracker::CursorOf(std::string_view command_packet) {
+  // COM_STMT_EXECUTE: command byte, statement id (4), flags (1), iteration count (4), ...
+  constexpr size_t kFlagsAt = 5;
+  constexpr uint8_t kCursorTypes = 0x01 | 0x02 | 0x04;  // READ_ONLY, FOR_UPDATE, SCROLLABLE
+  if (command_packet.size() <= kFlagsAt || static_cast<uint8_t>(command_packet[0]) != uint8_t(Command::kStmtExecute)) {
+    return Cursor::kNone;
+  }
+  return (static_cast<uint8_t>(command_packet[kFlagsAt]) & kCursorTypes) ? Cursor::kRequested : Cursor::kNone;
+}
+
+void ResponseTracker::Expect(Command command, uint64_t tag, Cursor cursor) {
   if (!HasResponse(command)) return;
   State state = State::kResultStart;
   switch (command) {
@@ -26,7 +36,9 @@ void ResponseTracker::Expect(Command command, uint64_t tag) {
     case Command::kChangeUser: state = State::kAuth; break;
     default: break;
   }
-  pending_.push_back(Pending{command, tag, state});
+  Pending p{command, tag, state};
+  if (command == Command::kStmtExecute) p.cursor = cursor;
+  pending_.push_back(p);
 }
 
 bool ResponseTracker::awaiting_local_infile_data() const {
@@ -156,12 +168,21 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
       if (--p.remaining == 0) p.state = deprecate_eof_ ? State::kRows : State::kColumnDefsEof;
       return Status::Ok();
     case State::kColumnDefsEof: {
+      // A statement that fails once its metadata is out (a cursor execute
+      // whose subquery returns more than one row) ends with ERR instead.
+      if (first == kErrHeader) {
+        Complete(false);
+        return Status::Ok();
+      }
       if (!IsTerminator(frame)) return Status::InvalidArgument("expected EOF after column definitions");
       auto flags = ParseEofStatus(frame.head);
       if (!flags.ok()) return flags.status();
       status_flags_ = *flags;
-      // A cursor was opened (COM_STMT_EXECUTE): rows come later through COM_STMT_FETCH.
-      if (*flags & status::kCursorExists) {
+      // The cursor a COM_STMT_EXECUTE asked for is open: rows come later
+      // through COM_STMT_FETCH. Any other result flagged CURSOR_EXISTS (a
+      // stored program's SELECT while one of its own cursors is open) has
+      // its rows right here.
+      if (p.cursor == Cursor::kRequested && (*flags & status::kCursorExists)) {
         Complete(true);
       } else {
         p.state = State::kRows;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -30,9 +31,17 @@ class ResponseTracker {
     uint16_t status_flags;
   };
 
+  // Whether a COM_STMT_EXECUTE asked the server for a cursor (its flags byte:
+  // read-only, for update or scrollable). Only then may a result set end
+  // after its metadata, its rows left for COM_STMT_FETCH.
+  enum class Cursor : uint8_t { kNone, kRequested };
+  // The cursor request of a command packet (payload, command byte first);
+  // kNone for every command but a COM_STMT_EXECUTE that asks for one.
+  static Cursor CursorOf(std::string_view command_packet);
+
   // Registers a command just forwarded to the server. Commands that get no
   // response (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA, COM_QUIT) are ignored.
-  void Expect(Command command, uint64_t tag);
+  void Expect(Command command, uint64_t tag, Cursor cursor = Cursor::kNone);
   static bool HasResponse(Command command);
 
   // Follows server bytes. An error means the server sent something that no
@@ -86,6 +95,7 @@ class ResponseTracker {
     State state;
     uint64_t remaining = 0;  // column/param definitions left
     uint16_t prepare_columns = 0;
+    Cursor cursor = Cursor::kNone;
   };
 
   bool OnFrame(const PacketScanner::Frame& frame);

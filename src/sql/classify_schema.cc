@@ -73,6 +73,9 @@ bool ClassifyAlter(TokenCursor& c, Statement* out) {
   if (!table) return false;
   out->kind = StatementKind::kAlterTable;
   out->tables.push_back(std::move(*table));
+  size_t rest = c.pos();
+  out->toggles_keys_only = (c.Accept("DISABLE") || c.Accept("ENABLE")) && c.Accept("KEYS") && c.AtEnd();
+  c.set_pos(rest);
   return true;
 }
 

@@ -19,6 +19,9 @@ inline constexpr const char* kSqlstateSyntax = "42000";        // syntax error o
 inline constexpr const char* kSqlstateNotSupported = "0A000";  // feature not supported
 inline constexpr const char* kSqlstateGeneral = "HY000";
 
+// A number of this range, not the server's.
+inline constexpr bool IsSealgateError(uint16_t code) { return code >= 7700 && code <= 7799; }
+
 // --- 7700-7719: statement syntax -------------------------------------------
 // A DEPLOY statement is malformed (missing name, unknown action, trailing words).
 inline constexpr uint16_t kDeploySyntax = 7700;
@@ -63,7 +66,9 @@ inline constexpr uint16_t kInspectAlterPrivilege = 7748;
 inline constexpr uint16_t kInspectTable = 7749;
 // The table is already being migrated (or a leftover shadow is in the way).
 inline constexpr uint16_t kMigrationTableBusy = 7750;
-// A row conflicts on a unique key of the altered table (key and values named).
+// A row written while staging conflicts on a unique key of the altered table
+// (key and values named). Rows already in the table that conflict fail the
+// copy with the server's own 1062 (23000), as the ALTER run directly does.
 inline constexpr uint16_t kMigrationDuplicateKey = 7751;
 // The table changed outside row events (TRUNCATE, ALTER, DROP, partition
 // operation, statement-based write): cancel and run the ALTER again.
@@ -107,7 +112,9 @@ inline constexpr uint16_t kDeployNotOwner = 7771;
 
 // --- 7780-7799: seal, revert and runtime failures (7780-7781: proxy/proxy_errors.h)
 // The seal cannot be done as the deploy stands (a RENAME target exists, a
-// migration failed, ...); the deploy stays staged.
+// migration failed, ...); the deploy stays staged. A migration that failed on
+// the server's own error for its ALTER (1062 on rows that violate a new unique
+// key) answers with that error instead.
 inline constexpr uint16_t kSealFailed = 7782;
 // A deploy cannot be reverted (or sealed again after a revert): a write since
 // the seal does not fit the other schema, or its follower failed. Says why.

@@ -99,6 +99,9 @@ struct Statement {
   bool create_select = false;           // CREATE TABLE ... [AS] SELECT
   bool if_exists = false, if_not_exists = false, temporary = false, or_replace = false;
   std::string index_name;               // CREATE/DROP INDEX
+  // ALTER TABLE t DISABLE KEYS / ENABLE KEYS and nothing else (mariadb-dump
+  // writes them around its INSERTs): no schema change.
+  bool toggles_keys_only = false;
 
   // DEPLOY statements. The name may be written 'name', "name", `name` or name.
   std::optional<std::string> deploy_name;

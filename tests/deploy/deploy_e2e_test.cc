@@ -307,6 +307,79 @@ TEST_F(DeployTest, InstantChangeIsDoneAtOnceWithoutACopy) {
   EXPECT_EQ(c->last_errno(), 1060u) << c->last_error();
 }
 
+// A server error of the client's own ALTER reaches it as the server gives it
+// directly: same number, same SQLSTATE (issue #19).
+TEST_F(DeployTest, PlainAlterServerErrorsKeepTheServersNumberAndSqlstate) {
+  Fill("dd", 20);                    // id is an AUTO_INCREMENT primary key
+  Direct()->MustExec("UPDATE dd SET c = 5 WHERE id IN (3, 7)");  // two rows share c
+  struct Outcome {
+    unsigned code;
+    std::string sqlstate, message;
+  };
+  auto run = [](TestConn& conn, const std::string& sql) {
+    EXPECT_FALSE(conn.Exec(sql)) << sql;
+    return Outcome{conn.last_errno(), mysql_sqlstate(conn.handle()), conn.last_error()};
+  };
+  auto direct = Direct();
+  auto via = Via();
+  for (const char* sql : {"ALTER TABLE dd DROP PRIMARY KEY", "ALTER TABLE dd ADD UNIQUE KEY uc (c)"}) {
+    Outcome d = run(*direct, sql);
+    Outcome p = run(*via, sql);
+    EXPECT_EQ(p.code, d.code) << sql << ": " << p.message;
+    EXPECT_EQ(p.sqlstate, d.sqlstate) << sql << ": " << p.message;
+    EXPECT_NE(p.message.find(d.message), std::string::npos) << sql << ": " << p.message << " vs " << d.message;
+  }
+  EXPECT_EQ(run(*direct, "ALTER TABLE dd DROP PRIMARY KEY").sqlstate, "42000");  // 1075, not HY000
+  EXPECT_EQ(run(*direct, "ALTER TABLE dd ADD UNIQUE KEY uc (c)").code, 1062u);
+  EXPECT_EQ(Columns("dd"), (std::vector<std::string>{"id", "a", "b", "c"}));
+  EXPECT_FALSE(TableExists("~dd_new"));
+  EXPECT_EQ(via->Scalar("SELECT COUNT(*) FROM dd"), "20");  // the session goes on
+  // A CREATE TABLE staged in a block: the server's error too.
+  ASSERT_TRUE(via->Exec("BEGIN DEPLOY")) << via->last_error();
+  Outcome p = run(*via, "CREATE TABLE twice (id INT PRIMARY KEY, id INT)");
+  Outcome d = run(*direct, "CREATE TABLE twice (id INT PRIMARY KEY, id INT)");
+  EXPECT_EQ(p.code, d.code) << p.message;
+  EXPECT_EQ(p.sqlstate, d.sqlstate) << p.message;
+  EXPECT_TRUE(via->Exec("ROLLBACK DEPLOY")) << via->last_error();
+}
+
+// mariadb-dump files ALTER under LOCK TABLES: the online way cannot run under
+// the session's own locks, so the server runs it as it would without sealgate.
+TEST_F(DeployTest, PlainAlterUnderTheSessionsOwnLockTablesRunsOnTheServer) {
+  Fill("t", 100);
+  auto c = Via();
+  c->MustExec("LOCK TABLES t WRITE");
+  EXPECT_TRUE(c->Exec("/*!40000 ALTER TABLE `t` DISABLE KEYS */")) << c->last_error();
+  EXPECT_TRUE(c->Exec("INSERT INTO t (a) VALUES (101)")) << c->last_error();
+  EXPECT_TRUE(c->Exec("/*!40000 ALTER TABLE `t` ENABLE KEYS */")) << c->last_error();
+  EXPECT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN under_lock INT NULL")) << c->last_error();
+  EXPECT_TRUE(c->Exec("CREATE INDEX by_a ON t (a)")) << c->last_error();
+  c->MustExec("UNLOCK TABLES");
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "under_lock"}));
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND INDEX_NAME='by_a'"),
+            "1");
+  EXPECT_FALSE(TableExists("~t_old")) << "staged instead of run by the server";
+  EXPECT_NE(proxy_.log().find("holds LOCK TABLES"), std::string::npos) << proxy_.log();
+  // DISABLE KEYS alone changes no schema: to the server without any lock too.
+  EXPECT_TRUE(c->Exec("ALTER TABLE t DISABLE KEYS")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_old"));
+  // Without the locks a plain ALTER is online again.
+  ASSERT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_TRUE(TableExists("~t_old"));
+  // Inside a block, as before: the ALTER is staged, and COMMIT DEPLOY refuses to run under the locks.
+  Fill("other", 10);
+  c->MustExec("LOCK TABLES other READ");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN staged INT NULL")) << c->last_error();
+  EXPECT_TRUE(TableExists("~t_new"));
+  EXPECT_FALSE(c->Exec("COMMIT DEPLOY"));
+  EXPECT_EQ(c->last_errno(), 7766u) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  c->MustExec("UNLOCK TABLES");
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "under_lock"}));
+}
+
 TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   Fill("t", 100);
   auto admin = TestConn::Open(TestServer());

@@ -5,6 +5,10 @@
 // elsewhere and lock-holding sessions neither delay the seal nor stall anyone.
 // Each failure branch of an attempt is forced through the seal's fault points.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <thread>
 
@@ -15,6 +19,15 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
 
 constexpr auto kBudget = 500ms;  // seal.max_hold_ms's default
 constexpr auto kSlack = 50ms;
@@ -235,6 +248,64 @@ TEST_F(SealTrafficTest, RollbackDeployEndsAWaitingCommit) {
   reader->MustExec("COMMIT");
 }
 
+TEST_F(SealTrafficTest, ConnectionChurnDuringTheSealDoesNotDelayItNorFail) {
+  // 500 connections open, run a statement and close through the proxy while the seal runs.
+  std::atomic<int> opened{0}, failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> churn;
+  for (int w = 0; w < 4; ++w) {
+    churn.emplace_back([&] {
+      while (!stop && opened < 500) {
+        TestConn c;
+        if (!c.Connect(proxy_.address(), db_) || !c.Scalar("SELECT COUNT(*) FROM other")) ++failed;
+        ++opened;
+      }
+    });
+  }
+  LatencyWriter writer(proxy_.address(), db_, "log");
+  AlterT(60s);
+  for (auto& t : churn) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GE(opened.load(), 500);
+  ExpectNobodyHeldTooLong(writer);
+}
+
+TEST_F(SealTrafficTest, TenTablesSealUnderWritersWithIdlePoolConnections) {
+  std::vector<std::string> tables;
+  for (int i = 0; i < 10; ++i) {
+    tables.push_back("w" + std::to_string(i));
+    Fill(tables.back(), 500);
+  }
+  std::vector<std::unique_ptr<TestConn>> pool;  // three pooled connections idle inside transactions
+  for (int i = 0; i < 3; ++i) {
+    pool.push_back(Via());
+    pool.back()->MustExec("SET autocommit = 0");
+    EXPECT_EQ(pool.back()->Scalar("SELECT COUNT(*) FROM other"), "100");
+  }
+  Writers writers;
+  for (int w = 0; w < 4; ++w) writers.Run(proxy_.address(), db_, tables, 100000 * (w + 1));
+  writers.Run(TestServer(), db_, tables, 900000);  // one writer bypasses the proxy
+  LatencyWriter latency(proxy_.address(), db_, "log");
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+  for (const auto& t : tables) ASSERT_TRUE(c->Exec("ALTER TABLE " + t + " ADD COLUMN z INT, ADD INDEX ia (a)")) << c->last_error();
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(300ms);
+  writers.Join();
+  EXPECT_EQ(writers.errors.load(), 0) << (writers.error_text.empty() ? "" : writers.error_text.front());
+  auto direct = Direct();
+  for (const auto& t : tables) {
+    EXPECT_EQ(Columns(t).back(), "z") << t;
+    EXPECT_EQ(writers.Missing(*direct, t, 100000), "") << t;
+  }
+  ExpectNobodyHeldTooLong(latency);
+  std::string log = proxy_.log();
+  size_t at = log.find(" seal hold_ms=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_LE(std::stoi(log.substr(at + 14)), kBudget.count()) << log.substr(at, 80);
+}
+
 // Fault points: each failure branch of an attempt, on a proxy of its own.
 class SealFaultTest : public SealTrafficTest {
  protected:
@@ -289,6 +360,84 @@ TEST_F(SealFaultTest, ACrashAfterTheRenameIsRecoveredAsSealed) {
     EXPECT_TRUE(WaitFor([&] { return d->Exec("ALTER TABLE t ADD COLUMN y INT"); }, 30s)) << d->last_error() << again.log();
     EXPECT_EQ(Columns("t").back(), "y");
   }
+}
+
+// The server itself restarts (killed) while the RENAME holds the originals:
+// all or nothing, nothing left behind, and the deploy seals once it is back.
+TEST(SealServerRestart, TheServerKilledMidSealLeavesAllOrNothingAndTheDeploySealsLater) {
+  std::string dir = ScratchDir() + "/seal-restart";
+  int port = FreePort();
+  std::string script = SourceDir() + "/scripts/mariadb.sh";
+  std::string start = script + " start " + dir + " " + std::to_string(port) + " 11 >/dev/null";
+  std::string stop = script + " stop " + dir + " >/dev/null";
+  ASSERT_EQ(system(start.c_str()), 0);
+  struct StopAtExit {
+    std::string cmd;
+    ~StopAtExit() { (void)system(cmd.c_str()); }
+  } stop_at_exit{stop};
+  ServerAddress addr{"127.0.0.1", port, "sealgate", "sealgate"};
+  auto admin = TestConn::Open(addr);
+  admin->MustExec("DROP DATABASE IF EXISTS sr");
+  admin->MustExec("CREATE DATABASE sr CHARACTER SET utf8mb4");
+  admin->MustExec("CREATE TABLE sr.t (id INT PRIMARY KEY, a INT NOT NULL)");
+  admin->MustExec("INSERT INTO sr.t SELECT seq, seq FROM sr.seq_1_to_2000");
+  ProxyProcess proxy;
+  ProxyProcess::Options options;
+  options.upstream = addr;
+  options.extra_args = {"--seal-max-hold-ms", "20000", "--fault-points", "seal.rename_holds_originals=delay:4000@1"};
+  ASSERT_TRUE(proxy.Start(options)) << proxy.log();
+  auto c = TestConn::Open(proxy.address(), "sr");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'restart'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT, ADD INDEX ia (a)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  std::thread commit([&] { (void)c->Exec("COMMIT DEPLOY 'restart'"); });  // its connection dies with the server
+  // Wait until the RENAME holds the originals (it waits at the gate), then kill the server.
+  ASSERT_TRUE(WaitFor([&] {
+    return admin->Scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'RENAME TABLE%'") == "1";
+  }, std::chrono::seconds(60))) << proxy.log();
+  std::string pid = ReadFile(dir + "/mariadb.pid");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(system(("kill -9 " + pid).c_str()), 0);
+  // Gone (a zombie nobody reaped yet counts as gone); its pid file would say otherwise.
+  ASSERT_TRUE(WaitFor([&] {
+    std::string stat = ReadFile("/proc/" + pid + "/stat");
+    size_t paren = stat.rfind(')');
+    return stat.empty() || (paren != std::string::npos && stat.compare(paren + 2, 1, "Z") == 0);
+  }, std::chrono::seconds(30)));
+  std::remove((dir + "/mariadb.pid").c_str());
+  commit.join();
+  ASSERT_EQ(system(start.c_str()), 0);
+  admin = TestConn::Open(addr, "sr");
+  auto has = [&](const std::string& table) {
+    return admin->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='sr' AND TABLE_NAME='" +
+                         table + "'") == "1";
+  };
+  auto has_z = [&] {
+    return admin->Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='sr' AND "
+                         "TABLE_NAME='t' AND COLUMN_NAME='z'") == "1";
+  };
+  // All or nothing: the server's crash recovery undid the RENAME as a whole
+  // (or sealgate's retry has already sealed it, as a whole).
+  bool before = has("~t_new") && !has("~t_old") && !has_z();
+  bool after = !has("~t_new") && has("~t_old") && has_z();
+  EXPECT_TRUE(before || after) << "half a RENAME after the server's restart";
+  admin->MustExec("INSERT INTO t VALUES (5000, 5)");  // written while nothing is sealed
+  // The deploy is sealed once the server is back (the migration resumes first).
+  auto d = TestConn::Open(proxy.address(), "sr");
+  auto sealed = [&] {
+    for (auto& r : d->Query("SHOW DEPLOYS")) {
+      if (r[0] == "restart" && r[1] == "sealed") return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(WaitFor([&] { return sealed() || d->Exec("COMMIT DEPLOY 'restart'"); }, std::chrono::seconds(90)))
+      << d->last_error() << "\n" << proxy.log();
+  EXPECT_TRUE(has_z());
+  EXPECT_EQ(admin->Scalar("SELECT a FROM t WHERE id = 5000"), "5");
+  EXPECT_EQ(admin->Scalar("SELECT COUNT(*) FROM t"), "2001");
+  EXPECT_FALSE(has("~!sealgate_gate_a"));
+  EXPECT_FALSE(has("~!sealgate_gate_b"));
+  proxy.Stop();
 }
 
 }  // namespace

@@ -142,6 +142,9 @@ TEST_F(MigrationHardCase, DuplicateInExistingDataFailsTheCopyNamingTheValue) {
   ASSERT_EQ(p.state, MigrationState::kFailed);
   EXPECT_NE(p.last_error.find("twice@x"), std::string::npos) << p.last_error;
   EXPECT_NE(p.last_error.find("uq_email"), std::string::npos) << p.last_error;
+  // The server's own error, as the ALTER run directly gets it.
+  EXPECT_EQ(p.server_errno, 1062u);
+  EXPECT_EQ(p.server_sqlstate, "23000");
   // Nothing was swallowed: both rows are still in the original.
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard.t WHERE email = 'twice@x'"), std::optional<std::string>("2"));
   EXPECT_TRUE(engine_->Cancel(id).ok());
@@ -159,6 +162,7 @@ TEST_F(MigrationHardCase, DuplicateArrivingWhileStagedFailsNamingKeyAndValues) {
   EXPECT_NE(p.last_error.find("u7@x"), std::string::npos) << p.last_error;
   EXPECT_NE(p.last_error.find("uq_email"), std::string::npos) << p.last_error;
   EXPECT_NE(p.last_error.find("id=5000"), std::string::npos) << p.last_error;
+  EXPECT_EQ(p.server_errno, 0u);  // sealgate's own failure: the ALTER itself met no such row
   // The shadow keeps its rows (nothing replaced away).
   EXPECT_EQ(conn_->Scalar("SELECT COUNT(*) FROM mig_hard._t_new"), std::optional<std::string>("1000"));
 }

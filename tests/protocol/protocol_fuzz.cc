@@ -27,15 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseEofStatus(in);
   (void)OkStatusFlags(in);
   (void)FirstTextValue(in);
+  (void)ResponseTracker::CursorOf(in);
   if (size == 0) return 0;
-  // The first byte picks the pending commands and EOF mode; the rest is server output.
+  // The first byte picks the pending commands (bit 7: executes ask for a
+  // cursor); the rest is server output, fed in both EOF modes.
   for (bool deprecate : {false, true}) {
     ResponseTracker tracker(deprecate);
     uint8_t selector = data[0];
     static const Command kCommands[] = {Command::kQuery, Command::kStmtPrepare, Command::kStmtExecute,
                                         Command::kFieldList, Command::kStatistics, Command::kChangeUser,
                                         Command::kStmtFetch, Command::kPing};
-    for (int i = 0; i < 4; ++i) tracker.Expect(kCommands[(selector >> (i * 2)) & 7], i);
+    auto cursor = (selector & 0x80) ? ResponseTracker::Cursor::kRequested : ResponseTracker::Cursor::kNone;
+    for (int i = 0; i < 4; ++i) tracker.Expect(kCommands[(selector >> (i * 2)) & 7], i, cursor);
     size_t step = 1 + selector % 13;
     for (size_t i = 1; i < size; i += step) {
       if (!tracker.Feed(reinterpret_cast<const char*>(data) + i, std::min(step, size - i)).ok()) break;

@@ -179,7 +179,7 @@ TEST_P(TrackerTest, CursorOpenedByExecuteEndsAfterMetadata) {
   PutLenencInt(&count, 1);
   s.Raw(count).Raw(std::string("\x03" "def", 4)).Terminator(status::kAutocommit | status::kCursorExists);
   ResponseTracker t(deprecate());
-  t.Expect(Command::kStmtExecute, 1);
+  t.Expect(Command::kStmtExecute, 1, ResponseTracker::Cursor::kRequested);
   EXPECT_EQ(FeedAll(t, s.bytes(), 3).size(), 1u);
   // COM_STMT_FETCH: binary rows, then the terminator.
   Stream f(deprecate());
@@ -187,6 +187,73 @@ TEST_P(TrackerTest, CursorOpenedByExecuteEndsAfterMetadata) {
   t.Expect(Command::kStmtFetch, 2);
   EXPECT_EQ(FeedAll(t, f.bytes(), 3).size(), 1u);
   EXPECT_TRUE(t.idle());
+}
+
+// A stored program's SELECT while one of its own cursors is open: the server
+// flags the result CURSOR_EXISTS, yet its rows follow at once.
+TEST_P(TrackerTest, SelectWhileAStoredProgramCursorIsOpenKeepsItsRows) {
+  const uint16_t open = status::kAutocommit | status::kCursorExists;
+  for (Command command : {Command::kQuery, Command::kStmtExecute}) {  // CALL p() by either protocol
+    Stream s(deprecate());
+    std::string count;
+    PutLenencInt(&count, 1);
+    s.Raw(count).Raw(std::string("\x03" "def", 4));
+    if (!deprecate()) s.Raw(BuildEof(open | status::kMoreResultsExist));
+    s.Raw("\x01" "1").Terminator(open | status::kMoreResultsExist).Ok();
+    s.NewResponse().ResultSet(1, 1);  // the next statement
+    for (size_t step : {size_t{1}, size_t{4}, s.bytes().size()}) {
+      ResponseTracker t(deprecate());
+      t.Expect(command, 1);
+      t.Expect(Command::kQuery, 2);
+      auto done = FeedAll(t, s.bytes(), step);
+      ASSERT_EQ(done.size(), 2u) << "step " << step;
+      EXPECT_TRUE(done[0].ok);
+      EXPECT_TRUE(done[1].ok);
+      EXPECT_TRUE(t.idle());
+    }
+  }
+}
+
+// Only the flags byte of COM_STMT_EXECUTE asks for a cursor.
+TEST(TrackerCursorRequest, ReadFromTheExecuteFlags) {
+  auto execute = [](uint8_t flags) {
+    std::string p(1, static_cast<char>(Command::kStmtExecute));
+    PutU32(&p, 7);
+    PutU8(&p, flags);
+    PutU32(&p, 1);
+    return p;
+  };
+  using C = ResponseTracker::Cursor;
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x00)), C::kNone);
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x01)), C::kRequested);  // CURSOR_TYPE_READ_ONLY
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x02)), C::kRequested);  // FOR_UPDATE
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x04)), C::kRequested);  // SCROLLABLE
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x08)), C::kNone);       // PARAMETER_COUNT_AVAILABLE
+  EXPECT_EQ(ResponseTracker::CursorOf(execute(0x01).substr(0, 5)), C::kNone);  // truncated
+  EXPECT_EQ(ResponseTracker::CursorOf(std::string("\x03" "SELECT 1", 9)), C::kNone);
+  EXPECT_EQ(ResponseTracker::CursorOf(""), C::kNone);
+}
+
+// A cursor execute that fails once its metadata is out (1242, subquery
+// returns more than one row) ends with ERR where the EOF would be.
+TEST_P(TrackerTest, CursorExecuteFailingAfterMetadataEndsWithErr) {
+  Stream s(deprecate());
+  std::string count;
+  PutLenencInt(&count, 1);
+  s.Raw(count).Raw(std::string("\x03" "def", 4)).Raw(BuildErr(1242, "21000", "Subquery returns more than 1 row"));
+  s.NewResponse().ResultSet(1, 1);  // the next statement
+  for (auto cursor : {ResponseTracker::Cursor::kRequested, ResponseTracker::Cursor::kNone}) {
+    for (size_t step : {size_t{1}, size_t{5}, s.bytes().size()}) {
+      ResponseTracker t(deprecate());
+      t.Expect(Command::kStmtExecute, 1, cursor);
+      t.Expect(Command::kQuery, 2);
+      auto done = FeedAll(t, s.bytes(), step);
+      ASSERT_EQ(done.size(), 2u) << "step " << step;
+      EXPECT_FALSE(done[0].ok);
+      EXPECT_TRUE(done[1].ok);
+      EXPECT_TRUE(t.idle());
+    }
+  }
 }
 
 TEST_P(TrackerTest, StatisticsAndFieldList) {
@@ -223,6 +290,74 @@ TEST_P(TrackerTest, RowsOf16MiBAndMore) {
   t.Expect(Command::kQuery, 1);
   auto done = FeedAll(t, s.bytes(), 1 << 20);
   EXPECT_EQ(done.size(), 1u);
+  EXPECT_TRUE(t.idle());
+}
+
+// Bytes MariaDB 10.11 sent (Connector/C client, no CLIENT_DEPRECATE_EOF).
+std::string FromHex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+// BEGIN NOT ATOMIC DECLARE v INT; DECLARE c CURSOR FOR SELECT 1; OPEN c;
+// FETCH c INTO v; SELECT v; CLOSE c; END — then SELECT 2.
+TEST(TrackerCaptured, AnonymousBlockSelectWithOpenCursor) {
+  std::string response = FromHex(
+      "020000010101"
+      "190000020364656600000001760176000c3f000b000000030000000000"
+      "05000003fe00004a00"  // end of metadata: AUTOCOMMIT | MORE_RESULTS | CURSOR_EXISTS
+      "020000040131"
+      "05000005fe00004a00"
+      "0700000600000002000000");
+  std::string next = FromHex(
+      "020000010101"
+      "1800000203646566000000013200000c3f0001000000038100000000"
+      "05000003fe00000200"
+      "020000040132"
+      "05000005fe00000200");
+  ResponseTracker t(false);
+  t.Expect(Command::kQuery, 1);
+  ASSERT_TRUE(t.Feed(response.data(), response.size()).ok());
+  EXPECT_TRUE(t.idle());
+  t.Expect(Command::kQuery, 2);
+  ASSERT_TRUE(t.Feed(next.data(), next.size()).ok());
+  std::vector<ResponseTracker::Completion> done;
+  t.TakeCompletions(&done);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_TRUE(done[0].ok);
+  EXPECT_TRUE(done[1].ok);
+  EXPECT_TRUE(t.idle());
+}
+
+// A read-only cursor COM_STMT_EXECUTE of SELECT 1 < (SELECT a FROM ce), two
+// rows in ce: column count, one definition, then ERR 1242 — then SELECT 5.
+TEST(TrackerCaptured, CursorExecuteErrAfterMetadata) {
+  std::string execute = FromHex("17010000000101000000");
+  ASSERT_EQ(ResponseTracker::CursorOf(execute), ResponseTracker::Cursor::kRequested);
+  std::string response = FromHex(
+      "020000010101"
+      "4f000002036465660000001c31203c202853454c45435420612046524f4d2063617064622e6365291c31203c202853454c45"
+      "435420612046524f4d2063617064622e636529000c3f0001000000030000000000"
+      "29000003ffda0423323130303053756271756572792072657475726e73206d6f7265207468616e203120726f77");
+  std::string next = FromHex(
+      "020000010101"
+      "1800000203646566000000013500000c3f0001000000038100000000"
+      "05000003fe00000200"
+      "020000040135"
+      "05000005fe00000200");
+  ResponseTracker t(false);
+  t.Expect(Command::kStmtExecute, 1, ResponseTracker::CursorOf(execute));
+  ASSERT_TRUE(t.Feed(response.data(), response.size()).ok());
+  t.Expect(Command::kQuery, 2);
+  ASSERT_TRUE(t.Feed(next.data(), next.size()).ok());
+  std::vector<ResponseTracker::Completion> done;
+  t.TakeCompletions(&done);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_FALSE(done[0].ok);
+  EXPECT_TRUE(done[1].ok);
   EXPECT_TRUE(t.idle());
 }
 

@@ -219,6 +219,78 @@ TEST_F(RelayTest, PreparedStatementsBinaryProtocolAndCursor) {
   EXPECT_EQ(c->Scalar("SELECT SUM(amount) FROM ps"), "1287.50");
 }
 
+// A stored program's SELECT while one of its own cursors is open: the server
+// flags that result CURSOR_EXISTS, yet sends its rows at once (issue #19).
+TEST_F(RelayTest, SelectWhileAStoredProgramCursorIsOpenKeepsTheSession) {
+  auto c = ViaProxy("relay_e2e");
+  const std::string body = "BEGIN NOT ATOMIC DECLARE v INT; DECLARE c CURSOR FOR SELECT 1; OPEN c; FETCH c INTO v; "
+                           "SELECT v; CLOSE c; END";
+  c->MustExec("CREATE OR REPLACE PROCEDURE cursor_select() BEGIN DECLARE v INT; DECLARE c CURSOR FOR SELECT 41; "
+              "OPEN c; FETCH c INTO v; SELECT v + 1; CLOSE c; END");
+  EXPECT_EQ(c->Scalar(body), "1") << c->last_error();
+  EXPECT_EQ(mysql_errno(c->handle()), 0u) << mysql_error(c->handle());  // the response ended in step
+  EXPECT_EQ(c->Scalar("SELECT 2"), "2") << c->last_error();
+  ASSERT_EQ(mysql_query(c->handle(), "CALL cursor_select()"), 0) << mysql_error(c->handle());
+  MYSQL_RES* r = mysql_store_result(c->handle());
+  ASSERT_NE(r, nullptr) << mysql_error(c->handle());
+  MYSQL_ROW row = mysql_fetch_row(r);
+  ASSERT_NE(row, nullptr);
+  EXPECT_STREQ(row[0], "42");
+  mysql_free_result(r);
+  while (mysql_next_result(c->handle()) == 0) mysql_free_result(mysql_store_result(c->handle()));
+  EXPECT_EQ(mysql_errno(c->handle()), 0u) << mysql_error(c->handle());
+  EXPECT_EQ(c->Scalar("SELECT 3"), "3") << c->last_error();
+
+  // The same CALL by the binary protocol, no cursor asked for.
+  MYSQL_STMT* call = mysql_stmt_init(c->handle());
+  const char* q = "CALL cursor_select()";
+  ASSERT_EQ(mysql_stmt_prepare(call, q, strlen(q)), 0) << mysql_stmt_error(call);
+  ASSERT_EQ(mysql_stmt_execute(call), 0) << mysql_stmt_error(call);
+  long long v = 0;
+  MYSQL_BIND out;
+  memset(&out, 0, sizeof out);
+  out.buffer_type = MYSQL_TYPE_LONGLONG;
+  out.buffer = &v;
+  ASSERT_EQ(mysql_stmt_bind_result(call, &out), 0) << mysql_stmt_error(call);
+  EXPECT_EQ(mysql_stmt_fetch(call), 0) << mysql_stmt_error(call);
+  EXPECT_EQ(v, 42);
+  while (mysql_stmt_fetch(call) == 0) {
+  }
+  while (mysql_stmt_next_result(call) == 0) {
+  }
+  mysql_stmt_close(call);
+  EXPECT_EQ(c->Scalar("SELECT 4"), "4") << c->last_error();
+}
+
+// A cursor execute that fails once its column definitions are out: the
+// client gets the server's error, and the session goes on (issue #19).
+TEST_F(RelayTest, CursorExecuteFailingAfterItsMetadataKeepsTheSession) {
+  auto c = ViaProxy("relay_e2e");
+  c->MustExec("CREATE OR REPLACE TABLE ce (a INT)");
+  c->MustExec("INSERT INTO ce VALUES (1), (2)");
+  MYSQL_STMT* st = mysql_stmt_init(c->handle());
+  unsigned long cursor = CURSOR_TYPE_READ_ONLY;
+  mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &cursor);
+  const char* q = "SELECT 1 < (SELECT a FROM ce)";
+  ASSERT_EQ(mysql_stmt_prepare(st, q, strlen(q)), 0) << mysql_stmt_error(st);
+  EXPECT_NE(mysql_stmt_execute(st), 0);
+  EXPECT_EQ(mysql_stmt_errno(st), 1242u) << mysql_stmt_error(st);
+  EXPECT_STREQ(mysql_stmt_sqlstate(st), "21000");
+  mysql_stmt_close(st);
+  EXPECT_EQ(c->Scalar("SELECT 5"), "5") << c->last_error();
+  // A cursor that opens still works on the same connection.
+  MYSQL_STMT* ok = mysql_stmt_init(c->handle());
+  mysql_stmt_attr_set(ok, STMT_ATTR_CURSOR_TYPE, &cursor);
+  const char* q2 = "SELECT a FROM ce ORDER BY a";
+  ASSERT_EQ(mysql_stmt_prepare(ok, q2, strlen(q2)), 0) << mysql_stmt_error(ok);
+  ASSERT_EQ(mysql_stmt_execute(ok), 0) << mysql_stmt_error(ok);
+  int rows = 0;
+  while (mysql_stmt_fetch(ok) == 0) ++rows;
+  EXPECT_EQ(rows, 2);
+  mysql_stmt_close(ok);
+  EXPECT_EQ(c->Scalar("SELECT 6"), "6") << c->last_error();
+}
+
 TEST_F(RelayTest, LoadDataLocalInfile) {
   std::string path = ScratchDir() + "/infile.tsv";
   {

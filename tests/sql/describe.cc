@@ -59,6 +59,7 @@ std::string Describe(const Statement& s) {
   if (s.temporary) o << " temporary";
   if (s.or_replace) o << " or_replace";
   if (!s.index_name.empty()) o << " index=" << s.index_name;
+  if (s.toggles_keys_only) o << " keys_only";
   DescribeDeploy(s, o);
   if (!s.prepared_name.empty()) o << " stmt=" << s.prepared_name;
   if (!s.inner_sql.empty()) o << " inner=[" << s.inner_sql << "]";
