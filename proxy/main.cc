@@ -186,6 +186,9 @@ int main(int argc, char** argv) {
   if (UpstreamIsLocal(*config)) engine_options.storage.free_bytes = migration::LocalFreeBytes;
   engine_options.lease_check_interval = std::chrono::milliseconds(int64_t(config->deploy_lease_check_ms));
   engine_options.owner_label = OwnerLabel(*config);
+  engine_options.live_migrations = [schema = config->metadata_schema](migration::SqlConn& admin) {
+    return deploy::DeployStore::LiveMigrations(admin, schema);
+  };
   deploy::ControllerOptions controller_options;
   controller_options.admin = admin;
   controller_options.metadata_schema = config->metadata_schema;

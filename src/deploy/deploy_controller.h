@@ -163,6 +163,10 @@ class DeployController {
   // Sleeps up to `d`; false if the deploy's wait was cancelled meanwhile.
   bool SleepUnlessCancelled(const std::string& name, std::chrono::milliseconds d);
   Status Cancelled(const std::string& name, bool inverse);
+  // A test-only fault point (ControllerOptions::faults).
+  void Fault(const std::string& point) {
+    if (options_.faults) (void)options_.faults->Reach(point);
+  }
   // Every ALTER of the deploy is staged and its shadow matches its original.
   // Unavailable while some table is still copying.
   Status VerifyShadows(const std::string& name, const std::vector<DeployItem>& items);

@@ -120,6 +120,9 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
       return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
                                         " failed: " + p->last_error).WithMysqlError(p->server_errno, p->server_sqlstate);
     }
+    if (p->state == migration::MigrationState::kReconnecting) {
+      return Status::Unavailable("migration of " + it.table.name + " is " + p->last_error);
+    }
     if (p->state != migration::MigrationState::kStaged) return Status::Unavailable(it.table.name + " is still copying");
   }
   for (const auto& it : items) {
@@ -167,7 +170,11 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     if (inverse) items = InverseItems(items);
     if (!verified) {
       Status v = VerifyShadows(name, items);
-      if (v.code() == StatusCode::kUnavailable) {  // still copying
+      if (v.code() == StatusCode::kUnavailable) {  // still copying, or reconnecting
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          deploys_[name].deploy.last_error = "waiting: " + v.message();
+        }
         (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
         continue;
       }
@@ -217,10 +224,15 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
+      const std::string step = inverse ? "revert." : "seal.";
+      Fault(step + "bookkeeping_begins");
       // The swapped-out feeders are done; the followers feed the next swap.
+      // (A completion that cannot be recorded now is found unneeded at the
+      // next start: the items below no longer name it.)
       for (const auto& it : items) {
         if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
       }
+      Fault(step + "feeders_completed");
       std::lock_guard<std::mutex> lock(mu_);
       Deploy& d = deploys_[name].deploy;
       for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {
@@ -229,6 +241,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
         d.items[i].follower_id = 0;
         (void)store_.UpdateItem(name, i + 1, d.items[i]);
       }
+      Fault(step + "items_recorded");
       ++d.seal_attempts;
       d.hold_ms = attempt->hold.count();
       if (options_.logger) {

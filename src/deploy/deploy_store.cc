@@ -31,6 +31,30 @@ bool IsActive(DeployState state) {
   return state == DeployState::kOpen || state == DeployState::kDetached || state == DeployState::kSealing;
 }
 
+StatusOr<std::optional<std::set<uint64_t>>> DeployStore::LiveMigrations(migration::SqlConn& admin,
+                                                                        const std::string& schema) {
+  std::string states;
+  for (auto s : {DeployState::kOpen, DeployState::kDetached, DeployState::kSealing, DeployState::kSealed,
+                 DeployState::kReverting, DeployState::kReverted, DeployState::kFailed}) {
+    states += (states.empty() ? "" : ", ") + admin.Quote(DeployStateName(s));
+  }
+  auto rows = admin.Query("SELECT i.migration_id, i.follower_id FROM " + migration::QuoteTable(schema, "deploy_items") +
+                          " i JOIN " + migration::QuoteTable(schema, "deploys") +
+                          " d ON d.name = i.deploy WHERE d.state IN (" + states + ")");
+  if (!rows.ok()) {
+    if (admin.server_errno() == 1146) return std::optional<std::set<uint64_t>>();  // no deploy recorded yet
+    return rows.status();
+  }
+  std::set<uint64_t> live;
+  for (const auto& r : *rows) {
+    for (const auto& v : r) {
+      uint64_t id = v ? std::strtoull(v->c_str(), nullptr, 10) : 0;
+      if (id) live.insert(id);
+    }
+  }
+  return std::optional<std::set<uint64_t>>(std::move(live));
+}
+
 bool HoldsTables(DeployState state) {
   return IsActive(state) || state == DeployState::kSealed || state == DeployState::kReverting ||
          state == DeployState::kReverted;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,13 @@ namespace sealgate::deploy {
 
 class DeployStore {
  public:
+  // The migrations the recorded deploys still need (every item's migration
+  // and follower of a deploy that holds tables), read through `admin` from
+  // metadata schema `schema`; nullopt if no deploy was ever recorded there.
+  // For EngineOptions::live_migrations.
+  static StatusOr<std::optional<std::set<uint64_t>>> LiveMigrations(migration::SqlConn& admin,
+                                                                      const std::string& schema);
+
   DeployStore(binlog::ServerEndpoint server, std::string schema) : server_(std::move(server)), schema_(std::move(schema)) {}
 
   // Every write first asks `writable` (may be null: always): a sealgate that

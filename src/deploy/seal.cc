@@ -76,6 +76,9 @@ Status SealCoordinator::CheckReady(const std::vector<DeployItem>& items) {
       return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
                                         " failed: " + p->last_error);
     }
+    if (p->state == migration::MigrationState::kReconnecting) {
+      return Status::Unavailable("migration of " + it.table.name + " is " + p->last_error);
+    }
     if (!p->ready) return Status::Unavailable("table " + it.table.name + " is not staged yet");
   }
   return Status::Ok();

@@ -33,6 +33,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +45,7 @@
 #include "common/status.h"
 #include "migration/inspector.h"
 #include "migration/progress.h"
+#include "migration/sql_conn.h"
 #include "migration/storage_guard.h"
 #include "migration/throttler.h"
 
@@ -54,6 +58,13 @@ struct EngineOptions {
   // Shadow tables are named <shadow_prefix><table>_new. The seal needs shadow
   // names that sort after every original table name (see deploy/seal.h).
   std::string shadow_prefix = "_";
+  // Which recorded migrations their owner (the deploys) still needs, read
+  // under the lease before any migration is resumed; nullopt: cannot tell,
+  // resume all. A recorded copying/staged/failed migration outside the set is
+  // an orphan of a deploy that moved on (a crash in its bookkeeping): it is
+  // recorded as cancelled — no table is touched — and never resumed, so it
+  // can never write into a shadow that is not its own. Unset: resume all.
+  std::function<StatusOr<std::optional<std::set<uint64_t>>>(SqlConn& admin)> live_migrations;
   int max_concurrent_copies = 2;
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds ready_lag{1000};      // staged migrations are ready under this lag

@@ -12,7 +12,22 @@ Status Engine::Impl::LoadMigrations() {
   auto rows = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
                           " WHERE state IN ('copying', 'staged', 'failed') ORDER BY id");
   if (!rows.ok()) return rows.status();
+  std::optional<std::set<uint64_t>> live;
+  if (options.live_migrations) {
+    auto known = options.live_migrations(admin);
+    if (!known.ok()) return known.status().Annotate("reading which migrations the deploys need");
+    live = std::move(*known);
+  }
   for (const SqlRow& r : *rows) {
+    uint64_t id = std::strtoull(r[0].value_or("0").c_str(), nullptr, 10);
+    if (live && !live->count(id)) {
+      Log(LogLevel::kWarn, "migration " + std::to_string(id) + " of " + r[1].value_or("") + "." + r[2].value_or("") +
+                               " is not needed by any deploy (its deploy moved on before a restart): recorded as "
+                               "cancelled, not resumed; no table touched");
+      SEALGATE_RETURN_IF_ERROR(admin.Exec("UPDATE " + Table("migrations") + " SET state = 'cancelled', last_error = "
+                                          "'orphaned: its deploy moved on' WHERE id = " + std::to_string(id)));
+      continue;
+    }
     auto m = LoadOne(r);
     if (!m.ok()) {
       Log(LogLevel::kError, "cannot resume migration " + r[0].value_or("?") + ": " + m.status().ToString());
@@ -240,9 +255,20 @@ Status Engine::Complete(uint64_t id) {
   SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
-  if (!taken.ok()) return taken.status();
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
-  return (*taken)->Finish(MigrationState::kCompleted, d.admin);
+  Status reopened = d.ReopenAdmin();
+  Status done = reopened;
+  if (reopened.ok() && taken.ok()) {
+    done = (*taken)->Finish(MigrationState::kCompleted, d.admin);
+  } else if (reopened.ok()) {
+    // Not running (after a restart its swapped shadow could not be resumed): just record it.
+    done = d.admin.Exec("UPDATE " + d.Table("migrations") + " SET state = 'completed' WHERE id = " +
+                        std::to_string(id) + " AND state IN ('copying', 'staged', 'failed')");
+  }
+  // Not recorded: the migration stays out of this engine; if sealgate stops
+  // before anything records it, the restart finds it unneeded (live_migrations).
+  if (!done.ok()) d.Log(LogLevel::kWarn, "migration " + std::to_string(id) + " completed, not recorded yet: " + done.message());
+  return done;
 }
 
 StatusOr<MigrationProgress> Engine::Progress(uint64_t id) const {

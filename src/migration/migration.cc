@@ -30,6 +30,7 @@ const char* MigrationStateName(MigrationState state) {
     case MigrationState::kFailed: return "failed";
     case MigrationState::kCancelled: return "cancelled";
     case MigrationState::kCompleted: return "completed";
+    case MigrationState::kReconnecting: return "reconnecting";
   }
   return "failed";
 }
@@ -398,6 +399,12 @@ MigrationProgress Migration::Progress() const {
   p.throttle_ratio = throttle_ratio_;
   p.throttle_reason = state_ == MigrationState::kCopying ? throttle_reason_ : "";
   p.last_error = last_error_;
+  if (state_ == MigrationState::kFailed && failure_.code() == StatusCode::kUnavailable) {
+    // Not a failure a person must act on: shown as what it is.
+    p.state = MigrationState::kReconnecting;
+    auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - failed_at_);
+    p.last_error = "lost the server " + std::to_string(since.count()) + " s ago, reconnecting: " + last_error_;
+  }
   uint16_t failed_with = state_ == MigrationState::kFailed ? failure_.mysql_errno() : 0;
   if (failed_with != 0 && !error::IsSealgateError(failed_with)) {
     p.server_errno = failed_with;
@@ -496,6 +503,7 @@ void Migration::Fail(const Status& status) {
   state_ = MigrationState::kFailed;
   last_error_ = status.message();
   failure_ = status;
+  failed_at_ = std::chrono::steady_clock::now();
   cv_.notify_all();
 }
 
@@ -504,6 +512,7 @@ void Migration::FailFromOutside(const Status& status) {
   state_ = MigrationState::kFailed;
   last_error_ = status.message();
   failure_ = status;
+  failed_at_ = std::chrono::steady_clock::now();
   stop_ = true;
   queue_.Close();
   cv_.notify_all();

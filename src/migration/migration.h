@@ -324,6 +324,7 @@ class Migration {
   std::string last_error_;          // guarded by mu_
   std::string copy_blocked_note_;   // guarded by mu_: why the copy waits for rows, while it does
   Status failure_;                  // guarded by mu_
+  std::chrono::steady_clock::time_point failed_at_;  // guarded by mu_
   uint64_t seen_heartbeat_ = 0;     // guarded by mu_ (applied and committed)
   uint64_t rows_copied_ = 0;        // guarded by mu_
   uint64_t rows_applied_ = 0;       // guarded by mu_

@@ -18,6 +18,9 @@ enum class MigrationState : uint8_t {
   kFailed,     // stopped with an error (last_error); shadow kept until Cancel
   kCancelled,  // Cancel(): shadow dropped
   kCompleted,  // Complete(): the caller (the seal) took over the shadow
+  // Reported only (never recorded): the server was lost (restart, killed
+  // connection, network); the migration resumes from its checkpoint by itself.
+  kReconnecting,
 };
 
 const char* MigrationStateName(MigrationState state);
