@@ -32,7 +32,7 @@ start_shape() {
   shape_pid=0
   case $1 in
     idle_tx)
-      python3 - "$proxy_port" <<'PY' &
+      /usr/bin/python3 - "$proxy_port" <<'PY' &
 import sys, time, pymysql
 conns = []
 for i in range(3):
@@ -44,7 +44,7 @@ time.sleep(40)  # idle inside the transactions
 PY
       shape_pid=$! ;;
     long_sel)
-      cli sealbench -e "SELECT COUNT(*), SLEEP(40) FROM other" >/dev/null &
+      cli sealbench -e "SELECT COUNT(*), SLEEP(40) FROM other" >/dev/null 2>&1 &
       shape_pid=$! ;;
   esac
   sleep 1

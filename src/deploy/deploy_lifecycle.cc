@@ -576,6 +576,12 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
   unsigned err = 0;
   std::string sqlstate;
   Status done = seal_.RunInstant(table, instant, &err, &sqlstate);
+  // Blocked (nobody held): look again for a while before staging a copy,
+  // whose seal would then wait for the same blocker anyway.
+  for (int tries = 0; done.code() == StatusCode::kResourceExhausted && tries < 40; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    done = seal_.RunInstant(table, instant, &err, &sqlstate);
+  }
   if (done.ok()) {
     if (options_.logger) options_.logger->Info("deploy", "instant ALTER of " + table.schema + "." + table.name);
     return ControlReply::Ok("");

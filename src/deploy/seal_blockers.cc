@@ -115,6 +115,15 @@ StatusOr<std::vector<Blocker>> BlockerFinder::FromLockInfo(SqlConn& probe, const
     sql::TableName t{r[3].value_or(""), r[4].value_or("")};
     bool shadow = std::find(query.shadows.begin(), query.shadows.end(), t) != query.shadows.end();
     if (shadow && r[5].value_or("") == query.own_user) continue;  // an applier of sealgate's own
+    // A statement that runs for a moment holds its lock for a moment: the
+    // RENAME waits for it within the hold. What blocks is a lock held by a
+    // session waiting on its client (idle in a transaction), an explicit one
+    // (LOCK TABLES, HANDLER), or a statement or transaction running for a
+    // second or more.
+    const bool explicit_lock = r[2].value_or("") == "MDL_EXPLICIT";
+    const bool idle = r[7].value_or("") == "Sleep";
+    const bool long_running = ToInt(r[8]) >= 1 || ToInt(r[10]) >= 1;
+    if (!explicit_lock && !idle && !long_running) continue;
     Blocker b;
     b.connection_id = id;
     b.account = r[5].value_or("?") + "@" + r[6].value_or("?");
