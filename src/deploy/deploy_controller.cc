@@ -621,7 +621,16 @@ Status DeployController::CancelItems(const std::vector<DeployItem>& items) {
   auto admin = SqlConn::Open(options_.admin);
   for (const auto& it : items) {
     Status s;
-    if (it.kind == ItemKind::kAlter) s = options_.engine->Cancel(it.migration_id);
+    if (it.kind == ItemKind::kAlter) {
+      s = options_.engine->Cancel(it.migration_id);
+      if (s.code() == StatusCode::kNotFound && admin.ok()) {
+        // Not running (a rollback interrupted by a restart already stopped
+        // it): the deploy still owns the table, so the shadow is its own.
+        (void)options_.engine->Discard(it.migration_id);
+        s = admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(it.table.schema, it.shadow));
+      }
+      Fault("rollback.item_cancelled");
+    }
     if (it.kind == ItemKind::kCreate && admin.ok()) s = admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(it.table.schema, it.shadow));
     if (!s.ok() && first.ok()) first = s;
   }

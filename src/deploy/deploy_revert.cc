@@ -194,10 +194,12 @@ ControlReply DeployController::Finalize(const ClientContext& c, const std::strin
     } else if (it.kind == ItemKind::kCreate && !sealed) {
       drop = it.shadow;
     }
+    Fault("finalize.follower_stopped");
     if (drop.empty()) continue;
     Status s = admin.ok() ? admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, drop)) : admin.status();
     if (!s.ok() && first.ok()) first = s;
   }
+  Fault("finalize.tables_dropped");
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = deploys_[name];
   e.busy = false;

@@ -123,6 +123,73 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// ROLLBACK DEPLOY and FINALIZE DEPLOY killed half-way (two tables, sealgate
+// dies after the first one's step): after a restart the same command
+// finishes the job, nothing is left running or lying around, and the next
+// deploy of the tables loses nothing.
+class EndCrashTest : public CrashTest {};
+
+TEST_P(EndCrashTest, RepeatingTheCommandFinishesIt) {
+  const CrashCase& cc = GetParam();
+  const bool finalize = std::string(cc.point).rfind("finalize.", 0) == 0;
+  Fill("t", 200);
+  Fill("u", 200);
+  ProxyProcess first;
+  ASSERT_TRUE(StartProxy(&first, std::string(cc.point) + "=crash@1"));
+  auto c = TestConn::Open(first.address(), db_);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'd1'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT, ADD INDEX ia (a)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE u ADD COLUMN z INT, ADD INDEX ia (a)")) << c->last_error();
+  std::string command = finalize ? "FINALIZE DEPLOY 'd1'" : "ROLLBACK DEPLOY 'd1'";
+  if (finalize) {
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  } else {
+    ASSERT_TRUE(c->Exec("END DEPLOY"));
+    ASSERT_TRUE(WaitFor([&] {
+      for (auto& r : c->Query("SHOW DEPLOYS")) {
+        if (r[0] == "d1") return r[3] == "2";
+      }
+      return false;
+    }, 60s));
+  }
+  EXPECT_FALSE(c->Exec(command)) << "sealgate did not reach " << cc.point;
+  first.Kill();
+  ProxyProcess second;
+  ASSERT_TRUE(StartProxy(&second, "")) << second.log();
+  auto d = TestConn::Open(second.address(), db_);
+  EXPECT_TRUE(d->Exec(command)) << d->last_error() << "\n" << second.log();
+  EXPECT_EQ(Running(), "0");
+  for (const char* left : {"~t_new", "~u_new", "~t_old", "~u_old"}) EXPECT_FALSE(TableExists(left)) << left;
+  EXPECT_EQ(Columns("t").back(), finalize ? "z" : "c");
+  // The next deploy of both tables, with direct writes around a restart.
+  auto direct = Direct();
+  ASSERT_TRUE(d->Exec("BEGIN DEPLOY 'd2'"));
+  ASSERT_TRUE(d->Exec("ALTER TABLE t ADD COLUMN y INT")) << d->last_error() << second.log();
+  ASSERT_TRUE(d->Exec("ALTER TABLE u ADD COLUMN y INT")) << d->last_error();
+  ASSERT_TRUE(d->Exec("END DEPLOY"));
+  second.Kill();
+  ProxyProcess third;
+  ASSERT_TRUE(StartProxy(&third, "")) << third.log();
+  for (int round = 0; round < 3; ++round) direct->MustExec("UPDATE t SET a = a + 1000 WHERE id <= 50");
+  auto e = TestConn::Open(third.address(), db_);
+  EXPECT_TRUE(WaitFor([&] { return e->Exec("COMMIT DEPLOY 'd2'"); }, 60s)) << e->last_error() << third.log();
+  EXPECT_EQ(Columns("t").back(), "y");
+  EXPECT_EQ(Columns("u").back(), "y");
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM t WHERE id <= 50 AND a <> id + 3000"), "0") << third.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, EndCrashTest,
+                         ::testing::Values(CrashCase{"rollback.item_cancelled", false},
+                                           CrashCase{"finalize.follower_stopped", false},
+                                           CrashCase{"finalize.tables_dropped", false}),
+                         [](const ::testing::TestParamInfo<CrashCase>& info) {
+                           std::string name = info.param.point;
+                           for (char& ch : name) {
+                             if (ch == '.') ch = '_';
+                           }
+                           return name;
+                         });
+
 // sealgate's own server connections are killed (as a DBA's KILL or a network
 // blip would): the migration shows as reconnecting, never failed, and a
 // COMMIT DEPLOY issued meanwhile waits for it and seals.
