@@ -416,7 +416,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   // database's gate it holds every original there, so their shadows catch up
   // and pause; then that gate opens and the RENAME takes those shadows and
   // goes on to the next database's originals. Only the last gate lets it finish.
-  Clock::duration locking{}, catching{};
+  Clock::duration locking{}, catching{}, following{};
   std::vector<uint64_t> paused;
   bool hooked = false;
   bool final_opened = false;
@@ -437,7 +437,9 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     if (!failed.ok()) break;
     if (hooks.before_rename) {
       hooked = true;
+      auto t2 = Clock::now();
       Status h = hooks.before_rename(schema);
+      following += Clock::now() - t2;
       if (!h.ok()) {
         failed = Status::Aborted("starting replication for the swap: " + h.message());
         break;
@@ -493,7 +495,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   SealResult result;
   result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(released_at - hold_start);
   result.phases = "begin=" + Ms(held_at - hold_start) + " lock=" + Ms(locking) + " catchup=" + Ms(catching) +
-                  " rename=" + Ms(released_at - caught_at);
+                  " followers=" + Ms(following) + " rename=" + Ms(released_at - caught_at);
   return result;
 }
 

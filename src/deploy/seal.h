@@ -100,7 +100,9 @@ struct SealHooks {
 
 struct SealResult {
   std::chrono::milliseconds hold{0};  // statements were held this long
-  std::string phases;                 // where the hold went: "begin=0 lock=5 catchup=30 rename=40" (ms)
+  // Where the hold went (ms): "begin=0 lock=5 catchup=30 followers=20 rename=40"
+  // (followers: starting the replication the other way, SealHooks::before_rename).
+  std::string phases;
 };
 
 // What a failed attempt left (for kUnknownOutcome): read from the schema.
