@@ -103,7 +103,7 @@ StatusOr<std::vector<Blocker>> BlockerFinder::FromLockInfo(SqlConn& probe, const
   if (all.empty()) return out;
   auto rows = probe.Query(
       "SELECT m.THREAD_ID, m.LOCK_MODE, m.LOCK_DURATION, m.TABLE_SCHEMA, m.TABLE_NAME, p.USER, p.HOST, p.COMMAND, "
-      "p.TIME, p.INFO, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) "
+      "p.TIME, p.INFO, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), p.TIME_MS "
       "FROM information_schema.METADATA_LOCK_INFO m "
       "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = m.THREAD_ID "
       "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = m.THREAD_ID "
@@ -115,15 +115,16 @@ StatusOr<std::vector<Blocker>> BlockerFinder::FromLockInfo(SqlConn& probe, const
     sql::TableName t{r[3].value_or(""), r[4].value_or("")};
     bool shadow = std::find(query.shadows.begin(), query.shadows.end(), t) != query.shadows.end();
     if (shadow && r[5].value_or("") == query.own_user) continue;  // an applier of sealgate's own
-    // A statement that runs for a moment holds its lock for a moment: the
-    // RENAME waits for it within the hold. What blocks is a lock held by a
-    // session waiting on its client (idle in a transaction), an explicit one
-    // (LOCK TABLES, HANDLER), or a statement or transaction running for a
-    // second or more.
+    // A busy table always has short statements and transactions holding its
+    // lock for a moment: the RENAME waits for those within the hold. What
+    // blocks is an explicit lock (LOCK TABLES, HANDLER), a session that has
+    // been idle in its transaction or running one statement for a second or
+    // more, or a transaction older than two seconds (trx_started has whole
+    // seconds).
     const bool explicit_lock = r[2].value_or("") == "MDL_EXPLICIT";
-    const bool idle = r[7].value_or("") == "Sleep";
-    const bool long_running = ToInt(r[8]) >= 1 || ToInt(r[10]) >= 1;
-    if (!explicit_lock && !idle && !long_running) continue;
+    const double command_ms = r[11] ? std::strtod(r[11]->c_str(), nullptr) : 0;
+    const bool long_held = command_ms >= 1000 || ToInt(r[10]) >= 2;
+    if (!explicit_lock && !long_held) continue;
     Blocker b;
     b.connection_id = id;
     b.account = r[5].value_or("?") + "@" + r[6].value_or("?");

@@ -5,9 +5,10 @@
 // Only metadata locks on the deploy's tables and shadows can block the
 // RENAME: an open transaction that read or wrote one of them, a running
 // statement on one, LOCK TABLES or HANDLER on one — from any connection,
-// through the proxy or not. A statement that has run for less than a second
-// is not counted (the RENAME waits for it within the hold, and a busy table
-// always has one); an idle session's, an explicit or an older lock is. A session idle in a transaction on other tables,
+// through the proxy or not. Locks held for a moment are not counted (the
+// RENAME waits for them within the hold, and a busy table always has some):
+// only an explicit lock, a session idle in its transaction or in one
+// statement for a second or more, or a transaction older than two seconds. A session idle in a transaction on other tables,
 // a long statement elsewhere, an autocommit=0 pool or GET_LOCK cannot. On
 // MariaDB the server's own view of who holds which metadata lock is the
 // METADATA_LOCK_INFO plugin (shipped with the server, installed on first use
