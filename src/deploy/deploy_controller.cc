@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/utf8.h"
 #include "migration/shadow.h"
 #include "sql/errors.h"
 
@@ -101,7 +102,7 @@ std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::se
   for (int n = 1;; ++n) {
     std::string suffix = n == 1 ? "_old" : "_old" + std::to_string(n);
     std::string base = "~" + t.name;
-    if (base.size() + suffix.size() > 64) base.resize(64 - suffix.size());
+    if (base.size() + suffix.size() > 64) base = std::string(Utf8Prefix(base, 64 - suffix.size()));
     std::string name = base + suffix;
     if (!reserved.count(name) && !TableExists(admin, t.schema, name)) return name;
   }
@@ -432,6 +433,17 @@ std::optional<std::string> DeployController::TableOwner(const sql::TableName& t)
 ControlReply DeployController::Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql,
                                      const std::string& name) {
   if (st.kind == StatementKind::kShowDeploys) return ShowDeploys(c);
+  // Refused before anything is copied: the seal could never take such a table.
+  for (const auto& t : st.tables) {
+    if (t.name.compare(SealCoordinator::kGateA) >= 0) {
+      return ControlReply::Error(DeployError(
+          error::kDeployUnsupported,
+          "table name `" + t.name + "` sorts after sealgate's seal gate table `" + SealCoordinator::kGateA +
+              "` (byte order: names starting with '~' or with a character outside ASCII), so a deploy of it cannot "
+              "be sealed; change it outside sealgate (ddl.plain_alter = passthrough, or on the server)",
+          error::kSqlstateNotSupported));
+    }
+  }
   std::vector<StatusOr<DeployItem>> staged;
   switch (st.kind) {
     case StatementKind::kAlterTable:

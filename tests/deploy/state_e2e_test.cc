@@ -1,0 +1,84 @@
+// sealgate's own state through the proxy: its metadata schema cannot be
+// written by clients, SHOW DEPLOY CHECK reports metadata that disagrees with
+// the schema, deploys are shown only to those who may control them, deploy
+// names compare exactly, and names and labels outside ASCII stay intact.
+#include <mysql.h>
+
+#include "deploy/deploy_test_util.h"
+
+namespace sealgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DeployStateTest : public DeployTest {
+ protected:
+  // The metadata schema of the fixture's proxy (ProxyProcess: "_sgtest_<port>").
+  std::string Meta() const { return "_sgtest_" + std::to_string(proxy_.port()); }
+  // The rows of SHOW DEPLOY STATUS for `deploy` as `c` sees them.
+  static size_t StatusRows(TestConn& c, const std::string& deploy, const std::string& statement = "SHOW DEPLOY STATUS") {
+    size_t n = 0;
+    for (auto& r : c.Query(statement)) n += r[0] == deploy;
+    return n;
+  }
+  static bool Listed(TestConn& c, const std::string& deploy) {
+    bool seen = false;
+    for (auto& r : c.Query("SHOW DEPLOYS")) seen |= r[0] == deploy;
+    return seen;
+  }
+};
+
+// A 60-character table name of Cyrillic letters after two ASCII ones (118
+// bytes): its shadow and old names are cut on a character boundary (byte 39
+// and byte 60 both fall inside a letter), so staging, the seal and a revert
+// work. A name of Cyrillic letters only sorts after the seal's gate table: it
+// is refused at the ALTER, before anything is copied.
+TEST_F(DeployStateTest, LongMultibyteTableNameIsStagedSealedAndReverted) {
+  std::string table = "tt";
+  for (int i = 0; i < 58; ++i) table += "\xD0\xB6";  // 'ж'
+  const std::string quoted = "`" + table + "`";
+  auto d = Direct();
+  d->MustExec("SET NAMES utf8mb4");
+  d->MustExec("CREATE TABLE " + quoted + " (id INT PRIMARY KEY, a INT)");
+  d->MustExec("INSERT INTO " + quoted + " SELECT seq, seq FROM seq_1_to_500");
+  auto c = Via();
+  c->MustExec("SET NAMES utf8mb4");
+  const std::string name = "cyrillic_" + db_.substr(0, 40);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE " + quoted + " ADD COLUMN z INT NOT NULL DEFAULT 7")) << c->last_error();
+  d->MustExec("INSERT INTO " + quoted + " (id, a) VALUES (501, 501)");
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  auto columns = [&] {
+    return d->Scalar("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS "
+                     "WHERE TABLE_SCHEMA = '" + db_ + "' AND TABLE_NAME = '" + table + "'");
+  };
+  EXPECT_EQ(columns(), "id,a,z");
+  EXPECT_EQ(d->Scalar("SELECT SUM(z) FROM " + quoted), std::to_string(501 * 7));
+  // The old table kept for the revert: "~tt" and 28 whole letters, then "_old".
+  std::string old_name = "~tt";
+  for (int i = 0; i < 28; ++i) old_name += "\xD0\xB6";
+  old_name += "_old";
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ +
+                      "' AND TABLE_NAME = '" + old_name + "'"),
+            "1");
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_EQ(columns(), "id,a");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + quoted), "501");
+  ASSERT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ + "'"), "1");
+
+  std::string cyrillic;
+  for (int i = 0; i < 60; ++i) cyrillic += "\xD0\xB6";
+  d->MustExec("CREATE TABLE `" + cyrillic + "` (id INT PRIMARY KEY)");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY"));
+  EXPECT_FALSE(c->Exec("ALTER TABLE `" + cyrillic + "` ADD COLUMN z INT"));
+  EXPECT_EQ(c->last_errno(), 7768u) << c->last_error();
+  EXPECT_NE(c->last_error().find("cannot be sealed"), std::string::npos) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY"));
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ +
+                      "' AND TABLE_NAME LIKE '~%'"),
+            "0");
+}
+
+}  // namespace
+}  // namespace sealgate::test
