@@ -80,5 +80,78 @@ TEST_F(DeployStateTest, LongMultibyteTableNameIsStagedSealedAndReverted) {
             "0");
 }
 
+// ENUM and SET labels outside ASCII in a latin1 table: writes while staged
+// reach the shadow through the applier as the same members, the seal goes
+// through, and the rows equal a table the writes went to untouched.
+TEST_F(DeployStateTest, NonAsciiEnumAndSetLabelsOfALatin1TableSurviveTheApplier) {
+  auto d = Direct();
+  d->MustExec("SET NAMES utf8mb4");
+  const std::string columns =
+      "(id INT NOT NULL, en ENUM('\xC3\xBC', 'a') NOT NULL, st SET('gr\xC3\xBCn', 'rot', '\xC3\xA9t\xC3\xA9') NULL, "
+      "v INT NOT NULL, PRIMARY KEY (id)) CHARACTER SET latin1";
+  d->MustExec("CREATE TABLE e " + columns);
+  d->MustExec("CREATE TABLE mirror " + columns);
+  auto both = [&](const std::string& sql_for) {
+    for (const char* t : {"e", "mirror"}) {
+      std::string sql = sql_for;
+      for (size_t at; (at = sql.find("$T")) != std::string::npos;) sql.replace(at, 2, t);
+      d->MustExec(sql);
+    }
+  };
+  both("INSERT INTO $T SELECT seq, IF(seq % 2, '\xC3\xBC', 'a'), IF(seq % 3, 'gr\xC3\xBCn,rot', '\xC3\xA9t\xC3\xA9'), "
+       "seq FROM seq_1_to_2000");
+  auto c = Via();
+  const std::string name = "labels_" + db_.substr(0, 40);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE e ADD COLUMN z INT NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto w = Direct();
+    w->MustExec("SET NAMES utf8mb4");
+    for (int i = 0; !stop; ++i) {
+      int id = 3000 + i;
+      for (const char* t : {"e", "mirror"}) {
+        std::string table = t;
+        w->MustExec("INSERT INTO " + table + " (id, en, st, v) VALUES (" + std::to_string(id) + ", '\xC3\xBC', "
+                    "'\xC3\xA9t\xC3\xA9,rot', " + std::to_string(i) + ")");
+        w->MustExec("UPDATE " + table + " SET st = 'gr\xC3\xBCn', v = v + 1 WHERE id = " + std::to_string(1 + i % 2000));
+        w->MustExec("UPDATE " + table + " SET en = IF(en = 'a', '\xC3\xBC', 'a') WHERE id = " +
+                    std::to_string(1 + (i * 7) % 2000));
+        if (i % 3 == 0) w->MustExec("DELETE FROM " + table + " WHERE id = " + std::to_string(id - 1));
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  // Writes while the copy runs, then while staged: the applier renders the labels.
+  bool ready = WaitFor([&] {
+    for (auto& r : c->Query("SHOW DEPLOY STATUS '" + name + "'")) {
+      if (r[10] == "yes") return true;
+      if (r[4] == "failed") return true;
+    }
+    return false;
+  }, 60s);
+  std::this_thread::sleep_for(1500ms);
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(ready);
+  for (auto& r : c->Query("SHOW DEPLOY STATUS '" + name + "'")) {
+    EXPECT_NE(r[4], "failed") << r[11].value_or("");
+  }
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_EQ(Columns("e").back(), "z");
+  const std::string rows = "SELECT id, HEX(en), HEX(st), v FROM $T ORDER BY id";
+  auto select = [&](const char* t) {
+    std::string sql = rows;
+    sql.replace(sql.find("$T"), 2, t);
+    return d->Query(sql);
+  };
+  auto sealed = select("e");
+  EXPECT_GT(sealed.size(), 2000u);
+  EXPECT_EQ(sealed, select("mirror"));
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM e WHERE en = '\xC3\xBC' AND FIND_IN_SET('\xC3\xA9t\xC3\xA9', st)"),
+            d->Scalar("SELECT COUNT(*) FROM mirror WHERE en = '\xC3\xBC' AND FIND_IN_SET('\xC3\xA9t\xC3\xA9', st)"));
+}
+
 }  // namespace
 }  // namespace sealgate::test
