@@ -232,6 +232,45 @@ bool DeployController::MayControl(const ClientContext& c, const Deploy& d) {
   return true;
 }
 
+bool DeployController::MayAccess(const ClientContext& c, const Deploy& d, uint64_t opened_by,
+                                 migration::GrantTablePrivilegeCheck* grants) {
+  if (!c.client) return true;
+  // A plain ALTER's implicit deploy runs as the session id with the top bit set.
+  if (opened_by != 0 && (opened_by == c.session_id || opened_by == (c.session_id | (1ull << 63)))) return true;
+  // Another session's anonymous block with nothing staged yet: no table to judge by, and not the caller's.
+  if (d.anonymous && d.items.empty()) return false;
+  if (!grants) return MayControl(c, d);
+  for (const auto& it : d.items) {
+    if (!grants->CheckAlter(it.table).ok()) return false;
+  }
+  return true;
+}
+
+std::set<std::string> DeployController::AccessibleDeploys(const ClientContext& c,
+                                                          const std::function<bool(const Deploy&)>& wanted) {
+  std::vector<std::pair<Deploy, uint64_t>> all;
+  std::set<std::string> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, e] : deploys_) {
+      if (wanted && !wanted(e.deploy)) continue;
+      if (!c.client || BlockOf(c.session_id) == name) {
+        out.insert(name);
+      } else {
+        all.emplace_back(e.deploy, e.opened_by);
+      }
+    }
+  }
+  if (all.empty()) return out;
+  auto conn = SqlConn::Open(options_.admin);
+  if (!conn.ok()) return out;  // grants unknown: only the caller's own
+  migration::GrantTablePrivilegeCheck grants(&*conn, c.user, c.host, c.account_host);
+  for (const auto& [d, opened_by] : all) {
+    if (MayAccess(c, d, opened_by, &grants)) out.insert(d.name);
+  }
+  return out;
+}
+
 bool DeployController::InBlock(uint64_t session_id) const {
   // The common case — no deploy block open anywhere — costs one atomic load.
   if (in_block_count_.load(std::memory_order_acquire) == 0) return false;
@@ -379,6 +418,7 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   SetBlock(c.session_id, d.name);
   std::string name = d.name;
   deploys_[name] = Entry{std::move(d), false};
+  deploys_[name].opened_by = c.session_id;
   active_deploys_.fetch_add(1);
   if (options_.logger) {
     options_.logger->Info("deploy", "deploy=" + name + " opened session=" + std::to_string(c.session_id) +

@@ -28,6 +28,59 @@ class DeployStateTest : public DeployTest {
   }
 };
 
+// SHOW DEPLOY STATUS shows a user only the deploys SHOW DEPLOYS shows it
+// (tables it may alter), and another session's anonymous deploy is shown
+// only to those who may control it — one with nothing staged to nobody else.
+TEST_F(DeployStateTest, DeploysAreShownOnlyToThoseWhoMayControlThem) {
+  Fill("t", 100);
+  Fill("u", 100);
+  auto admin = TestConn::Open(TestServer());
+  admin->MustExec("CREATE OR REPLACE USER 'vis_reader'@'127.0.0.1' IDENTIFIED BY 'r'");
+  admin->MustExec("GRANT SELECT, INSERT, UPDATE, DELETE ON `" + db_ + "`.* TO 'vis_reader'@'127.0.0.1'");
+  admin->MustExec("CREATE OR REPLACE USER 'vis_owner'@'%' IDENTIFIED BY 'o'");
+  admin->MustExec("GRANT ALL ON `" + db_ + "`.* TO 'vis_owner'@'%'");
+  auto owner = TestConn::Open(proxy_.address("vis_owner", "o"), db_);
+  auto reader = TestConn::Open(proxy_.address("vis_reader", "r"), db_);
+  const std::string name = "vis_" + db_;
+  ASSERT_TRUE(owner->Exec("BEGIN DEPLOY '" + name + "'")) << owner->last_error();
+  ASSERT_TRUE(owner->Exec("ALTER TABLE t ADD COLUMN z INT")) << owner->last_error();
+  ASSERT_TRUE(owner->Exec("END DEPLOY"));
+
+  EXPECT_EQ(StatusRows(*owner, name), 1u);
+  EXPECT_EQ(StatusRows(*owner, name, "SHOW DEPLOY STATUS '" + name + "'"), 1u);
+  EXPECT_FALSE(Listed(*reader, name));
+  EXPECT_EQ(StatusRows(*reader, name), 0u) << "SHOW DEPLOY STATUS shows a deploy of tables the user may not alter";
+  EXPECT_EQ(StatusRows(*reader, name, "SHOW DEPLOY STATUS '" + name + "'"), 0u);
+
+  // An anonymous block of another session, nothing staged yet.
+  auto block = TestConn::Open(proxy_.address("vis_owner", "o"), db_);
+  ASSERT_TRUE(block->Exec("BEGIN DEPLOY"));
+  std::string anonymous;
+  for (auto& r : block->Query("SHOW DEPLOYS")) {
+    if (r[0]->rfind("(anonymous) ", 0) == 0) anonymous = r[0]->substr(12);
+  }
+  ASSERT_FALSE(anonymous.empty()) << "a session sees its own anonymous block";
+  auto anonymous_listed = [&](TestConn& conn) {
+    bool seen = false;
+    for (auto& r : conn.Query("SHOW DEPLOYS")) seen |= r[0]->find(anonymous) != std::string::npos;
+    return seen;
+  };
+  EXPECT_FALSE(anonymous_listed(*reader)) << "another user's empty anonymous block is listed";
+  EXPECT_FALSE(anonymous_listed(*owner)) << "another session's empty anonymous block is listed";
+  EXPECT_FALSE(reader->Exec("ROLLBACK DEPLOY '" + anonymous + "'"));
+  EXPECT_EQ(reader->last_errno(), 7748u) << reader->last_error();
+  // Once it stages a table, whoever may alter that table sees it; the reader still does not.
+  ASSERT_TRUE(block->Exec("ALTER TABLE u ADD COLUMN z INT")) << block->last_error();
+  EXPECT_TRUE(anonymous_listed(*owner));
+  EXPECT_EQ(StatusRows(*owner, anonymous), 1u);
+  EXPECT_FALSE(anonymous_listed(*reader));
+  EXPECT_EQ(StatusRows(*reader, anonymous), 0u);
+  ASSERT_TRUE(block->Exec("ROLLBACK DEPLOY"));
+  ASSERT_TRUE(owner->Exec("ROLLBACK DEPLOY '" + name + "'"));
+  admin->MustExec("DROP USER 'vis_reader'@'127.0.0.1'");
+  admin->MustExec("DROP USER 'vis_owner'@'%'");
+}
+
 // A 60-character table name of Cyrillic letters after two ASCII ones (118
 // bytes): its shadow and old names are cut on a character boundary (byte 39
 // and byte 60 both fall inside a letter), so staging, the seal and a revert
