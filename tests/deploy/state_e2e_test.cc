@@ -81,6 +81,78 @@ TEST_F(DeployStateTest, DeploysAreShownOnlyToThoseWhoMayControlThem) {
   admin->MustExec("DROP USER 'vis_owner'@'%'");
 }
 
+// Deploy names compare exactly, in memory and in the metadata schema: 'Coll'
+// does not make 'coll' taken, and each is found by its own name.
+TEST_F(DeployStateTest, DeployNamesCompareExactly) {
+  Fill("t", 50);
+  Fill("u", 50);
+  auto c = Via();
+  const std::string upper = "Coll_" + db_.substr(0, 40), lower = "coll_" + db_.substr(0, 40);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + upper + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + lower + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE u ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + lower + " '")) << "a trailing space makes another name: " << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY"));
+  EXPECT_TRUE(Listed(*c, upper));
+  EXPECT_TRUE(Listed(*c, lower));
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY '" + lower + "'")) << c->last_error();
+  std::string upper_state, lower_state;
+  for (auto& r : c->Query("SHOW DEPLOYS")) {
+    if (r[0] == upper) upper_state = r[1].value_or("");
+    if (r[0] == lower) lower_state = r[1].value_or("");
+  }
+  EXPECT_EQ(upper_state, "detached");
+  EXPECT_EQ(lower_state, "rolled_back");
+  EXPECT_FALSE(c->Exec("BEGIN DEPLOY '" + upper + "'"));  // the same name, exactly, is taken
+  EXPECT_EQ(c->last_errno(), 7762u) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + upper + "'")) << c->last_error();
+  EXPECT_EQ(Columns("t").back(), "z");
+  EXPECT_NE(Columns("u").back(), "z");
+}
+
+// A metadata schema written by an older sealgate (names compared without
+// regard to case) is converted when sealgate opens it.
+TEST_F(DeployStateTest, OlderMetadataGetsExactDeployNames) {
+  Fill("t", 50);
+  Fill("u", 50);
+  const std::string schema = "_sgtest_names_" + std::to_string(getpid());
+  auto d = Direct();
+  d->MustExec("DROP DATABASE IF EXISTS " + schema);
+  d->MustExec("CREATE DATABASE " + schema + " CHARACTER SET utf8mb4");
+  d->MustExec("CREATE TABLE " + schema + ".deploys (name VARCHAR(128) NOT NULL PRIMARY KEY, anonymous TINYINT NOT NULL,"
+              " state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL, sealed_at DATETIME(3) NULL,"
+              " seal_attempts INT NOT NULL DEFAULT 0, hold_ms BIGINT NOT NULL DEFAULT -1, last_error TEXT NULL)");
+  d->MustExec("CREATE TABLE " + schema + ".deploy_controls (name VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " copy_paused TINYINT NOT NULL DEFAULT 0, throttle_ratio DOUBLE NOT NULL DEFAULT 0,"
+              " seal_at DATETIME NULL, updated_at DATETIME(3) NOT NULL)");
+  ProxyProcess proxy;
+  ProxyProcess::Options options;
+  options.metadata_schema = schema;
+  ASSERT_TRUE(proxy.Start(options)) << proxy.log();
+  for (auto& r : d->Query("SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE "
+                          "TABLE_SCHEMA = '" + schema + "' AND COLUMN_NAME IN ('name', 'deploy') "
+                          "AND TABLE_NAME IN ('deploys', 'deploy_items', 'deploy_controls')")) {
+    EXPECT_EQ(r[2], "varbinary") << *r[0] << "." << *r[1];
+  }
+  auto c = TestConn::Open(proxy.address(), db_);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'Release'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER DEPLOY 'Release' PAUSE")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'release'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE u ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER DEPLOY 'release' THROTTLE")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY 'Release'")) << c->last_error();
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + schema + ".deploys"), "2");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + schema + ".deploy_controls"), "2");
+  proxy.Stop();
+  d->MustExec("DROP DATABASE " + schema);
+}
+
 // A 60-character table name of Cyrillic letters after two ASCII ones (118
 // bytes): its shadow and old names are cut on a character boundary (byte 39
 // and byte 60 both fall inside a letter), so staging, the seal and a revert
