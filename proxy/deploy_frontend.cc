@@ -20,7 +20,7 @@ bool IsDeployControl(sql::StatementKind k) {
   using K = sql::StatementKind;
   return k == K::kBeginDeploy || k == K::kCommitDeploy || k == K::kRollbackDeploy || k == K::kEndDeploy ||
          k == K::kRevertDeploy || k == K::kFinalizeDeploy || k == K::kShowDeploys || k == K::kShowDeployStatus ||
-         k == K::kAlterDeploy;
+         k == K::kAlterDeploy || k == K::kShowDeployCheck;
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ bool IsDeployControl(StatementKind k) {
     case StatementKind::kShowDeploys:
     case StatementKind::kShowDeployStatus:
     case StatementKind::kAlterDeploy:
+    case StatementKind::kShowDeployCheck:
       return true;
     default:
       return false;
@@ -357,6 +358,7 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     case StatementKind::kEndDeploy: return End(c);
     case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
+    case StatementKind::kShowDeployCheck: return ShowCheck(c);
     case StatementKind::kRevertDeploy: return Revert(c, st.deploy_name.value_or(""));
     case StatementKind::kFinalizeDeploy: return Finalize(c, st.deploy_name.value_or(""));
     default: break;

@@ -149,7 +149,7 @@ class DeployController {
   std::string Revertibility(const Deploy& d, const DeployItem& it, std::string* why) const;
   // The caller may ALTER every table of the deploy (checked through the grant tables).
   bool MayControl(const ClientContext& c, const Deploy& d);
-  // What SHOW DEPLOYS and SHOW DEPLOY STATUS show a
+  // What SHOW DEPLOYS, SHOW DEPLOY STATUS and SHOW DEPLOY CHECK show a
   // caller, and whose deploys it may act on: its own session's block (or
   // plain ALTER) always; another session's anonymous deploy only once it has
   // tables the caller may alter; any other deploy when MayControl.
@@ -160,6 +160,9 @@ class DeployController {
   // (null: all) picks; grant lookups off mu_. `wanted` runs under mu_.
   std::set<std::string> AccessibleDeploys(const ClientContext& c,
                                           const std::function<bool(const Deploy&)>& wanted = nullptr);
+  // SHOW DEPLOY CHECK (deploy_check.cc): the metadata schema read back and
+  // compared with the tables it names; reports, repairs nothing.
+  ControlReply ShowCheck(const ClientContext& c);
   // An ERR if `name` is another session's deploy with a table the caller may not alter.
   std::optional<ControlReply> RefuseOthersDeploy(const ClientContext& c, const std::string& name, const char* action);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);

@@ -28,6 +28,84 @@ class DeployStateTest : public DeployTest {
   }
 };
 
+// SHOW DEPLOY CHECK on metadata edited behind sealgate's back (directly on
+// the server): each disagreement is one row naming the deploy, the table, the
+// problem and a fix; nothing is repaired; a user who may not alter the tables
+// sees none of it.
+TEST_F(DeployStateTest, ShowDeployCheckReportsMetadataThatDisagreesWithTheSchema) {
+  for (const char* t : {"t", "u", "v", "w"}) Fill(t, 200);
+  const std::string meta = Meta();
+  auto c = Via();
+  const std::string staged = "staged_" + db_, sealed = "sealed_" + db_, dropped = "dropped_" + db_,
+                    orphan = "orphan_" + db_;
+  auto stage = [&](const std::string& name, const std::string& table, bool commit) {
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE " + table + " ADD COLUMN z INT")) << c->last_error();
+    ASSERT_TRUE(c->Exec(commit ? "COMMIT DEPLOY" : "END DEPLOY")) << c->last_error();
+  };
+  stage(staged, "t", false);
+  stage(sealed, "u", true);
+  stage(dropped, "v", false);
+  stage(orphan, "w", false);
+  auto check = [&](TestConn& conn) {
+    std::map<std::string, Row> rows;  // "kind|deploy|table" -> row
+    for (auto& r : conn.Query("SHOW DEPLOY CHECK")) {
+      EXPECT_EQ(r.size(), 5u);
+      rows[r[0].value_or("") + "|" + r[1].value_or("") + "|" + r[2].value_or("")] = r;
+    }
+    return rows;
+  };
+  // Leftovers of other tests elsewhere on this server may be reported: only this database's rows count.
+  for (auto& [key, r] : check(*c)) {
+    EXPECT_EQ(key.find(db_), std::string::npos) << "reported before any damage: " << key << ": " << r[3].value_or("");
+  }
+
+  auto d = Direct();
+  d->MustExec("CREATE TABLE `~t_old` (id INT PRIMARY KEY)");               // the staged seal's RENAME target
+  d->MustExec("DROP TABLE `~u_old`");                                       // what REVERT DEPLOY needs
+  d->MustExec("UPDATE " + meta + ".deploys SET state = 'rolled_back' WHERE name = '" + dropped + "'");
+  d->MustExec("DELETE FROM " + meta + ".deploys WHERE name = '" + orphan + "'");
+  d->MustExec("CREATE TABLE `~!sealgate_gate_a` (sealgate_gate INT)");     // a seal cut short
+  const std::string db = db_ + ".";
+
+  auto rows = check(*c);
+  std::string all;
+  for (auto& [key, r] : rows) all += key + ": " + r[3].value_or("") + " / " + r[4].value_or("") + "\n";
+  auto expect = [&](const std::string& key, const std::string& problem, const std::string& fix) {
+    auto it = rows.find(key);
+    ASSERT_NE(it, rows.end()) << key << " not reported; got:\n" << all;
+    EXPECT_NE(it->second[3].value_or("").find(problem), std::string::npos) << key << ": " << it->second[3].value_or("");
+    EXPECT_NE(it->second[4].value_or("").find(fix), std::string::npos) << key << ": " << it->second[4].value_or("");
+    rows.erase(it);
+  };
+  expect("table|" + staged + "|" + db + "~t_old", "RENAME target exists", "ROLLBACK DEPLOY '" + staged + "'");
+  expect("table|" + sealed + "|" + db + "~u_old", "missing", "FINALIZE DEPLOY '" + sealed + "'");
+  expect("table|" + dropped + "|" + db + "~v_new", "left behind by a rolled_back deploy", "DROP TABLE");
+  expect("migration|" + dropped + "|" + db + "v", "its deploy is rolled_back", "state = 'cancelled'");
+  expect("item|" + orphan + "|" + db + "w", "does not have", "DELETE FROM");
+  expect("migration|" + orphan + "|" + db + "w", "is not in `deploys`", "state = 'cancelled'");
+  expect("gate||" + db + "~!sealgate_gate_a", "outlived its seal", "DROP TABLE");
+  for (auto& [key, r] : rows) {
+    // Findings of other databases' leftovers on this server are not this test's.
+    EXPECT_EQ(key.find(db_), std::string::npos) << "unexpected: " << key << ": " << r[3].value_or("");
+  }
+
+  // Report only: the metadata and the tables are as they were.
+  EXPECT_EQ(d->Scalar("SELECT state FROM " + meta + ".deploys WHERE name = '" + dropped + "'"), "rolled_back");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM " + meta + ".deploy_items WHERE deploy = '" + orphan + "'"), "1");
+  EXPECT_TRUE(TableExists("~t_old"));
+  EXPECT_TRUE(TableExists("~!sealgate_gate_a"));
+
+  // Someone who may not alter these tables sees none of it.
+  auto root = TestConn::Open(TestServer());
+  root->MustExec("CREATE OR REPLACE USER 'check_reader'@'127.0.0.1' IDENTIFIED BY 'r'");
+  root->MustExec("GRANT SELECT ON `" + db_ + "`.* TO 'check_reader'@'127.0.0.1'");
+  auto reader = TestConn::Open(proxy_.address("check_reader", "r"), db_);
+  for (auto& [key, r] : check(*reader)) EXPECT_EQ(key.find(db_), std::string::npos) << key;
+  root->MustExec("DROP USER 'check_reader'@'127.0.0.1'");
+  d->MustExec("DROP TABLE `~t_old`, `~!sealgate_gate_a`");
+}
+
 // SHOW DEPLOY STATUS shows a user only the deploys SHOW DEPLOYS shows it
 // (tables it may alter), and another session's anonymous deploy is shown
 // only to those who may control it — one with nothing staged to nobody else.
