@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   ownership_options.logger = &logger;
   proxy::DeployOwnership ownership(ownership_options);
   ownership.Start();
-  proxy::DeployFrontend frontend(&ownership);
+  proxy::DeployFrontend frontend(&ownership, config->metadata_schema);
   frontend.set_session_lookup([&server](uint64_t id) { return server.SessionOf(id); });
   server.set_interceptor(&frontend);
   proxy::DeployStatusSource deploy_source(&ownership);

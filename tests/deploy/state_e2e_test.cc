@@ -28,6 +28,91 @@ class DeployStateTest : public DeployTest {
   }
 };
 
+// Every form that would change the metadata schema is refused with 7772 /
+// 42000, alone or inside a multi-statement packet, qualified or after USE;
+// reading it works; and nothing in it changed.
+TEST_F(DeployStateTest, MetadataSchemaIsReadOnlyThroughTheProxy) {
+  Fill("t", 50);
+  const std::string meta = Meta();
+  auto c = Via();
+  std::string name = "meta_" + db_;
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  ASSERT_TRUE(WaitFor([&] { return Direct()->Scalar("SELECT COUNT(*) FROM " + meta + ".deploy_items") == "1"; }, 10s));
+  // Staging checkpoints write the migrations row meanwhile: compare the deploy tables.
+  auto fingerprint = [&] {
+    auto d = Direct();
+    return d->Query("CHECKSUM TABLE `" + meta + "`.`deploys`, `" + meta + "`.`deploy_items`, `" + meta +
+                    "`.`deploy_controls` EXTENDED");
+  };
+  const std::vector<Row> before = fingerprint();
+  const std::string tables_before =
+      Direct()->Scalar("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES "
+                       "WHERE TABLE_SCHEMA = '" + meta + "'").value_or("");
+  ASSERT_NE(tables_before.find("deploys"), std::string::npos);
+
+  const std::vector<std::string> refused = {
+      "INSERT INTO " + meta + ".deploys (name, anonymous, state, created_at) VALUES ('x', 0, 'open', NOW())",
+      "UPDATE `" + meta + "`.deploys SET state = 'sealed'",
+      "DELETE FROM " + meta + ".deploy_items",
+      "REPLACE INTO " + meta + ".heartbeats VALUES (1, 1, NOW())",
+      "TRUNCATE TABLE " + meta + ".migrations",
+      "ALTER TABLE " + meta + ".deploys ADD COLUMN x INT",
+      "DROP TABLE " + meta + ".lease",
+      "CREATE TABLE " + meta + ".mine (id INT PRIMARY KEY)",
+      "RENAME TABLE " + meta + ".deploys TO `" + db_ + "`.stolen",
+      "DROP DATABASE " + meta,
+      "SELECT 1; DELETE FROM " + meta + ".deploys",
+      "INSERT INTO t (a) VALUES (1); UPDATE " + meta + ".deploy_items SET shadow = ''",
+      "EXECUTE IMMEDIATE 'DELETE FROM " + meta + ".deploys'",
+  };
+  for (const auto& sql : refused) {
+    EXPECT_FALSE(c->Exec(sql)) << sql;
+    EXPECT_EQ(c->last_errno(), 7772u) << sql << ": " << c->last_error();
+    EXPECT_STREQ(mysql_sqlstate(c->handle()), "42000") << sql;
+    EXPECT_NE(c->last_error().find("SHOW DEPLOY STATUS"), std::string::npos) << c->last_error();
+  }
+  // The refused multi-statement packet ran none of its statements.
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t"), "50");
+
+  // After USE of the schema, unqualified writes are refused and reads work.
+  auto in_meta = TestConn::Open(proxy_.address());
+  ASSERT_TRUE(in_meta->Exec("USE " + meta)) << in_meta->last_error();
+  for (const char* sql : {"DELETE FROM deploys", "UPDATE deploy_items SET shadow = ''", "TRUNCATE deploys",
+                          "INSERT INTO deploys (name, anonymous, state, created_at) VALUES ('y', 0, 'open', NOW())",
+                          "DROP TABLE deploy_controls"}) {
+    EXPECT_FALSE(in_meta->Exec(sql)) << sql;
+    EXPECT_EQ(in_meta->last_errno(), 7772u) << sql << ": " << in_meta->last_error();
+  }
+  EXPECT_EQ(in_meta->Scalar("SELECT COUNT(*) FROM deploys WHERE name = '" + name + "'"), "1");
+  // COM_INIT_DB (the client's own `use`) counts the same.
+  ASSERT_EQ(mysql_select_db(c->handle(), meta.c_str()), 0) << mysql_error(c->handle());
+  EXPECT_FALSE(c->Exec("DELETE FROM deploy_items"));
+  EXPECT_EQ(c->last_errno(), 7772u) << c->last_error();
+  ASSERT_EQ(mysql_select_db(c->handle(), db_.c_str()), 0);
+
+  // A prepared statement (binary protocol) is refused at COM_STMT_PREPARE.
+  MYSQL_STMT* stmt = mysql_stmt_init(c->handle());
+  std::string prepared = "DELETE FROM " + meta + ".deploys WHERE name = ?";
+  EXPECT_NE(mysql_stmt_prepare(stmt, prepared.c_str(), prepared.size()), 0);
+  EXPECT_EQ(mysql_stmt_errno(stmt), 7772u) << mysql_stmt_error(stmt);
+  mysql_stmt_close(stmt);
+
+  // Reads of the schema stay allowed, also as the source of a write elsewhere.
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM " + meta + ".deploys WHERE name = '" + name + "'"), "1");
+  ASSERT_TRUE(c->Exec("CREATE TABLE deploys_copy AS SELECT name FROM " + meta + ".deploys")) << c->last_error();
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM deploys_copy"), "1");
+  EXPECT_TRUE(c->Exec("SELECT 1")) << "the session works on after the refusals";
+
+  EXPECT_EQ(fingerprint(), before);
+  EXPECT_EQ(Direct()->Scalar("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES "
+                             "WHERE TABLE_SCHEMA = '" + meta + "'").value_or(""),
+            tables_before);
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_EQ(Columns("t").back(), "z");
+}
+
 // SHOW DEPLOY CHECK on metadata edited behind sealgate's back (directly on
 // the server): each disagreement is one row naming the deploy, the table, the
 // problem and a fix; nothing is repaired; a user who may not alter the tables
