@@ -296,9 +296,10 @@ Status CheckGates(SqlConn& admin, const Metadata& m, std::vector<Finding>* out) 
   }
   for (const auto& r : *rows) {
     sql::TableName gate{r[0].value_or(""), r[1].value_or("")};
-    out->push_back({"gate", swapping, gate,
-                    swapping.empty() ? "a seal gate table outlived its seal (the seal was cut short)"
-                                     : "a seal gate table: deploy '" + swapping + "' is being swapped now, or its swap was cut short",
+    std::string problem = swapping.empty()
+                              ? "a seal gate table outlived its seal (the seal was cut short)"
+                              : "a seal gate table: deploy '" + swapping + "' is being swapped now, or its swap was cut short";
+    out->push_back({"gate", swapping, gate, problem,
                     "once no seal or revert runs (SHOW DEPLOYS shows none sealing or reverting), DROP TABLE " +
                         Name(gate.schema, gate.name) + " on the server"});
   }
@@ -322,7 +323,10 @@ ControlReply DeployController::ShowCheck(const ClientContext& c) {
 
   // Shown as SHOW DEPLOYS would show their deploys; a finding of no known
   // deploy to whoever may alter its table.
-  const std::set<std::string> accessible = AccessibleDeploys(c);
+  std::set<std::string> named;
+  for (const Finding& f : findings) named.insert(f.deploy);
+  const std::set<std::string> accessible =
+      AccessibleDeploys(c, [&](const Deploy& d) { return named.count(d.name) > 0; });
   std::set<std::string> known;
   {
     std::lock_guard<std::mutex> lock(mu_);
