@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "deploy/seal_schedule.h"
+#include "proxy/http_server.h"
 
 namespace sealgate::proxy {
 
@@ -31,8 +32,13 @@ StatusOr<HostPort> ParseHostPort(const std::string& text) {
 
 std::string UsageText() {
   return "usage: sealgate [--config FILE] [--listen HOST:PORT] [--upstream HOST:PORT]\n"
-         "                [--admin-user USER] [--admin-password PASS]   (or env SEALGATE_ADMIN_PASSWORD)\n"
+         "                [--admin-user USER] [--admin-password-file FILE]   (or env SEALGATE_ADMIN_PASSWORD)\n"
+         "                [--admin-password PASS]  (visible to every user of this host in the process list:\n"
+         "                 prefer SEALGATE_ADMIN_PASSWORD or --admin-password-file)\n"
          "                [--http HOST:PORT] [--metadata-schema NAME] [--threads N]\n"
+         "                [--http-token-file FILE]   (or env SEALGATE_HTTP_TOKEN; --http-token TOKEN shows in the\n"
+         "                 process list): /metrics and /status then need \"Authorization: Bearer TOKEN\"\n"
+         "                [--http-allow-unauthenticated]  (serve them without a token on a non-loopback address)\n"
          "                [--upstream-socket PATH]   (client sessions reach the upstream over this Unix socket)\n"
          "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
@@ -173,6 +179,24 @@ std::optional<Status> ApplyOperations(Config* c, const std::string& key, const s
   return std::nullopt;
 }
 
+// The first line of a file holding a secret (a trailing newline is not part of it).
+Status ReadSecretFile(const std::string& key, const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument(key + ": cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return Status::InvalidArgument(key + ": " + path + " is empty");
+  *out = line;
+  return Status::Ok();
+}
+
+bool ParseBool(const std::string& value, bool* out) {
+  if (value != "true" && value != "false") return false;
+  *out = value == "true";
+  return true;
+}
+
 // Applies one setting by its flag name (without "--"); config file keys map to the same names.
 Status Apply(Config* c, const std::string& key, const std::string& value) {
   auto hostport = [&](HostPort* out) -> Status {
@@ -183,7 +207,14 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
   };
   if (key == "listen") return hostport(&c->listen);
   if (key == "upstream") return hostport(&c->upstream);
-  if (key == "http") return hostport(&c->http);
+  if (key == "http" || key == "http-address") return hostport(&c->http);
+  if (key == "http-token") { c->http_token = value; return Status::Ok(); }
+  if (key == "http-token-file") return ReadSecretFile(key, value, &c->http_token);
+  if (key == "http-allow-unauthenticated") {
+    if (!ParseBool(value, &c->http_allow_unauthenticated)) return Status::InvalidArgument(key + " must be true|false");
+    return Status::Ok();
+  }
+  if (key == "admin-password-file") return ReadSecretFile(key, value, &c->admin_password);
   if (key == "upstream-socket") { c->upstream_socket = value; return Status::Ok(); }
   if (key == "admin-user") { c->admin_user = value; return Status::Ok(); }
   if (key == "admin-password") { c->admin_password = value; return Status::Ok(); }
@@ -326,8 +357,18 @@ Status ApplyFile(Config* c, const std::string& path) {
 }  // namespace
 
 StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* env_password) {
+  ConfigEnvironment env;
+  env.admin_password = env_password;
+  return LoadConfig(args, env);
+}
+
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const ConfigEnvironment& env) {
   Config c;
-  if (env_password) c.admin_password = env_password;
+  auto apply_environment = [&] {
+    if (env.admin_password) c.admin_password = env.admin_password;
+    if (env.http_token) c.http_token = env.http_token;
+  };
+  apply_environment();
   // The file first, so flags override it wherever they appear.
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--config") {
@@ -335,7 +376,7 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* en
       SEALGATE_RETURN_IF_ERROR(ApplyFile(&c, args[i + 1]));
     }
   }
-  if (env_password) c.admin_password = env_password;
+  apply_environment();
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + a + "'");
@@ -344,7 +385,7 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* en
     if (eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
-    } else if (key == "tls-upstream") {
+    } else if (key == "tls-upstream" || key == "http-allow-unauthenticated") {
       value = "true";
     } else {
       if (i + 1 >= args.size()) return Status::InvalidArgument("--" + key + " needs a value");
@@ -355,6 +396,12 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* en
   }
   if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  if (!IsLoopbackHost(c.http.host) && c.http_token.empty() && !c.http_allow_unauthenticated) {
+    return Status::InvalidArgument("http " + c.http.ToString() +
+                                   " is not a loopback address and /status and /metrics name deploys and tables: set "
+                                   "http.token (--http-token-file, or SEALGATE_HTTP_TOKEN), or "
+                                   "http.allow_unauthenticated=true to serve them to anyone who can connect");
   }
   return c;
 }

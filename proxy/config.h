@@ -49,6 +49,11 @@ struct Config {
   HostPort listen{"127.0.0.1", 6033};
   HostPort upstream{"127.0.0.1", 3306};
   HostPort http{"127.0.0.1", 9033};
+  // /metrics and /status need "Authorization: Bearer <http_token>" when set
+  // (http.token, --http-token, --http-token-file, env SEALGATE_HTTP_TOKEN).
+  std::string http_token;
+  // A non-loopback http address without a token is refused unless this is set.
+  bool http_allow_unauthenticated = false;
   // Client sessions reach the upstream through this Unix socket instead of
   // TCP when set (sealgate on the database host). The server then sees
   // clients as connecting from 'localhost'; accounts must exist for it.
@@ -93,9 +98,19 @@ struct Config {
   bool seal_verify_checksum = true;  // compare each shadow with its original before its first seal
 };
 
+// Secrets taken from the environment (null: unset). They override the
+// config file; flags override them.
+struct ConfigEnvironment {
+  const char* admin_password = nullptr;  // SEALGATE_ADMIN_PASSWORD
+  const char* http_token = nullptr;      // SEALGATE_HTTP_TOKEN
+};
+
 // Parses argv (argv[0] ignored): reads --config first, then applies flags.
-// `env_password` is the value of SEALGATE_ADMIN_PASSWORD (or null).
-// Returns a one-line error for unknown flags, bad values, unreadable files.
+// Returns a one-line error for unknown flags, bad values, unreadable files,
+// and for an http address that is not loopback while no token is set and
+// unauthenticated access is not allowed.
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const ConfigEnvironment& env);
+// The same with only SEALGATE_ADMIN_PASSWORD's value (or null).
 StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const char* env_password);
 
 std::string UsageText();

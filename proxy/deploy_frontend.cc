@@ -20,7 +20,7 @@ bool IsDeployControl(sql::StatementKind k) {
   using K = sql::StatementKind;
   return k == K::kBeginDeploy || k == K::kCommitDeploy || k == K::kRollbackDeploy || k == K::kEndDeploy ||
          k == K::kRevertDeploy || k == K::kFinalizeDeploy || k == K::kShowDeploys || k == K::kShowDeployStatus ||
-         k == K::kAlterDeploy;
+         k == K::kAlterDeploy || k == K::kShowDeployCheck;
 }
 
 }  // namespace
@@ -35,6 +35,20 @@ bool DeployFrontend::Wants(const sql::Statement& statement, const SessionView& s
   auto service = ownership_->Current();
   if (!service) return IsDeployControl(statement.kind);
   return service->controller->Wants(statement, {session.session_id, session.holds_table_locks});
+}
+
+bool DeployFrontend::Refuses(std::string_view sql, const std::string& database) {
+  return metadata_guard_.Refuses(sql, database);
+}
+
+deploy::ControlReply DeployFrontend::MetadataWriteRefusal() const {
+  const std::string& schema = metadata_guard_.schema();
+  return deploy::ControlReply::Error(
+      Status::PermissionDenied("`" + schema + "` is sealgate's own metadata schema: it may be read through sealgate "
+                               "but not changed. SHOW DEPLOYS and SHOW DEPLOY STATUS show the deploys, SHOW DEPLOY "
+                               "CHECK compares `" + schema + "` with the tables; deploys change it through "
+                               "DEPLOY statements")
+          .WithMysqlError(error::kMetadataSchemaWrite, error::kSqlstateSyntax));
 }
 
 bool DeployFrontend::ClaimsSession(uint64_t session_id) {
@@ -57,6 +71,11 @@ void DeployFrontend::OnKillQuery(uint64_t server_connection_id) {
 }
 
 void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)> reply) {
+  // Before anything else, and whoever owns the deploys: nothing to run for it.
+  if (metadata_guard_.Refuses(request.sql, request.session.database)) {
+    reply(LocalReply{Render(MetadataWriteRefusal(), request.session)});
+    return;
+  }
   ++running_;
   std::thread([this, service = ownership_->Current(), request = std::move(request), reply = std::move(reply)] {
     deploy::ControlReply answer;

@@ -20,6 +20,7 @@
 #include "proxy/deploy_ownership.h"
 #include "proxy/hold_gate.h"
 #include "proxy/interceptor.h"
+#include "sql/schema_writes.h"
 
 namespace sealgate::proxy {
 
@@ -37,13 +38,18 @@ class ServerWriteHold : public deploy::WriteHold {
   Server* server_;
 };
 
+// Statements that would change the metadata schema (`metadata_schema`) are
+// refused on every instance, owner or standby: the deploy state there is
+// sealgate's to write.
 class DeployFrontend : public StatementInterceptor {
  public:
   // `ownership` is not owned and outlives the frontend.
-  explicit DeployFrontend(DeployOwnership* ownership) : ownership_(ownership) {}
+  DeployFrontend(DeployOwnership* ownership, std::string metadata_schema)
+      : ownership_(ownership), metadata_guard_(std::move(metadata_schema)) {}
   ~DeployFrontend() override;
 
   bool Wants(const sql::Statement& statement, const SessionView& session) override;
+  bool Refuses(std::string_view sql, const std::string& database) override;
   bool ClaimsSession(uint64_t session_id) override;
   void Handle(LocalRequest request, std::function<void(LocalReply)> reply) override;
   void OnSessionClosed(uint64_t session_id) override;
@@ -59,7 +65,10 @@ class DeployFrontend : public StatementInterceptor {
   static std::string Render(const deploy::ControlReply& reply, const SessionView& session);
 
  private:
+  deploy::ControlReply MetadataWriteRefusal() const;
+
   DeployOwnership* ownership_;
+  sql::SchemaWriteGuard metadata_guard_;
   std::function<std::optional<uint64_t>(uint64_t)> session_of_;
   std::atomic<int> running_{0};
 };

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <vector>
@@ -17,25 +18,43 @@ std::string AddressText(const std::string& host, int port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-Status ResolveLoopback(std::string host, int port, sockaddr_storage* out) {
+std::string Unbracketed(std::string host) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";
+  return host;
+}
+
+// `host` as a socket address; `loopback` says whether it is one.
+Status ResolveHost(const std::string& given, int port, sockaddr_storage* out, bool* loopback) {
+  std::string host = Unbracketed(given);
   if (port < 0 || port > 65535) return Status::InvalidArgument("http port " + std::to_string(port) + " is out of range");
-  bool loopback = false;
   if (host.find(':') != std::string::npos) {
     auto* a6 = reinterpret_cast<sockaddr_in6*>(out);
     if (uv_ip6_addr(host.c_str(), port, a6) != 0) return Status::InvalidArgument("http host " + host + " is not an IP address");
-    loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+    *loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
   } else {
     auto* a4 = reinterpret_cast<sockaddr_in*>(out);
     if (uv_ip4_addr(host.c_str(), port, a4) != 0) return Status::InvalidArgument("http host " + host + " is not an IP address");
-    loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+    *loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
   }
-  if (!loopback) return Status::InvalidArgument("http host " + host + " is not a loopback address");
   return Status::Ok();
 }
 
+// Compares in time that depends on the lengths only, not on where they differ.
+bool SameSecret(const std::string& given, const std::string& secret) {
+  if (secret.empty()) return given.empty();
+  unsigned char diff = given.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+  return diff == 0;
+}
+
 }  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  sockaddr_storage addr{};
+  bool loopback = false;
+  return ResolveHost(host, 0, &addr, &loopback).ok() && loopback;
+}
 
 struct HttpServer::Connection {
   HttpServer* server = nullptr;
@@ -75,13 +94,21 @@ Status HttpServer::Start() {
   async_.data = this;
   started_ = true;
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  logger_->Info("http", "listening addr=" + AddressText(options_.host, port_));
+  logger_->Info("http", "listening addr=" + AddressText(options_.host, port_) +
+                            " auth=" + (options_.token.empty() ? "none" : "bearer-token"));
   return Status::Ok();
 }
 
 Status HttpServer::Bind() {
   sockaddr_storage addr{};
-  SEALGATE_RETURN_IF_ERROR(ResolveLoopback(options_.host, options_.port, &addr));
+  bool loopback = false;
+  SEALGATE_RETURN_IF_ERROR(ResolveHost(options_.host, options_.port, &addr, &loopback));
+  if (!loopback && options_.token.empty() && !options_.allow_unauthenticated) {
+    return Status::InvalidArgument("http host " + options_.host +
+                                   " is not a loopback address and /status and /metrics name deploys and tables: set "
+                                   "http.token (--http-token-file, or SEALGATE_HTTP_TOKEN), or "
+                                   "http.allow_unauthenticated=true to serve them to anyone who can connect");
+  }
   uv_tcp_init(&loop_, &listener_);
   listener_.data = this;
   int rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
@@ -203,8 +230,23 @@ void HttpServer::ProcessInput(Connection* conn) {
   }
 }
 
+bool HttpServer::Authorized(const http::Request& request) const {
+  if (options_.token.empty() || request.path == "/healthz") return true;
+  const std::string* given = request.Header("authorization");
+  if (!given || given->size() < 7 || strncasecmp(given->c_str(), "Bearer ", 7) != 0) return false;
+  std::string token = given->substr(7);
+  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+  return SameSecret(token, options_.token);
+}
+
 http::Response HttpServer::Answer(const http::Request& request) const {
   http::Response response;
+  if (!Authorized(request)) {
+    response.status = 401;
+    response.body = "this endpoint needs \"Authorization: Bearer <token>\" (sealgate's http.token); /healthz does not\n";
+    response.extra_headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sealgate\"");
+    return response;
+  }
   if (request.path == "/metrics") {
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = registry_->RenderMetrics();

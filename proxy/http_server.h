@@ -6,9 +6,13 @@
 //   anything else      404; other methods 405; malformed 400; huge head 413
 // The query string is ignored. Keep-alive and pipelining are honoured.
 //
+// /metrics and /status name deploys and tables. With a token set, every
+// request but /healthz needs "Authorization: Bearer <token>" (401 otherwise).
+// The server binds a loopback address, or any address when a token is set or
+// unauthenticated access is allowed explicitly; otherwise Start refuses.
+//
 // The server runs its own libuv loop on its own thread; its handles are
-// touched only there (Start sets them up before the thread exists). It only
-// binds loopback addresses: /status is unauthenticated.
+// touched only there (Start sets them up before the thread exists).
 //
 // Lifetime: `registry` and `logger` are not owned and must outlive the server.
 // Start once; Stop (or the destructor) closes the listener and every open
@@ -31,8 +35,12 @@
 namespace sealgate::proxy {
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";  // an IPv4 or IPv6 loopback address, or "localhost"
+  std::string host = "127.0.0.1";  // an IPv4 or IPv6 address, or "localhost"
   int port = 9033;                 // 0: the kernel picks a free port (see port())
+  // Non-empty: required as a bearer token by everything but /healthz.
+  std::string token;
+  // Serve /metrics and /status without a token on a non-loopback address.
+  bool allow_unauthenticated = false;
   size_t max_connections = 64;     // connections past this are closed at once
   // Each request head must arrive within this long of the connection's accept
   // or of the previous answer; otherwise the connection is closed. This bounds
@@ -43,6 +51,9 @@ struct HttpServerOptions {
   size_t max_queued_output_bytes = 4 * 1024 * 1024;
   http::RequestLimits limits;
 };
+
+// "localhost", 127.0.0.0/8 or ::1 (brackets allowed).
+bool IsLoopbackHost(const std::string& host);
 
 class HttpServer {
  public:
@@ -75,6 +86,7 @@ class HttpServer {
   void OnPeerDone(Connection* conn, ssize_t why);
   void ProcessInput(Connection* conn);
   http::Response Answer(const http::Request& request) const;
+  bool Authorized(const http::Request& request) const;
   void Send(Connection* conn, std::string bytes);
   void FinishAfterWrites(Connection* conn);
   void RestartTimer(Connection* conn, double seconds);

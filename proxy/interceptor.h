@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sql/statement.h"
 
@@ -48,6 +49,16 @@ class StatementInterceptor {
  public:
   virtual ~StatementInterceptor() = default;
   virtual bool Wants(const sql::Statement& statement, const SessionView& session) = 0;
+  // Whether the text of a COM_QUERY or COM_STMT_PREPARE is refused whatever
+  // its kind (it would write to sealgate's own metadata schema); Handle() then
+  // answers the refusal. Called for every such command, on the loop thread:
+  // a pass over the text, a parse only when it names the schema or
+  // `database` (the session's current one) is it.
+  virtual bool Refuses(std::string_view sql, const std::string& database) {
+    (void)sql;
+    (void)database;
+    return false;
+  }
   // True if every statement of this session goes to Wants() (a deploy block
   // is open there), not only those that look like DDL or DEPLOY statements.
   virtual bool ClaimsSession(uint64_t session_id) = 0;

@@ -119,7 +119,10 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  auto config = proxy::LoadConfig(args, getenv("SEALGATE_ADMIN_PASSWORD"));
+  proxy::ConfigEnvironment environment;
+  environment.admin_password = getenv("SEALGATE_ADMIN_PASSWORD");
+  environment.http_token = getenv("SEALGATE_HTTP_TOKEN");
+  auto config = proxy::LoadConfig(args, environment);
   if (!config.ok()) {
     fprintf(stderr, "sealgate: %s\n", config.status().message().c_str());
     return 2;
@@ -246,7 +249,7 @@ int main(int argc, char** argv) {
   ownership_options.logger = &logger;
   proxy::DeployOwnership ownership(ownership_options);
   ownership.Start();
-  proxy::DeployFrontend frontend(&ownership);
+  proxy::DeployFrontend frontend(&ownership, config->metadata_schema);
   frontend.set_session_lookup([&server](uint64_t id) { return server.SessionOf(id); });
   server.set_interceptor(&frontend);
   proxy::DeployStatusSource deploy_source(&ownership);
@@ -254,6 +257,8 @@ int main(int argc, char** argv) {
   proxy::HttpServerOptions http_options;
   http_options.host = config->http.host;
   http_options.port = config->http.port;
+  http_options.token = config->http_token;
+  http_options.allow_unauthenticated = config->http_allow_unauthenticated;
   proxy::HttpServer http(http_options, &registry, &logger);
   Status http_started = http.Start();
   if (!http_started.ok()) {

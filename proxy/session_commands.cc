@@ -106,6 +106,10 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
   StatementInterceptor* interceptor = worker_->interceptor();
   if (!interceptor) return Gate::kForward;
   std::string_view text = payload.substr(1);
+  if ((cmd == Command::kQuery || cmd == Command::kStmtPrepare) && interceptor->Refuses(text, database_)) {
+    statement->kind = sql::StatementKind::kOther;  // the interceptor answers with its refusal
+    return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
+  }
   if (cmd == Command::kQuery &&
       (SessionState::MayBeInteresting(text) || text.find(';') != std::string_view::npos ||
        interceptor->ClaimsSession(id_))) {

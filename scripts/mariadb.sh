@@ -12,6 +12,13 @@
 #
 # After start, the account sealgate@127.0.0.1 / 'sealgate' (ALL WITH GRANT
 # OPTION) exists, and root may connect over DIR/mariadb.sock.
+#
+# DIR holds data/ (the datadir), tmp/ (the server's own --tmpdir), the socket,
+# pid file and logs. data/ is initialised in a temporary folder inside DIR and
+# moved into place only once complete: a killed or failed initialisation
+# leaves no data/ that every later start would trip over. A data/ without
+# this script's marker that no server ever ran on (no binlog index) is such a
+# leftover from before, and is initialised again.
 set -euo pipefail
 
 cmd=${1:?usage: mariadb.sh start|stop|status DIR [PORT] [SERVER_ID]}
@@ -32,13 +39,23 @@ start)
     echo "mariadb.sh: port $port on 127.0.0.1 is already in use by another process; pick another port" >&2
     exit 1
   fi
-  if [[ ! -d $dir/data/mysql ]]; then
+  mkdir -p "$dir/tmp"
+  if [[ -d $dir/data && ! -f $dir/data/sealgate-initialised && ! -f $dir/data/binlog.index ]]; then
+    echo "mariadb.sh: $dir/data was never started (left by a cut-short initialisation?): initialising it again" >&2
     rm -rf "$dir/data"
-    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
-      --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 || {
-      echo "mariadb.sh: mariadb-install-db failed, see $dir/install.log" >&2; exit 1; }
   fi
-  mariadbd --no-defaults --datadir="$dir/data" --user="$(id -un)" \
+  if [[ ! -d $dir/data ]]; then
+    rm -rf "$dir"/data.init.*  # what an initialisation killed before ours left
+    staging=$(mktemp -d "$dir/data.init.XXXXXX")
+    if ! mariadb-install-db --no-defaults --datadir="$staging" --tmpdir="$dir/tmp" --user="$(id -un)" \
+      --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1; then
+      rm -rf "$staging"
+      echo "mariadb.sh: mariadb-install-db failed, see $dir/install.log" >&2; exit 1
+    fi
+    touch "$staging/sealgate-initialised"
+    mv "$staging" "$dir/data"
+  fi
+  mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$(id -un)" \
     --port="$port" --bind-address=127.0.0.1 --socket="$sock" --pid-file="$pidfile" \
     --log-bin="$dir/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
     --server-id="$server_id" --log-error="$dir/error.log" \

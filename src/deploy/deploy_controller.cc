@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/utf8.h"
 #include "migration/shadow.h"
 #include "sql/errors.h"
 
@@ -48,6 +49,7 @@ bool IsDeployControl(StatementKind k) {
     case StatementKind::kShowDeploys:
     case StatementKind::kShowDeployStatus:
     case StatementKind::kAlterDeploy:
+    case StatementKind::kShowDeployCheck:
       return true;
     default:
       return false;
@@ -101,7 +103,7 @@ std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::se
   for (int n = 1;; ++n) {
     std::string suffix = n == 1 ? "_old" : "_old" + std::to_string(n);
     std::string base = "~" + t.name;
-    if (base.size() + suffix.size() > 64) base.resize(64 - suffix.size());
+    if (base.size() + suffix.size() > 64) base = std::string(Utf8Prefix(base, 64 - suffix.size()));
     std::string name = base + suffix;
     if (!reserved.count(name) && !TableExists(admin, t.schema, name)) return name;
   }
@@ -231,6 +233,45 @@ bool DeployController::MayControl(const ClientContext& c, const Deploy& d) {
   return true;
 }
 
+bool DeployController::MayAccess(const ClientContext& c, const Deploy& d, uint64_t opened_by,
+                                 migration::GrantTablePrivilegeCheck* grants) {
+  if (!c.client) return true;
+  // A plain ALTER's implicit deploy runs as the session id with the top bit set.
+  if (opened_by != 0 && (opened_by == c.session_id || opened_by == (c.session_id | (1ull << 63)))) return true;
+  // Another session's anonymous block with nothing staged yet: no table to judge by, and not the caller's.
+  if (d.anonymous && d.items.empty()) return false;
+  if (!grants) return MayControl(c, d);
+  for (const auto& it : d.items) {
+    if (!grants->CheckAlter(it.table).ok()) return false;
+  }
+  return true;
+}
+
+std::set<std::string> DeployController::AccessibleDeploys(const ClientContext& c,
+                                                          const std::function<bool(const Deploy&)>& wanted) {
+  std::vector<std::pair<Deploy, uint64_t>> all;
+  std::set<std::string> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, e] : deploys_) {
+      if (wanted && !wanted(e.deploy)) continue;
+      if (!c.client || BlockOf(c.session_id) == name) {
+        out.insert(name);
+      } else {
+        all.emplace_back(e.deploy, e.opened_by);
+      }
+    }
+  }
+  if (all.empty()) return out;
+  auto conn = SqlConn::Open(options_.admin);
+  if (!conn.ok()) return out;  // grants unknown: only the caller's own
+  migration::GrantTablePrivilegeCheck grants(&*conn, c.user, c.host, c.account_host);
+  for (const auto& [d, opened_by] : all) {
+    if (MayAccess(c, d, opened_by, &grants)) out.insert(d.name);
+  }
+  return out;
+}
+
 bool DeployController::InBlock(uint64_t session_id) const {
   // The common case — no deploy block open anywhere — costs one atomic load.
   if (in_block_count_.load(std::memory_order_acquire) == 0) return false;
@@ -317,6 +358,7 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     case StatementKind::kEndDeploy: return End(c);
     case StatementKind::kShowDeploys: return ShowDeploys(c);
     case StatementKind::kShowDeployStatus: return ShowStatus(c, st.deploy_name);
+    case StatementKind::kShowDeployCheck: return ShowCheck(c);
     case StatementKind::kRevertDeploy: return Revert(c, st.deploy_name.value_or(""));
     case StatementKind::kFinalizeDeploy: return Finalize(c, st.deploy_name.value_or(""));
     default: break;
@@ -378,6 +420,7 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   SetBlock(c.session_id, d.name);
   std::string name = d.name;
   deploys_[name] = Entry{std::move(d), false};
+  deploys_[name].opened_by = c.session_id;
   active_deploys_.fetch_add(1);
   if (options_.logger) {
     options_.logger->Info("deploy", "deploy=" + name + " opened session=" + std::to_string(c.session_id) +
@@ -432,6 +475,17 @@ std::optional<std::string> DeployController::TableOwner(const sql::TableName& t)
 ControlReply DeployController::Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql,
                                      const std::string& name) {
   if (st.kind == StatementKind::kShowDeploys) return ShowDeploys(c);
+  // Refused before anything is copied: the seal could never take such a table.
+  for (const auto& t : st.tables) {
+    if (t.name.compare(SealCoordinator::kGateA) >= 0) {
+      return ControlReply::Error(DeployError(
+          error::kDeployUnsupported,
+          "table name `" + t.name + "` sorts after sealgate's seal gate table `" + SealCoordinator::kGateA +
+              "` (byte order: names starting with '~' or with a character outside ASCII), so a deploy of it cannot "
+              "be sealed; change it outside sealgate (ddl.plain_alter = passthrough, or on the server)",
+          error::kSqlstateNotSupported));
+    }
+  }
   std::vector<StatusOr<DeployItem>> staged;
   switch (st.kind) {
     case StatementKind::kAlterTable:

@@ -128,6 +128,9 @@ class DeployController {
     // A waiting COMMIT (or REVERT) of it is to stop (ROLLBACK DEPLOY, KILL QUERY).
     std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
     uint64_t waiter = 0;  // the client session whose COMMIT/REVERT waits (0: none)
+    // The session whose BEGIN DEPLOY (or plain ALTER) opened it; 0 when not
+    // known (loaded after a restart).
+    uint64_t opened_by = 0;
   };
 
   ControlReply Begin(const ClientContext& c, const sql::Statement& st);
@@ -146,6 +149,20 @@ class DeployController {
   std::string Revertibility(const Deploy& d, const DeployItem& it, std::string* why) const;
   // The caller may ALTER every table of the deploy (checked through the grant tables).
   bool MayControl(const ClientContext& c, const Deploy& d);
+  // What SHOW DEPLOYS, SHOW DEPLOY STATUS and SHOW DEPLOY CHECK show a
+  // caller, and whose deploys it may act on: its own session's block (or
+  // plain ALTER) always; another session's anonymous deploy only once it has
+  // tables the caller may alter; any other deploy when MayControl.
+  // `grants` (the caller's, may be null: looked up anew) is reused across calls.
+  bool MayAccess(const ClientContext& c, const Deploy& d, uint64_t opened_by,
+                 migration::GrantTablePrivilegeCheck* grants = nullptr);
+  // Names of the deploys that MayAccess lets the caller see, of those `wanted`
+  // (null: all) picks; grant lookups off mu_. `wanted` runs under mu_.
+  std::set<std::string> AccessibleDeploys(const ClientContext& c,
+                                          const std::function<bool(const Deploy&)>& wanted = nullptr);
+  // SHOW DEPLOY CHECK (deploy_check.cc): the metadata schema read back and
+  // compared with the tables it names; reports, repairs nothing.
+  ControlReply ShowCheck(const ClientContext& c);
   // An ERR if `name` is another session's deploy with a table the caller may not alter.
   std::optional<ControlReply> RefuseOthersDeploy(const ClientContext& c, const std::string& name, const char* action);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);

@@ -23,13 +23,15 @@ std::string Text(uint64_t v) { return std::to_string(v); }
 std::optional<ControlReply> DeployController::RefuseOthersDeploy(const ClientContext& c, const std::string& name,
                                                                 const char* action) {
   Deploy copy;
+  uint64_t opened_by = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = deploys_.find(name);
     if (it == deploys_.end() || BlockOf(c.session_id) == name) return std::nullopt;
     copy = it->second.deploy;
+    opened_by = it->second.opened_by;
   }
-  if (MayControl(c, copy)) return std::nullopt;  // grant lookups off the lock
+  if (MayAccess(c, copy, opened_by)) return std::nullopt;  // grant lookups off the lock
   return ControlReply::Error(DeployError(error::kInspectAlterPrivilege,
                                          "you may not ALTER every table of deploy '" + name + "', so you cannot " +
                                              action + " it",
@@ -436,15 +438,14 @@ ControlReply DeployController::ShowDeploys(const ClientContext& c) {
                "binlog_needed_from", "last_error"};
   // last_error stays the last column.
   r.columns.insert(r.columns.end() - 1, DeployOpsColumns().begin(), DeployOpsColumns().end());
-  std::vector<Deploy> visible;
+  // A user sees only deploys of tables they may alter (grant lookups off the lock).
+  const std::set<std::string> accessible = AccessibleDeploys(c);
+  std::vector<Deploy> shown;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [name, e] : deploys_) visible.push_back(e.deploy);
-  }
-  // A user sees only deploys of tables they may alter (grant lookups off the lock).
-  std::vector<Deploy> shown;
-  for (auto& d : visible) {
-    if (MayControl(c, d)) shown.push_back(std::move(d));
+    for (const auto& [name, e] : deploys_) {
+      if (accessible.count(name)) shown.push_back(e.deploy);
+    }
   }
   // Storage held, read off the lock too.
   std::map<std::string, std::optional<std::string>> storage;
@@ -497,11 +498,20 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   r.columns = {"deploy", "table", "kind", "migration_id", "state", "rows_copied", "rows_total", "progress_pct",
                "eta_seconds", "lag_ms", "ready", "last_error", "revertible", "revert_note"};
   r.columns.insert(r.columns.end(), MigrationOpsColumns().begin(), MigrationOpsColumns().end());
+  std::string only;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    only = requested ? *requested : BlockOf(c.session_id);
+  }
+  // The same deploys as SHOW DEPLOYS shows this caller (grant lookups off the lock).
+  const std::set<std::string> accessible = AccessibleDeploys(c, [&](const Deploy& d) {
+    return only.empty() ? HoldsTables(d.state) : d.name == only;
+  });
   std::lock_guard<std::mutex> lock(mu_);
-  std::string only = requested ? *requested : BlockOf(c.session_id);
   for (const auto& [name, e] : deploys_) {
     if (!only.empty() && name != only) continue;
     if (only.empty() && !HoldsTables(e.deploy.state)) continue;
+    if (!accessible.count(name)) continue;
     const DeployState state = e.deploy.state;
     const bool swapped = state == DeployState::kSealed || state == DeployState::kReverted ||
                          state == DeployState::kReverting || state == DeployState::kFinalized;

@@ -66,10 +66,12 @@ Status DeployControlStore::Exec(const std::string& sql) {
 }
 
 Status DeployControlStore::Open() {
-  return Exec("CREATE TABLE IF NOT EXISTS " + migration::QuoteTable(schema_, "deploy_controls") +
-              " (name VARCHAR(128) NOT NULL PRIMARY KEY, copy_paused TINYINT NOT NULL DEFAULT 0,"
-              " throttle_ratio DOUBLE NOT NULL DEFAULT 0, seal_at DATETIME NULL,"
-              " updated_at DATETIME(3) NOT NULL) ENGINE=InnoDB");
+  SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + migration::QuoteTable(schema_, "deploy_controls") +
+                                " (name " + kDeployNameColumnType + " NOT NULL PRIMARY KEY,"
+                                " copy_paused TINYINT NOT NULL DEFAULT 0,"
+                                " throttle_ratio DOUBLE NOT NULL DEFAULT 0, seal_at DATETIME NULL,"
+                                " updated_at DATETIME(3) NOT NULL) ENGINE=InnoDB"));
+  return MakeDeployNameColumnExact(conn_, schema_, "deploy_controls", "name");
 }
 
 StatusOr<std::map<std::string, DeployControls>> DeployControlStore::LoadAll() {

@@ -100,6 +100,16 @@ ItemKind ParseItemKind(const std::string& name) {
   return ItemKind::kAlter;
 }
 
+Status MakeDeployNameColumnExact(migration::SqlConn& conn, const std::string& schema, const std::string& table,
+                                 const std::string& column) {
+  auto type = conn.Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + conn.Quote(schema) +
+                          " AND TABLE_NAME = " + conn.Quote(table) + " AND COLUMN_NAME = " + conn.Quote(column));
+  if (!type.ok()) return type.status();
+  if (!type->has_value() || **type == "varbinary") return Status::Ok();
+  return conn.Exec("ALTER TABLE " + migration::QuoteTable(schema, table) + " MODIFY " + migration::QuoteIdent(column) +
+                   " " + kDeployNameColumnType + " NOT NULL");
+}
+
 Status DeployStore::Exec(const std::string& sql) {
   if (writable_ && !writable_()) {
     return Status::FailedPrecondition("this sealgate lost the deploy lease: deploy state is the new owner's to record");
@@ -122,20 +132,23 @@ Status DeployStore::Exec(const std::string& sql) {
 Status DeployStore::Open() {
   SEALGATE_RETURN_IF_ERROR(Exec("CREATE DATABASE IF NOT EXISTS " + migration::QuoteIdent(schema_) +
                                 " CHARACTER SET utf8mb4"));
-  SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table("deploys") +
-                                " (name VARCHAR(128) NOT NULL PRIMARY KEY, anonymous TINYINT NOT NULL,"
+  SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table("deploys") + " (name " +
+                                kDeployNameColumnType + " NOT NULL PRIMARY KEY, anonymous TINYINT NOT NULL,"
                                 " state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL,"
                                 " sealed_at DATETIME(3) NULL, seal_attempts INT NOT NULL DEFAULT 0,"
                                 " hold_ms BIGINT NOT NULL DEFAULT -1, last_error TEXT NULL) ENGINE=InnoDB"));
   SEALGATE_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table("deploy_items") +
-              " (deploy VARCHAR(128) NOT NULL, seq INT NOT NULL, kind VARCHAR(8) NOT NULL,"
+              " (deploy " + kDeployNameColumnType + " NOT NULL, seq INT NOT NULL, kind VARCHAR(8) NOT NULL,"
               " table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
               " migration_id BIGINT UNSIGNED NOT NULL DEFAULT 0, shadow VARCHAR(64) NOT NULL DEFAULT '',"
               " old_name VARCHAR(64) NOT NULL DEFAULT '', statement LONGTEXT NOT NULL,"
               " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0,"
               " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB"));
-  // Metadata written by an older sealgate has no follower_id yet.
+  // Metadata written by an older sealgate has no follower_id yet, and
+  // compares deploy names without regard to case.
   SEALGATE_RETURN_IF_ERROR(Exec("DO 0"));
+  SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploys", "name"));
+  SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploy_items", "deploy"));
   auto has = conn_.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
                           conn_.Quote(schema_) + " AND TABLE_NAME = 'deploy_items' AND COLUMN_NAME = 'follower_id'");
   if (!has.ok()) return has.status();

@@ -16,6 +16,17 @@
 
 namespace sealgate::deploy {
 
+// Deploy names are compared exactly, byte for byte, everywhere: in memory
+// and by the metadata tables' keys (VARBINARY), so 'coll' and 'Coll' are two
+// deploys. A utf8mb4_general_ci key made 'coll' "taken" by 'Coll' while
+// ROLLBACK DEPLOY 'coll' found nothing.
+inline constexpr const char* kDeployNameColumnType = "VARBINARY(512)";
+
+// Makes `table`.`column` (a deploy name) kDeployNameColumnType if an older
+// sealgate created it as a VARCHAR; a no-op once it is.
+Status MakeDeployNameColumnExact(migration::SqlConn& conn, const std::string& schema, const std::string& table,
+                                 const std::string& column);
+
 class DeployStore {
  public:
   // The migrations the recorded deploys still need (every item's migration

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/utf8.h"
 #include "migration/migration.h"
 #include "sql/errors.h"
 
@@ -243,7 +244,7 @@ Status Migration::CheckStatement(const binlog::QueryEvent& q) {
   for (const char* harmless : {"ANALYZE", "OPTIMIZE", "CHECK", "CHECKSUM", "GRANT", "REVOKE", "FLUSH", "SHOW"}) {
     if (w == harmless) return Status::Ok();
   }
-  std::string text = q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
+  std::string text = q.statement.size() > 200 ? std::string(Utf8Prefix(q.statement, 200)) + "..." : q.statement;
   return Status::Aborted("`" + spec_.table.schema + "`.`" + spec_.table.name +
                          "` was changed outside row events while staging (" + text +
                          "): the shadow can no longer follow it. Cancel the deploy and run the ALTER again.")
@@ -409,7 +410,7 @@ std::string Migration::DescribeRow(const binlog::Row& row) const {
   for (size_t i = 0; i < spec_.columns.size() && d.size() < 400; ++i) {
     const auto& src = cols[spec_.columns[i].source];
     std::string text = binlog::ValueToText(row[spec_.columns[i].source]);
-    if (text.size() > 40) text = text.substr(0, 40) + "...";
+    if (text.size() > 40) text = std::string(Utf8Prefix(text, 40)) + "...";
     d += (d.empty() ? "" : ", ") + spec_.columns[i].name + "=" + (src.is_string() ? "'" + text + "'" : text);
   }
   return "(" + d + ")";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "common/utf8.h"
 #include "sql/errors.h"
 
 namespace sealgate::migration {
@@ -14,7 +15,7 @@ StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& tab
   if (base.size() > 48) {
     char hash[16];
     std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(table.name) & 0xffffffffu);
-    base = base.substr(0, 39) + "_" + hash;
+    base = std::string(Utf8Prefix(base, 39)) + "_" + hash;
   }
   for (int n = 1; n < 100; ++n) {
     std::string name = prefix + base + "_new" + (n == 1 ? "" : std::to_string(n));

@@ -93,6 +93,18 @@ std::string Labels(const ColumnMeta& column, const binlog::Value& v) {
   return out;
 }
 
+// ENUM/SET labels are read from information_schema on a utf8mb4 connection,
+// so they are UTF-8 whatever the column's own charset: sent as utf8mb4 and
+// converted by the server into the column's charset (exact: each label is a
+// member of it). Tagging them with the column's charset sent a latin1 'ü' as
+// the two latin1 bytes of its UTF-8, a value no member has.
+std::string LabelLiteral(const ColumnMeta& column, const std::string& label) {
+  if (column.charset.empty() || column.charset == "binary") return StringLiteral(column, label);
+  std::string utf8 = "_utf8mb4 X'" + HexBytes(label) + "'";
+  if (column.charset == "utf8mb4") return utf8;
+  return "CONVERT(" + utf8 + " USING " + column.charset + ")";
+}
+
 bool IsTemporal(const std::string& t) {
   return t == "date" || t == "datetime" || t == "timestamp" || t == "time";
 }
@@ -113,11 +125,9 @@ std::string ColumnLiteral(const ColumnMeta& column, const binlog::Value& v) {
     case ValueKind::kBytes:
     case ValueKind::kJson: return StringLiteral(column, v.bytes);
     case ValueKind::kEnum:
-    case ValueKind::kSet: {
+    case ValueKind::kSet:
       // By label: a changed ENUM/SET definition maps members by name, as the copy does.
-      ColumnMeta as_text = column;
-      return StringLiteral(as_text, Labels(column, v));
-    }
+      return LabelLiteral(column, Labels(column, v));
     case ValueKind::kUInt:
       return std::to_string(v.u);
     default: return binlog::ValueToSqlLiteral(v);
@@ -153,7 +163,7 @@ std::string KeyLiteralFromValue(const ColumnMeta& column, const binlog::Value& v
   }
   if (v.kind == ValueKind::kEnum || v.kind == ValueKind::kSet) {
     std::string coll = column.collation.empty() ? "" : " COLLATE " + column.collation;
-    return StringLiteral(column, Labels(column, v)) + coll;
+    return LabelLiteral(column, Labels(column, v)) + coll;
   }
   if (IsTemporal(column.data_type)) return TemporalCast(column, binlog::ValueToSqlLiteral(v));
   return ColumnLiteral(column, v);

@@ -63,6 +63,7 @@ constexpr DeployForm kForms[] = {
     {"FINALIZE", "DEPLOY", "", StatementKind::kFinalizeDeploy, NameRule::kRequired},
     {"SHOW", "DEPLOYS", "", StatementKind::kShowDeploys, NameRule::kNone},
     {"SHOW", "DEPLOY", "STATUS", StatementKind::kShowDeployStatus, NameRule::kOptional},
+    {"SHOW", "DEPLOY", "CHECK", StatementKind::kShowDeployCheck, NameRule::kNone},
     {"ALTER", "DEPLOY", "", StatementKind::kAlterDeploy, NameRule::kRequired},
 };
 

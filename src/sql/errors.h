@@ -109,6 +109,12 @@ inline constexpr uint16_t kDeployNeedsName = 7770;
 // and stands by. Deploy statements work through the owner; a standby takes
 // over by itself when the owner goes away.
 inline constexpr uint16_t kDeployNotOwner = 7771;
+// A statement through sealgate would change sealgate's own metadata schema
+// (metadata_schema, default `_sealgate`): INSERT/UPDATE/DELETE/REPLACE,
+// TRUNCATE, ALTER/CREATE/DROP/RENAME of something in it, or DROP DATABASE of
+// it (SQLSTATE 42000). Reading it is allowed; SHOW DEPLOYS, SHOW DEPLOY STATUS
+// and SHOW DEPLOY CHECK show the state.
+inline constexpr uint16_t kMetadataSchemaWrite = 7772;
 
 // --- 7780-7799: seal, revert and runtime failures (7780-7781: proxy/proxy_errors.h)
 // The seal cannot be done as the deploy stands (a RENAME target exists, a

@@ -153,6 +153,7 @@ const char* StatementKindName(StatementKind kind) {
     case StatementKind::kShowDeploys: return "ShowDeploys";
     case StatementKind::kShowDeployStatus: return "ShowDeployStatus";
     case StatementKind::kAlterDeploy: return "AlterDeploy";
+    case StatementKind::kShowDeployCheck: return "ShowDeployCheck";
     case StatementKind::kAlterTable: return "AlterTable";
     case StatementKind::kCreateTable: return "CreateTable";
     case StatementKind::kDropTable: return "DropTable";

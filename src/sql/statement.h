@@ -34,6 +34,7 @@ enum class StatementKind : uint8_t {
   kShowDeploys,        // SHOW DEPLOYS
   kShowDeployStatus,   // SHOW DEPLOY STATUS ['name']
   kAlterDeploy,        // ALTER DEPLOY 'name' THROTTLE [RATIO r] | UNTHROTTLE | PAUSE | RESUME
+  kShowDeployCheck,    // SHOW DEPLOY CHECK: the metadata compared with the schema
 
   // Schema statements.
   kAlterTable,         // ALTER [ONLINE|OFFLINE] [IGNORE] TABLE [IF EXISTS] t ...

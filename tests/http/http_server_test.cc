@@ -369,5 +369,58 @@ TEST_F(HttpServerTest, RefusesAddressesThatAreNotLoopback) {
   EXPECT_EQ(server.Start().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(HttpServerTest, NonLoopbackAddressNeedsATokenOrAnExplicitChoice) {
+  HttpServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  HttpServer refused(options, &registry_, &logger_);
+  Status s = refused.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("http.token"), std::string::npos) << s.message();
+  options.token = "s3cret";
+  HttpServer with_token(options, &registry_, &logger_);
+  EXPECT_TRUE(with_token.Start().ok());
+  options.token.clear();
+  options.allow_unauthenticated = true;
+  HttpServer open(options, &registry_, &logger_);
+  ASSERT_TRUE(open.Start().ok());
+  EXPECT_EQ(Get(open.port(), "/status").status, 200);  // reached over loopback: 0.0.0.0 includes it
+}
+
+// With a token, /metrics and /status (and anything else) need it as a bearer
+// token; /healthz stays open for probes.
+TEST_F(HttpServerTest, TokenIsRequiredForEverythingButHealthz) {
+  HttpServerOptions options;
+  options.token = "s3cret-token";
+  auto server = StartServer(options);
+  auto get = [&](const std::string& path, const std::string& headers) {
+    Client c(server->port());
+    c.Send("GET " + path + " HTTP/1.1\r\nHost: h\r\n" + headers + "Connection: close\r\n\r\n");
+    return c.Read();
+  };
+  for (const char* path : {"/metrics", "/status", "/nope"}) {
+    Answer none = get(path, "");
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_EQ(none.headers["www-authenticate"], "Bearer realm=\"sealgate\"") << path;
+    EXPECT_EQ(none.body.find("sealgate_"), std::string::npos) << none.body;
+    EXPECT_EQ(get(path, "Authorization: Bearer wrong-token\r\n").status, 401) << path;
+    EXPECT_EQ(get(path, "Authorization: Bearer s3cret-toke\r\n").status, 401) << path;
+    EXPECT_EQ(get(path, "Authorization: Basic czNjcmV0LXRva2Vu\r\n").status, 401) << path;
+    EXPECT_EQ(get(path, "Authorization: s3cret-token\r\n").status, 401) << path;
+  }
+  Answer metrics = get("/metrics", "Authorization: Bearer s3cret-token\r\n");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("sealgate_client_connections_total"), std::string::npos);
+  EXPECT_EQ(get("/status", "authorization: bearer s3cret-token\r\n").status, 200);
+  EXPECT_EQ(get("/nope", "Authorization: Bearer s3cret-token\r\n").status, 404);
+  EXPECT_EQ(get("/healthz", "").status, 200);
+  // Keep-alive after a 401: the connection still serves the next request.
+  Client c(server->port());
+  c.Send("GET /status HTTP/1.1\r\nHost: h\r\n\r\nGET /status HTTP/1.1\r\nHost: h\r\n"
+         "Authorization: Bearer s3cret-token\r\n\r\n");
+  EXPECT_EQ(c.Read().status, 401);
+  EXPECT_EQ(c.Read().status, 200);
+}
+
 }  // namespace
 }  // namespace sealgate::proxy

@@ -115,6 +115,23 @@ TEST(MigrationColumnLiteral, EnumAndSetByLabel) {
   EXPECT_EQ(ColumnLiteral(s, v), "_utf8mb4 X'612C63'");  // 'a,c'
 }
 
+// Labels are read as UTF-8 (information_schema on a utf8mb4 connection):
+// a latin1 column gets them converted by the server, never tagged as latin1.
+TEST(MigrationColumnLiteral, NonAsciiLabelsOfALatin1ColumnAreSentAsUtf8) {
+  ColumnMeta e = Column("enum", "latin1", "latin1_swedish_ci");
+  e.enum_labels = {"\xC3\xBC", "a"};  // 'ü' in UTF-8
+  binlog::Value v;
+  v.kind = binlog::ValueKind::kEnum;
+  v.u = 1;
+  EXPECT_EQ(ColumnLiteral(e, v), "CONVERT(_utf8mb4 X'C3BC' USING latin1)");
+  EXPECT_EQ(KeyLiteralFromValue(e, v), "CONVERT(_utf8mb4 X'C3BC' USING latin1) COLLATE latin1_swedish_ci");
+  ColumnMeta s = Column("set", "latin1");
+  s.enum_labels = {"gr\xC3\xBCn", "rot"};
+  v.kind = binlog::ValueKind::kSet;
+  v.u = 3;
+  EXPECT_EQ(ColumnLiteral(s, v), "CONVERT(_utf8mb4 X'6772C3BC6E2C726F74' USING latin1)");  // 'grün,rot'
+}
+
 TEST(MigrationColumnLiteral, NumbersNullsAndTemporals) {
   binlog::Value v;
   v.kind = binlog::ValueKind::kUInt;

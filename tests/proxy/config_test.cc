@@ -60,6 +60,59 @@ TEST(ConfigTest, FileThenFlagsOverride) {
   remove(path);
 }
 
+// A secret in a file: its first line, without the newline.
+std::string SecretFile(const char* text) {
+  char path[] = "/tmp/sealgate-secret-XXXXXX";
+  int fd = mkstemp(path);
+  FILE* f = fdopen(fd, "w");
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+TEST(ConfigTest, AdminPasswordFromAFile) {
+  std::string path = SecretFile("from-file\n");
+  auto c = Load({"--admin-password-file", path});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->admin_password, "from-file");
+  remove(path.c_str());
+  EXPECT_NE(Load({"--admin-password-file", "/nonexistent"}).status().message().find("cannot read"), std::string::npos);
+  EXPECT_NE(UsageText().find("process list"), std::string::npos);
+}
+
+TEST(ConfigTest, HttpTokenFromFileEnvironmentOrFlag) {
+  std::vector<std::string> args = {"sealgate"};
+  ConfigEnvironment env;
+  EXPECT_EQ(LoadConfig(args, env)->http_token, "");
+  env.http_token = "from-env";
+  EXPECT_EQ(LoadConfig(args, env)->http_token, "from-env");
+  EXPECT_EQ(LoadConfig({"sealgate", "--http-token", "flag"}, env)->http_token, "flag");
+  std::string path = SecretFile("from-file\r\nsecond line\n");
+  EXPECT_EQ(LoadConfig({"sealgate", "--http-token-file", path}, env)->http_token, "from-file");
+  remove(path.c_str());
+  std::string conf = SecretFile(R"({"http": {"address": "127.0.0.1:9999", "token": "in-file"}})");
+  auto c = LoadConfig({"sealgate", "--config", conf}, ConfigEnvironment{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http.port, 9999);
+  EXPECT_EQ(c->http_token, "in-file");
+  remove(conf.c_str());
+}
+
+TEST(ConfigTest, NonLoopbackHttpNeedsATokenOrAnExplicitChoice) {
+  auto open = Load({"--http", "0.0.0.0:9033"});
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.status().message().find("http.token"), std::string::npos) << open.status().message();
+  EXPECT_NE(open.status().message().find("allow_unauthenticated"), std::string::npos);
+  EXPECT_FALSE(Load({"--http", "10.0.0.5:9033"}).ok());
+  EXPECT_TRUE(Load({"--http", "0.0.0.0:9033", "--http-token", "t"}).ok());
+  auto allowed = Load({"--http", "0.0.0.0:9033", "--http-allow-unauthenticated"});
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_TRUE(allowed->http_allow_unauthenticated);
+  EXPECT_TRUE(Load({"--http", "[::1]:9033"}).ok());
+  EXPECT_TRUE(Load({"--http", "localhost:9033"}).ok());
+  EXPECT_TRUE(Load({"--http", "127.0.0.2:9033"}).ok());
+}
+
 TEST(ConfigTest, ErrorsSayWhatIsWrong) {
   EXPECT_NE(Load({"--listen", "6033"}).status().message().find("HOST:PORT"), std::string::npos);
   EXPECT_NE(Load({"--listen", "h:99999"}).status().message().find("bad port"), std::string::npos);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "sql/alter.h"
+#include "sql/schema_writes.h"
 #include "sql/statement.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -15,6 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   sealgate::sql::Statement whole = sealgate::sql::Classify(sql);
   (void)whole;
+  (void)sealgate::sql::FindWriteTargets(sql);
+  (void)sealgate::sql::SchemaWriteGuard("_sealgate").Refuses(sql, "_sealgate");
   // AnalyzeAlter needs an ALTER TABLE head to get past it; prefix one too.
   for (std::string_view text : {sql, std::string_view()}) {
     std::string input = text.empty() ? "ALTER TABLE t " + std::string(sql) : std::string(sql);
