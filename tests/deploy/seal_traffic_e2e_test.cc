@@ -11,6 +11,7 @@
 #include <sstream>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "deploy/deploy_test_util.h"
 
@@ -309,7 +310,9 @@ TEST_F(SealTrafficTest, TenTablesSealUnderWritersWithIdlePoolConnections) {
 // Fault points: each failure branch of an attempt, on a proxy of its own.
 class SealFaultTest : public SealTrafficTest {
  protected:
-  void SealWithFault(const std::string& spec) {
+  // `abandoned`: the fault must end the first attempt (otherwise it may not
+  // matter: a connection the attempt no longer needs).
+  void SealWithFault(const std::string& spec, bool abandoned = true) {
     ProxyProcess proxy;
     ProxyProcess::Options options;
     options.extra_args = {"--fault-points", spec};
@@ -318,22 +321,42 @@ class SealFaultTest : public SealTrafficTest {
     auto c = TestConn::Open(proxy.address(), db_);
     EXPECT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT, ADD INDEX ia (a)")) << c->last_error() << "\n" << proxy.log();
     EXPECT_EQ(Columns("t").back(), "z");
-    EXPECT_NE(proxy.log().find("attempt abandoned"), std::string::npos) << "the fault did not happen\n" << proxy.log();
+    if (abandoned) {
+      EXPECT_NE(proxy.log().find("attempt abandoned"), std::string::npos) << "the fault did not happen\n" << proxy.log();
+    }
+    EXPECT_NE(proxy.log().find("fault points armed"), std::string::npos);
     ExpectNobodyHeldTooLong(writer);
     EXPECT_FALSE(TableExists("~!sealgate_gate_a"));
     EXPECT_FALSE(TableExists("~!sealgate_gate_b"));
   }
 };
 
-TEST_F(SealFaultTest, TheRenameConnectionLostWhileItHoldsTheTables) {
-  SealWithFault("seal.rename_holds_originals=lose:rename@1");
+// Each of the seal's three connections lost at each step of an attempt: the
+// attempt is abandoned with nothing renamed, no client held past the budget,
+// and the retry seals.
+class SealConnectionLossTest : public SealFaultTest,
+                               public ::testing::WithParamInterface<std::tuple<const char*, const char*>> {};
+
+TEST_P(SealConnectionLossTest, IsAllOrNothingAndTheRetrySeals) {
+  auto [point, role] = GetParam();
+  // Once the RENAME holds the originals the probe has done its work: losing it then changes nothing.
+  const std::string p = point;
+  const bool needed = std::string(role) != "probe" || (p != "seal.rename_holds_originals" && p != "seal.gate_opening");
+  SealWithFault(p + "=lose:" + role + "@1", needed);
 }
 
-TEST_F(SealFaultTest, TheGateConnectionLostBeforeTheGateOpens) { SealWithFault("seal.gate_opening=lose:gate@1"); }
-
-TEST_F(SealFaultTest, TheProbeConnectionLostWhileTheRenameWaits) {
-  SealWithFault("seal.rename_issued=lose:probe@1");
-}
+INSTANTIATE_TEST_SUITE_P(
+    Steps, SealConnectionLossTest,
+    ::testing::Combine(::testing::Values("seal.gate_taken", "seal.hold_begun", "seal.rename_issued",
+                                         "seal.rename_holds_originals", "seal.gate_opening"),
+                       ::testing::Values("gate", "rename", "probe")),
+    [](const ::testing::TestParamInfo<std::tuple<const char*, const char*>>& info) {
+      std::string name = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+      for (char& ch : name) {
+        if (ch == '.') ch = '_';
+      }
+      return name;
+    });
 
 TEST_F(SealFaultTest, AnAttemptPastTheBudgetIsAbandonedAndClientsReleased) {
   SealWithFault("seal.rename_holds_originals=delay:1500@1");
