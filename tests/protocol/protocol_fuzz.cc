@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t selector = data[0];
     static const Command kCommands[] = {Command::kQuery, Command::kStmtPrepare, Command::kStmtExecute,
                                         Command::kFieldList, Command::kStatistics, Command::kChangeUser,
-                                        Command::kStmtFetch, Command::kPing};
+                                        Command::kStmtFetch, Command::kStmtBulkExecute};
     auto cursor = (selector & 0x80) ? ResponseTracker::Cursor::kRequested : ResponseTracker::Cursor::kNone;
     for (int i = 0; i < 4; ++i) tracker.Expect(kCommands[(selector >> (i * 2)) & 7], i, cursor);
     size_t step = 1 + selector % 13;

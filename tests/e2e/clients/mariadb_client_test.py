@@ -137,7 +137,8 @@ def main():
     expected = load_expected()
     listing = subprocess.run([program, "--no-defaults", "-T"], stdout=subprocess.PIPE, check=True).stdout.decode()
     names = [l.strip() for l in listing.splitlines()[1:] if l.strip()]
-    tests = [t for t in names if t != MARKER]
+    # A name listed twice (test_list_fields) runs the first of its functions each time.
+    tests = [t for i, t in enumerate(names) if t != MARKER and t not in names[:i]]
     for name in expected:
         if name not in names:
             sys.exit("%s lists %s, which this mariadb-client-test does not have" % (EXPECTED_FILE, name))
