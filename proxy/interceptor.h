@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "protocol/messages.h"
 #include "sql/statement.h"
 
 namespace sealgate::proxy {
@@ -28,9 +29,8 @@ struct SessionView {
   std::string database;  // current default database, "" if none
   bool in_transaction = false;
   bool holds_table_locks = false;
-  bool deprecate_eof = false;  // result sets end with an OK packet instead of EOF
   bool session_track = false;  // OK packets carry length-encoded info
-  bool extended_metadata = false;  // MariaDB extended type info in column definitions
+  protocol::ResultSetEncoding result_sets;  // how result sets sent to this client are encoded
 };
 
 struct LocalRequest {

@@ -320,6 +320,52 @@ TEST_P(TrackerTest, BulkExecuteAnswersOkErrOrAResultSet) {
   }
 }
 
+// With MariaDB metadata caching every column count carries a "metadata
+// follows" byte; at 0 the column definitions are left out (an execute of a
+// statement whose result the client already knows), the EOF after them is not.
+TEST_P(TrackerTest, CachedMetadataLeftOutOfAResult) {
+  auto count = [](int columns, uint8_t follows) {
+    std::string p;
+    PutLenencInt(&p, columns);
+    PutU8(&p, follows);
+    return p;
+  };
+  Stream s(deprecate());
+  // COM_QUERY: definitions follow.
+  s.Raw(count(2, 1)).Raw(std::string("\x03" "def", 4)).Raw(std::string("\x03" "def", 4));
+  if (!deprecate()) s.Raw(BuildEof(status::kAutocommit));
+  s.Raw("\x01" "a" "\x01" "b").Terminator(status::kAutocommit);
+  // COM_STMT_EXECUTE: definitions left out, two binary rows.
+  s.NewResponse().Raw(count(2, 0));
+  if (!deprecate()) s.Raw(BuildEof(status::kAutocommit));
+  s.Raw(std::string("\x00\x00\x01\x61\x01\x62", 6)).Raw(std::string("\x00\x00\x01\x63\x01\x64", 6));
+  s.Terminator(status::kAutocommit);
+  // A cursor execute, definitions left out: ends at the EOF flagged CURSOR_EXISTS.
+  s.NewResponse().Raw(count(1, 0)).Terminator(status::kAutocommit | status::kCursorExists);
+  s.NewResponse().Ok();  // the next command
+  for (size_t step : {size_t{1}, size_t{4}, s.bytes().size()}) {
+    ResponseTracker t(ResponseFormat{deprecate(), /*cache_metadata=*/true});
+    t.Expect(Command::kQuery, 1);
+    t.Expect(Command::kStmtExecute, 2);
+    t.Expect(Command::kStmtExecute, 3, ResponseTracker::Cursor::kRequested);
+    t.Expect(Command::kPing, 4);
+    auto done = FeedAll(t, s.bytes(), step);
+    ASSERT_EQ(done.size(), 4u) << "step " << step;
+    for (const auto& d : done) EXPECT_TRUE(d.ok) << d.tag;
+    EXPECT_EQ(done[3].tag, 4u);
+    EXPECT_TRUE(t.idle());
+  }
+}
+
+// Without its "metadata follows" byte a column count cannot be followed.
+TEST_P(TrackerTest, CachedMetadataColumnCountWithoutItsByteIsAnError) {
+  Stream s(deprecate());
+  s.Raw("\x01");
+  ResponseTracker t(ResponseFormat{deprecate(), /*cache_metadata=*/true});
+  t.Expect(Command::kStmtExecute, 1);
+  EXPECT_FALSE(t.Feed(s.bytes().data(), s.bytes().size()).ok());
+}
+
 // Bytes MariaDB 10.11 sent (Connector/C client, no CLIENT_DEPRECATE_EOF).
 std::string FromHex(std::string_view hex) {
   std::string out;
@@ -425,6 +471,37 @@ TEST(TrackerCaptured, BulkExecuteResponses) {
     ASSERT_EQ(done.size(), 2u);
     EXPECT_EQ(done[0].ok, response != &duplicate);
     EXPECT_TRUE(done[1].ok);
+    EXPECT_TRUE(t.idle());
+  }
+}
+
+// test_cache_metadata of mariadb-client-test: SELECT ? executed with its
+// metadata, then again without (column count 1, metadata follows 0), then
+// SELECT * FROM t1 of an empty table without it.
+TEST(TrackerCaptured, ExecuteWithCachedMetadata) {
+  const std::string with = FromHex(
+      "020000010101"
+      "1800000203646566000000013f00000c2d0010000000fe0100270000"
+      "05000003fe00000200"
+      "07000004000004626c6168"
+      "05000005fe00000200");
+  const std::string without = FromHex(
+      "020000010100"
+      "05000002fe00000200"
+      "07000003000004626c6168"
+      "05000004fe00000200");
+  const std::string empty_without = FromHex(
+      "020000010200"
+      "05000002fe00000200"
+      "05000003fe00000200");
+  ResponseTracker t(ResponseFormat{/*deprecate_eof=*/false, /*cache_metadata=*/true});
+  std::vector<ResponseTracker::Completion> done;
+  for (const std::string* response : {&with, &without, &empty_without}) {
+    t.Expect(Command::kStmtExecute, 1);
+    ASSERT_TRUE(t.Feed(response->data(), response->size()).ok());
+    t.TakeCompletions(&done);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_TRUE(done[0].ok);
     EXPECT_TRUE(t.idle());
   }
 }

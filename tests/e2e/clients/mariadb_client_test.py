@@ -144,10 +144,12 @@ def main():
             sys.exit("%s lists %s, which this mariadb-client-test does not have" % (EXPECTED_FILE, name))
 
     server = Server()
-    trust = server.query("SELECT @@global.log_bin_trust_function_creators")[0][0]
+    trust, packet = server.query("SELECT @@global.log_bin_trust_function_creators, @@global.max_allowed_packet")[0]
     had_test_db = bool(server.query("SHOW DATABASES LIKE 'test'"))
-    # Stored functions under binary logging, as mysql-test-run's servers allow.
+    # As mysql-test-run starts the server for these tests: stored functions
+    # under binary logging, and test_big_packet's 32 MB packets.
     server.query("SET GLOBAL log_bin_trust_function_creators = 1")
+    server.query("SET GLOBAL max_allowed_packet = 32000000")
     proxy = harness.Proxy()
     started = time.monotonic()
     try:
@@ -188,6 +190,7 @@ def main():
     finally:
         code = proxy.stop()
         server.query("SET GLOBAL log_bin_trust_function_creators = %d" % trust)
+        server.query("SET GLOBAL max_allowed_packet = %d" % packet)
         server.query("DROP DATABASE IF EXISTS client_test_db")
         if not had_test_db:
             server.query("DROP DATABASE IF EXISTS test")
