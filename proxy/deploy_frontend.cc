@@ -125,8 +125,7 @@ std::string DeployFrontend::Render(const deploy::ControlReply& reply, const Sess
     case deploy::ControlReply::Kind::kResultSet: {
       std::vector<protocol::ColumnSpec> columns;
       for (const auto& name : reply.columns) columns.push_back({name, protocol::ColumnType::kVarString});
-      out = protocol::BuildTextResultSet(columns, reply.rows, flags, session.deprecate_eof, 1,
-                                         session.extended_metadata);
+      out = protocol::BuildTextResultSet(columns, reply.rows, flags, session.result_sets);
       break;
     }
   }

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/messages.h"
 #include "sql/statement.h"
 
 namespace sealgate::proxy {
@@ -29,9 +30,8 @@ struct SessionView {
   std::string database;  // current default database, "" if none
   bool in_transaction = false;
   bool holds_table_locks = false;
-  bool deprecate_eof = false;  // result sets end with an OK packet instead of EOF
   bool session_track = false;  // OK packets carry length-encoded info
-  bool extended_metadata = false;  // MariaDB extended type info in column definitions
+  protocol::ResultSetEncoding result_sets;  // how result sets sent to this client are encoded
 };
 
 struct LocalRequest {

@@ -245,9 +245,11 @@ SessionView Session::View() const {
   v.database = database_;
   v.in_transaction = tracker_ && tracker_->in_transaction();
   v.holds_table_locks = state_.holds_table_locks();
-  v.deprecate_eof = deprecate_eof_;
-  v.session_track = (server_caps_ & client_caps_ & protocol::cap::kSessionTrack) != 0;
-  v.extended_metadata = (server_caps_ & client_caps_ & protocol::cap::kMariaDbExtendedTypeInfo) != 0;
+  uint64_t both = server_caps_ & client_caps_;
+  v.session_track = (both & protocol::cap::kSessionTrack) != 0;
+  v.result_sets.deprecate_eof = deprecate_eof_;
+  v.result_sets.extended_metadata = (both & protocol::cap::kMariaDbExtendedTypeInfo) != 0;
+  v.result_sets.cache_metadata = (both & protocol::cap::kMariaDbCacheMetadata) != 0;
   return v;
 }
 

@@ -178,9 +178,12 @@ void Session::HandleAuthFromServer() {
       return;
     }
     if (first == protocol::kOkHeader) {
-      bool deprecate_eof = (server_caps_ & client_caps_ & protocol::cap::kDeprecateEof) != 0;
-      tracker_ = std::make_unique<protocol::ResponseTracker>(deprecate_eof);
-      deprecate_eof_ = deprecate_eof;
+      uint64_t both = server_caps_ & client_caps_;
+      protocol::ResponseFormat format;
+      format.deprecate_eof = (both & protocol::cap::kDeprecateEof) != 0;
+      format.cache_metadata = (both & protocol::cap::kMariaDbCacheMetadata) != 0;
+      tracker_ = std::make_unique<protocol::ResponseTracker>(format);
+      deprecate_eof_ = format.deprecate_eof;
       phase_ = Phase::kCommand;
       worker_->logger()->Debug("session", "session=" + std::to_string(id_) + " authenticated");
     }

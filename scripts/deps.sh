@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 pkgs=(cmake make g++ pkg-config libuv1-dev libre2-dev picojson-dev default-libmysqlclient-dev
       libssl-dev libzstd-dev zlib1g-dev mariadb-server mariadb-client)
 case $what in
-  test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm openssl sqitch libdbd-mysql-perl libdbd-mariadb-perl) ;;
+  test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm openssl sqitch libdbd-mysql-perl libdbd-mariadb-perl
+             mariadb-test) ;;
   bench) pkgs+=(libgtest-dev sysbench percona-toolkit python3-pymysql) ;;
   run) ;;
   *) echo "usage: deps.sh run|test|bench" >&2; exit 2 ;;

@@ -140,15 +140,15 @@ static std::string ColumnDefinition(const ColumnSpec& col, bool extended_metadat
 
 std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
                                const std::vector<std::vector<std::optional<std::string>>>& rows,
-                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq,
-                               bool extended_metadata) {
+                               uint16_t status_flags, const ResultSetEncoding& encoding, uint8_t first_seq) {
   std::string out;
   uint8_t seq = first_seq;
   std::string count;
   PutLenencInt(&count, columns.size());
+  if (encoding.cache_metadata) PutU8(&count, 1);  // the definitions follow
   seq = AppendPacket(&out, seq, count);
-  for (const auto& col : columns) seq = AppendPacket(&out, seq, ColumnDefinition(col, extended_metadata));
-  if (!deprecate_eof) seq = AppendPacket(&out, seq, BuildEof(status_flags));
+  for (const auto& col : columns) seq = AppendPacket(&out, seq, ColumnDefinition(col, encoding.extended_metadata));
+  if (!encoding.deprecate_eof) seq = AppendPacket(&out, seq, BuildEof(status_flags));
   for (const auto& row : rows) {
     std::string p;
     for (const auto& value : row) {
@@ -157,7 +157,7 @@ std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
     }
     seq = AppendPacket(&out, seq, p);
   }
-  if (deprecate_eof) {
+  if (encoding.deprecate_eof) {
     std::string ok = BuildOk(0, 0, status_flags, 0);
     ok[0] = static_cast<char>(kEofHeader);
     AppendPacket(&out, seq, ok);

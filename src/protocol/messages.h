@@ -59,14 +59,17 @@ struct ColumnSpec {
   ColumnType type = ColumnType::kVarString;
 };
 
+// What a session negotiated that changes how a result set is encoded.
+struct ResultSetEncoding {
+  bool deprecate_eof = false;      // CLIENT_DEPRECATE_EOF: no EOF after the definitions, an OK-format terminator
+  bool extended_metadata = false;  // MariaDB extended type info: column definitions carry one more field
+  bool cache_metadata = false;     // MariaDB metadata caching: the column count is followed by "metadata follows"
+};
+
 // Encodes a complete text-protocol result set (column count, definitions,
 // rows, terminators) as frames starting at sequence id `first_seq`.
-// `deprecate_eof`: the session negotiated CLIENT_DEPRECATE_EOF;
-// `extended_metadata`: it negotiated MariaDB's extended type info (column
-// definitions carry one more length-encoded field).
 std::string BuildTextResultSet(const std::vector<ColumnSpec>& columns,
                                const std::vector<std::vector<std::optional<std::string>>>& rows,
-                               uint16_t status_flags, bool deprecate_eof, uint8_t first_seq = 1,
-                               bool extended_metadata = false);
+                               uint16_t status_flags, const ResultSetEncoding& encoding, uint8_t first_seq = 1);
 
 }  // namespace sealgate::protocol

@@ -141,6 +141,17 @@ Status ResponseTracker::OnResultStart(Pending& p, const PacketScanner::Frame& fr
   ByteReader r(frame.head);
   uint64_t columns;
   if (!r.LenencInt(&columns) || columns == 0) return Status::InvalidArgument("bad result set column count");
+  uint8_t metadata_follows = 1;
+  if (format_.cache_metadata && !r.U8(&metadata_follows)) {
+    return Status::InvalidArgument("column count without its metadata-follows byte");
+  }
+  if (metadata_follows == 0) {
+    // The client kept this statement's column definitions; the EOF that
+    // ends them (without CLIENT_DEPRECATE_EOF) is still sent.
+    p.remaining = 0;
+    p.state = format_.deprecate_eof ? State::kRows : State::kColumnDefsEof;
+    return Status::Ok();
+  }
   p.remaining = columns;
   p.state = State::kColumnDefs;
   return Status::Ok();
@@ -165,7 +176,7 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
     case State::kResultStart:
       return OnResultStart(p, frame);
     case State::kColumnDefs:
-      if (--p.remaining == 0) p.state = deprecate_eof_ ? State::kRows : State::kColumnDefsEof;
+      if (--p.remaining == 0) p.state = format_.deprecate_eof ? State::kRows : State::kColumnDefsEof;
       return Status::Ok();
     case State::kColumnDefsEof: {
       // A statement that fails once its metadata is out (a cursor execute
@@ -194,11 +205,11 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
         Complete(false);
         return Status::Ok();
       }
-      if (IsTerminator(frame)) return OnTerminator(p, frame.head, /*eof_format=*/!deprecate_eof_);
+      if (IsTerminator(frame)) return OnTerminator(p, frame.head, /*eof_format=*/!format_.deprecate_eof);
       return Status::Ok();
     case State::kPrepareParams:
       if (--p.remaining == 0) {
-        if (deprecate_eof_) AfterPrepareParams(p);
+        if (format_.deprecate_eof) AfterPrepareParams(p);
         else p.state = State::kPrepareParamsEof;
       }
       return Status::Ok();
@@ -208,7 +219,7 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
       return Status::Ok();
     case State::kPrepareColumns:
       if (--p.remaining == 0) {
-        if (deprecate_eof_) Complete(true);
+        if (format_.deprecate_eof) Complete(true);
         else p.state = State::kPrepareColumnsEof;
       }
       return Status::Ok();
@@ -218,7 +229,7 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
       return Status::Ok();
     case State::kFieldList:
       if (first == kErrHeader) Complete(false);
-      else if (IsTerminator(frame)) return OnTerminator(p, frame.head, /*eof_format=*/!deprecate_eof_);
+      else if (IsTerminator(frame)) return OnTerminator(p, frame.head, /*eof_format=*/!format_.deprecate_eof);
       return Status::Ok();
     case State::kSinglePacket:
       Complete(true);

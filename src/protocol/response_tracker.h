@@ -19,10 +19,19 @@
 
 namespace sealgate::protocol {
 
+// What both sides negotiated that changes the shape of responses.
+struct ResponseFormat {
+  bool deprecate_eof = false;   // CLIENT_DEPRECATE_EOF: no EOF after metadata, result sets end with OK
+  // MARIADB_CLIENT_CACHE_METADATA: a column count is followed by a
+  // "metadata follows" byte; when it is 0 the column definitions are left out
+  // (a prepared statement's result, unchanged since the client last saw it).
+  bool cache_metadata = false;
+};
+
 class ResponseTracker {
  public:
-  // `deprecate_eof`: both sides negotiated CLIENT_DEPRECATE_EOF.
-  explicit ResponseTracker(bool deprecate_eof) : deprecate_eof_(deprecate_eof) {}
+  explicit ResponseTracker(ResponseFormat format) : format_(format) {}
+  explicit ResponseTracker(bool deprecate_eof) : ResponseTracker(ResponseFormat{deprecate_eof, false}) {}
 
   struct Completion {
     uint64_t tag;        // what the caller passed to Expect()
@@ -105,7 +114,7 @@ class ResponseTracker {
   void AfterPrepareParams(Pending& p);
   void Complete(bool ok);
 
-  bool deprecate_eof_;
+  ResponseFormat format_;
   PacketScanner scanner_;
   std::deque<Pending> pending_;
   std::vector<Completion> completions_;

@@ -134,17 +134,16 @@ TEST(MessagesTest, OkErrEofRoundTrip) {
 }
 
 TEST(MessagesTest, FirstTextValueOfAResultSet) {
-  for (bool deprecate : {false, true}) {
-    for (bool extended : {false, true}) {
-      std::string rs = BuildTextResultSet({{"CURRENT_USER()"}}, {{"app@10.0.%"}, {"second"}}, 0, deprecate, 1, extended);
-      EXPECT_EQ(FirstTextValue(rs), "app@10.0.%") << deprecate << extended;
-      EXPECT_EQ(FirstTextValue(rs + BuildOk(0, 0, 0, 0)), "app@10.0.%");  // what follows is ignored
-      // Every cut short of the row says nothing rather than guessing.
-      std::string one = BuildTextResultSet({{"c"}}, {{"v"}}, 0, deprecate, 1, extended);
-      for (size_t n = 0; n + 11 < one.size(); ++n) EXPECT_EQ(FirstTextValue(one.substr(0, n)), std::nullopt) << n;
-      EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {}, 0, deprecate)), std::nullopt);                // no row
-      EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {{std::nullopt}}, 0, deprecate)), std::nullopt);  // NULL
-    }
+  for (int bits = 0; bits < 8; ++bits) {
+    ResultSetEncoding enc{(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
+    std::string rs = BuildTextResultSet({{"CURRENT_USER()"}}, {{"app@10.0.%"}, {"second"}}, 0, enc);
+    EXPECT_EQ(FirstTextValue(rs), "app@10.0.%") << bits;
+    EXPECT_EQ(FirstTextValue(rs + BuildOk(0, 0, 0, 0)), "app@10.0.%");  // what follows is ignored
+    // Every cut short of the row says nothing rather than guessing.
+    std::string one = BuildTextResultSet({{"c"}}, {{"v"}}, 0, enc);
+    for (size_t n = 0; n + 11 < one.size(); ++n) EXPECT_EQ(FirstTextValue(one.substr(0, n)), std::nullopt) << n;
+    EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {}, 0, enc)), std::nullopt);                // no row
+    EXPECT_EQ(FirstTextValue(BuildTextResultSet({{"c"}}, {{std::nullopt}}, 0, enc)), std::nullopt);  // NULL
   }
   std::string err;
   AppendPacket(&err, 1, BuildErr(1045, "28000", "Access denied"));

@@ -30,13 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ResponseTracker::CursorOf(in);
   if (size == 0) return 0;
   // The first byte picks the pending commands (bit 7: executes ask for a
-  // cursor); the rest is server output, fed in both EOF modes.
-  for (bool deprecate : {false, true}) {
-    ResponseTracker tracker(deprecate);
+  // cursor); the rest is server output, fed in both EOF modes, with and
+  // without MariaDB metadata caching.
+  for (int mode = 0; mode < 4; ++mode) {
+    ResponseTracker tracker(ResponseFormat{(mode & 1) != 0, (mode & 2) != 0});
     uint8_t selector = data[0];
     static const Command kCommands[] = {Command::kQuery, Command::kStmtPrepare, Command::kStmtExecute,
                                         Command::kFieldList, Command::kStatistics, Command::kChangeUser,
-                                        Command::kStmtFetch, Command::kPing};
+                                        Command::kStmtFetch, Command::kStmtBulkExecute};
     auto cursor = (selector & 0x80) ? ResponseTracker::Cursor::kRequested : ResponseTracker::Cursor::kNone;
     for (int i = 0; i < 4; ++i) tracker.Expect(kCommands[(selector >> (i * 2)) & 7], i, cursor);
     size_t step = 1 + selector % 13;

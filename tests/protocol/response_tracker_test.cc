@@ -293,6 +293,79 @@ TEST_P(TrackerTest, RowsOf16MiBAndMore) {
   EXPECT_TRUE(t.idle());
 }
 
+// COM_STMT_BULK_EXECUTE (array binding) is answered as COM_STMT_EXECUTE is:
+// one OK or ERR for all rows, or a result set (INSERT ... RETURNING, or one row
+// per parameter set with STMT_BULK_FLAG_SEND_UNIT_RESULTS).
+TEST_P(TrackerTest, BulkExecuteAnswersOkErrOrAResultSet) {
+  Stream s(deprecate());
+  s.Ok(status::kAutocommit | status::kInTrans);
+  s.NewResponse().Err();
+  s.NewResponse().ResultSet(2, 3);
+  s.NewResponse().ResultSet(2, 2, status::kAutocommit | status::kMoreResultsExist).Ok();
+  s.NewResponse().ResultSet(1, 1);  // the next statement
+  for (size_t step : {size_t{1}, size_t{6}, s.bytes().size()}) {
+    ResponseTracker t(deprecate());
+    for (uint64_t tag = 1; tag <= 4; ++tag) t.Expect(Command::kStmtBulkExecute, tag);
+    t.Expect(Command::kQuery, 5);
+    auto done = FeedAll(t, s.bytes(), step);
+    ASSERT_EQ(done.size(), 5u) << "step " << step;
+    EXPECT_EQ(done[0].command, Command::kStmtBulkExecute);
+    EXPECT_TRUE(done[0].ok);
+    EXPECT_TRUE(done[0].status_flags & status::kInTrans);
+    EXPECT_FALSE(done[1].ok);
+    EXPECT_TRUE(done[2].ok);
+    EXPECT_TRUE(done[3].ok);
+    EXPECT_EQ(done[4].tag, 5u);
+    EXPECT_TRUE(t.idle());
+  }
+}
+
+// With MariaDB metadata caching every column count carries a "metadata
+// follows" byte; at 0 the column definitions are left out (an execute of a
+// statement whose result the client already knows), the EOF after them is not.
+TEST_P(TrackerTest, CachedMetadataLeftOutOfAResult) {
+  auto count = [](int columns, uint8_t follows) {
+    std::string p;
+    PutLenencInt(&p, columns);
+    PutU8(&p, follows);
+    return p;
+  };
+  Stream s(deprecate());
+  // COM_QUERY: definitions follow.
+  s.Raw(count(2, 1)).Raw(std::string("\x03" "def", 4)).Raw(std::string("\x03" "def", 4));
+  if (!deprecate()) s.Raw(BuildEof(status::kAutocommit));
+  s.Raw("\x01" "a" "\x01" "b").Terminator(status::kAutocommit);
+  // COM_STMT_EXECUTE: definitions left out, two binary rows.
+  s.NewResponse().Raw(count(2, 0));
+  if (!deprecate()) s.Raw(BuildEof(status::kAutocommit));
+  s.Raw(std::string("\x00\x00\x01\x61\x01\x62", 6)).Raw(std::string("\x00\x00\x01\x63\x01\x64", 6));
+  s.Terminator(status::kAutocommit);
+  // A cursor execute, definitions left out: ends at the EOF flagged CURSOR_EXISTS.
+  s.NewResponse().Raw(count(1, 0)).Terminator(status::kAutocommit | status::kCursorExists);
+  s.NewResponse().Ok();  // the next command
+  for (size_t step : {size_t{1}, size_t{4}, s.bytes().size()}) {
+    ResponseTracker t(ResponseFormat{deprecate(), /*cache_metadata=*/true});
+    t.Expect(Command::kQuery, 1);
+    t.Expect(Command::kStmtExecute, 2);
+    t.Expect(Command::kStmtExecute, 3, ResponseTracker::Cursor::kRequested);
+    t.Expect(Command::kPing, 4);
+    auto done = FeedAll(t, s.bytes(), step);
+    ASSERT_EQ(done.size(), 4u) << "step " << step;
+    for (const auto& d : done) EXPECT_TRUE(d.ok) << d.tag;
+    EXPECT_EQ(done[3].tag, 4u);
+    EXPECT_TRUE(t.idle());
+  }
+}
+
+// Without its "metadata follows" byte a column count cannot be followed.
+TEST_P(TrackerTest, CachedMetadataColumnCountWithoutItsByteIsAnError) {
+  Stream s(deprecate());
+  s.Raw("\x01");
+  ResponseTracker t(ResponseFormat{deprecate(), /*cache_metadata=*/true});
+  t.Expect(Command::kStmtExecute, 1);
+  EXPECT_FALSE(t.Feed(s.bytes().data(), s.bytes().size()).ok());
+}
+
 // Bytes MariaDB 10.11 sent (Connector/C client, no CLIENT_DEPRECATE_EOF).
 std::string FromHex(std::string_view hex) {
   std::string out;
@@ -359,6 +432,78 @@ TEST(TrackerCaptured, CursorExecuteErrAfterMetadata) {
   EXPECT_FALSE(done[0].ok);
   EXPECT_TRUE(done[1].ok);
   EXPECT_TRUE(t.idle());
+}
+
+// Connector/C's array binding of INSERT INTO t (v) VALUES (?) with three
+// rows, MariaDB 10.11's answers: OK; with RETURNING id, v a binary result set;
+// on a duplicate key ERR 1062. Each followed by SELECT 5.
+TEST(TrackerCaptured, BulkExecuteResponses) {
+  std::string bulk = FromHex("fa010000008000fe00000161000262620003636363");
+  ASSERT_EQ(static_cast<Command>(static_cast<uint8_t>(bulk[0])), Command::kStmtBulkExecute);
+  EXPECT_EQ(ResponseTracker::CursorOf(bulk), ResponseTracker::Cursor::kNone);
+  const std::string ok = FromHex(
+      "2e00000100030102000000265265636f7264733a203320204475706c6963617465733a203020205761726e696e67733a2030");
+  const std::string returning = FromHex(
+      "020000010201"
+      "24000002036465660762756c6b63617001740174026964026964000c3f000b000000030342000000"
+      "22000003036465660762756c6b6361700174017401760176000c2d0050000000fd0000000000"
+      "05000004fe00000200"
+      "080000050000010000000161"
+      "09000006000002000000026262"
+      "0a00000700000300000003636363"
+      "05000008fe00000200");
+  const std::string duplicate = FromHex(
+      "2e000001ff26042332333030304475706c696361746520656e7472792027312720666f72206b657920275052494d41525927");
+  const std::string next = FromHex(
+      "020000010101"
+      "1800000203646566000000013500000c3f0001000000038100000000"
+      "05000003fe00000200"
+      "020000040135"
+      "05000005fe00000200");
+  for (const std::string* response : {&ok, &returning, &duplicate}) {
+    ResponseTracker t(false);
+    t.Expect(Command::kStmtBulkExecute, 1);
+    t.Expect(Command::kQuery, 2);
+    std::string both = *response + next;
+    ASSERT_TRUE(t.Feed(both.data(), both.size()).ok());
+    std::vector<ResponseTracker::Completion> done;
+    t.TakeCompletions(&done);
+    ASSERT_EQ(done.size(), 2u);
+    EXPECT_EQ(done[0].ok, response != &duplicate);
+    EXPECT_TRUE(done[1].ok);
+    EXPECT_TRUE(t.idle());
+  }
+}
+
+// test_cache_metadata of mariadb-client-test: SELECT ? executed with its
+// metadata, then again without (column count 1, metadata follows 0), then
+// SELECT * FROM t1 of an empty table without it.
+TEST(TrackerCaptured, ExecuteWithCachedMetadata) {
+  const std::string with = FromHex(
+      "020000010101"
+      "1800000203646566000000013f00000c2d0010000000fe0100270000"
+      "05000003fe00000200"
+      "07000004000004626c6168"
+      "05000005fe00000200");
+  const std::string without = FromHex(
+      "020000010100"
+      "05000002fe00000200"
+      "07000003000004626c6168"
+      "05000004fe00000200");
+  const std::string empty_without = FromHex(
+      "020000010200"
+      "05000002fe00000200"
+      "05000003fe00000200");
+  ResponseTracker t(ResponseFormat{/*deprecate_eof=*/false, /*cache_metadata=*/true});
+  std::vector<ResponseTracker::Completion> done;
+  for (const std::string* response : {&with, &without, &empty_without}) {
+    t.Expect(Command::kStmtExecute, 1);
+    ASSERT_TRUE(t.Feed(response->data(), response->size()).ok());
+    t.TakeCompletions(&done);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_TRUE(done[0].ok);
+    EXPECT_TRUE(t.idle());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EofModes, TrackerTest, ::testing::Bool(),

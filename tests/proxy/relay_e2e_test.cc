@@ -291,6 +291,41 @@ TEST_F(RelayTest, CursorExecuteFailingAfterItsMetadataKeepsTheSession) {
   EXPECT_EQ(c->Scalar("SELECT 6"), "6") << c->last_error();
 }
 
+// MariaDB metadata caching: executes of a prepared statement leave the column
+// definitions out (the server counts them in Resultset_metadata_skipped), a
+// cursor execute too, and the rows still arrive; as many as directly.
+TEST_F(RelayTest, PreparedStatementMetadataCachedByTheClient) {
+  auto run = [](TestConn& c) -> std::optional<std::string> {
+    unsigned long ext = 0;
+    EXPECT_EQ(mariadb_get_infov(c.handle(), MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &ext), 0);
+    EXPECT_TRUE(ext & (MARIADB_CLIENT_CACHE_METADATA >> 32)) << "metadata caching is not offered";
+    c.MustExec("CREATE OR REPLACE TABLE cm (a INT, b VARCHAR(10))");
+    c.MustExec("INSERT INTO cm VALUES (1, 'x'), (2, 'y')");
+    c.MustExec("FLUSH STATUS");
+    MYSQL_STMT* st = mysql_stmt_init(c.handle());
+    const char* q = "SELECT a, b FROM cm ORDER BY a";
+    EXPECT_EQ(mysql_stmt_prepare(st, q, strlen(q)), 0) << mysql_stmt_error(st);
+    for (unsigned long cursor : {CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY}) {
+      mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &cursor);
+      EXPECT_EQ(mysql_stmt_execute(st), 0) << mysql_stmt_error(st);
+      int rows = 0;
+      while (mysql_stmt_fetch(st) == 0) ++rows;
+      EXPECT_EQ(rows, 2);
+      mysql_stmt_free_result(st);
+    }
+    mysql_stmt_close(st);
+    return c.Scalar("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                    "WHERE VARIABLE_NAME = 'Resultset_metadata_skipped'");
+  };
+  auto direct = Direct("relay_e2e");
+  auto skipped_directly = run(*direct);
+  ASSERT_TRUE(skipped_directly && std::stoi(*skipped_directly) >= 2) << skipped_directly.value_or("NULL");
+  auto c = ViaProxy("relay_e2e");
+  EXPECT_EQ(run(*c), skipped_directly);
+  EXPECT_TRUE(c->Exec("SHOW DEPLOYS")) << c->last_error();  // sealgate's own result set
+  EXPECT_EQ(c->Scalar("SELECT 8"), "8") << c->last_error();
+}
+
 TEST_F(RelayTest, LoadDataLocalInfile) {
   std::string path = ScratchDir() + "/infile.tsv";
   {
