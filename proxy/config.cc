@@ -68,6 +68,15 @@ bool ParseNumber(const std::string& text, double min, double max, double* out) {
   return true;
 }
 
+// A whole number in [min, max].
+bool ParseInt(const std::string& text, long min, long max, int* out) {
+  char* end = nullptr;
+  long v = strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || v < min || v > max) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
 // "1048576", "512M", "10G" (powers of 1024).
 bool ParseBytes(const std::string& text, uint64_t* out) {
   char* end = nullptr;
@@ -224,10 +233,7 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     return Status::Ok();
   }
   if (key == "threads") {
-    char* end = nullptr;
-    long v = strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end || v < 0 || v > 256) return Status::InvalidArgument("threads must be 0..256");
-    c->threads = static_cast<int>(v);
+    if (!ParseInt(value, 0, 256, &c->threads)) return Status::InvalidArgument("threads must be 0..256");
     return Status::Ok();
   }
   if (key == "replica-server-id") {
@@ -268,10 +274,7 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     return Status::Ok();
   }
   if (key == "seal-max-hold-ms") {
-    char* end = nullptr;
-    long v = strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end || v < 20 || v > 60000) return Status::InvalidArgument("seal-max-hold-ms must be 20..60000");
-    c->seal_max_hold_ms = static_cast<int>(v);
+    if (!ParseInt(value, 20, 60000, &c->seal_max_hold_ms)) return Status::InvalidArgument("seal-max-hold-ms must be 20..60000");
     return Status::Ok();
   }
   if (key == "fault-points") {
@@ -279,10 +282,9 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     return Status::Ok();
   }
   if (key == "seal-kill-blockers-after") {
-    char* end = nullptr;
-    long v = strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end || v < 0 || v > 1000) return Status::InvalidArgument("seal-kill-blockers-after must be 0..1000");
-    c->seal_kill_blockers_after = static_cast<int>(v);
+    if (!ParseInt(value, 0, 1000, &c->seal_kill_blockers_after)) {
+      return Status::InvalidArgument("seal-kill-blockers-after must be 0..1000 (seconds)");
+    }
     return Status::Ok();
   }
   if (key == "revert-retention-seconds") {

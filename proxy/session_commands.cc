@@ -212,7 +212,7 @@ void Session::OnCommandForwarded(std::string_view payload) {
   }
   uint64_t tag = 0;
   if (cmd == Command::kQuery) {
-    tag = state_.OnQuerySent(payload.substr(1), database_);
+    tag = state_.OnQuerySent(payload.substr(1));
     worker_->NoteStatement(server_connection_id_, id_, payload.substr(1));
     if (auto target = KillQueryTarget(payload.substr(1))) {
       kill_target_ = *target;

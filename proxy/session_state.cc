@@ -44,7 +44,7 @@ bool MayHaveEffects(std::string_view sql) {
 
 bool SessionState::MayBeInteresting(std::string_view sql) { return !StartsWithPlainDml(sql); }
 
-uint32_t SessionState::OnQuerySent(std::string_view sql, const std::string& database) {
+uint32_t SessionState::OnQuerySent(std::string_view sql) {
   if (!MayHaveEffects(sql)) return 0;
   uint32_t effects = 0;
   for (std::string_view piece : sql::SplitStatements(sql)) {
@@ -54,9 +54,6 @@ uint32_t SessionState::OnQuerySent(std::string_view sql, const std::string& data
       case sql::StatementKind::kFlushTablesWithReadLock:
         effects |= kLocksTables;
         effects &= ~kUnlocksTables;
-        pending_locked_tables_.clear();
-        for (const auto& t : st.tables) pending_locked_tables_.push_back((t.schema.empty() ? database : t.schema) + "." + t.name);
-        pending_global_read_lock_ = st.kind == sql::StatementKind::kFlushTablesWithReadLock && st.tables.empty();
         break;
       case sql::StatementKind::kUnlockTables:
       case sql::StatementKind::kBeginTransaction:  // START TRANSACTION releases table locks
@@ -86,13 +83,9 @@ void SessionState::OnQueryDone(uint32_t effects, bool ok) {
   // A failed LOCK TABLES holds nothing; a failed UNLOCK still releases.
   if ((effects & kLocksTables) && ok) {
     table_locks_ = true;
-    locked_tables_ = pending_locked_tables_;
-    global_read_lock_ = pending_global_read_lock_;
   }
   if (effects & kUnlocksTables) {
     table_locks_ = false;
-    locked_tables_.clear();
-    global_read_lock_ = false;
   }
   if ((effects & kOpensHandler) && ok) ++handlers_;
   if ((effects & kClosesHandler) && handlers_ > 0) --handlers_;
@@ -103,20 +96,7 @@ void SessionState::OnQueryDone(uint32_t effects, bool ok) {
   if (effects & kMayReleaseUserLock) user_locks_ = false;
 }
 
-bool SessionState::LocksAnyOf(const std::vector<std::string>& tables) const {
-  if (!table_locks_) return false;
-  if (global_read_lock_) return true;
-  for (const auto& locked : locked_tables_) {
-    for (const auto& t : tables) {
-      if (locked == t) return true;
-    }
-  }
-  return false;
-}
-
 void SessionState::OnSessionReset() {
-  locked_tables_.clear();
-  global_read_lock_ = false;
   table_locks_ = false;
   handlers_ = 0;
   user_locks_ = false;

@@ -26,8 +26,7 @@ class SessionState {
 
   // A COM_QUERY text is about to be forwarded; returns a tag describing its
   // effects, to be passed to OnQueryDone when its response completes.
-  // `database` resolves unqualified table names (LOCK TABLES t ...).
-  uint32_t OnQuerySent(std::string_view sql, const std::string& database = "");
+  uint32_t OnQuerySent(std::string_view sql);
   // The response to a query completed (ok: not an ERR) with these status flags.
   void OnQueryDone(uint32_t effects, bool ok);
   // COM_CHANGE_USER / COM_RESET_CONNECTION succeeded: the server forgot everything.
@@ -37,9 +36,6 @@ class SessionState {
   bool holds_handlers() const { return handlers_ > 0; }
   bool holds_user_locks() const { return user_locks_; }
   bool holds_session_locks() const { return table_locks_ || handlers_ > 0 || user_locks_; }
-  // Whether the tables locked by LOCK TABLES / FLUSH TABLES ... WITH READ LOCK
-  // include one of `tables` ("schema.name"); a global read lock includes all.
-  bool LocksAnyOf(const std::vector<std::string>& tables) const;
   // The database named by the last USE seen (valid when kChangesDatabase completed OK).
   const std::string& last_use_database() const { return last_use_database_; }
 
@@ -48,10 +44,6 @@ class SessionState {
   int handlers_ = 0;          // HANDLER ... OPEN without CLOSE
   bool user_locks_ = false;   // GET_LOCK taken and not known to be released
   std::string last_use_database_;
-  std::vector<std::string> locked_tables_;          // "schema.name", while table_locks_
-  std::vector<std::string> pending_locked_tables_;  // of the LOCK statement in flight
-  bool global_read_lock_ = false;
-  bool pending_global_read_lock_ = false;
 };
 
 }  // namespace sealgate::proxy

@@ -90,10 +90,10 @@ StatusOr<std::string> CreateAsShadow(const std::string& sql, const std::string& 
   return head + QuoteTable(schema, shadow) + rest;
 }
 
-bool TableExists(SqlConn& admin, const std::string& schema, const std::string& table) {
-  auto n = admin.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + admin.Quote(schema) +
-                        " AND TABLE_NAME = " + admin.Quote(table));
-  return n.ok() && n->value_or("0") != "0";
+// An error reads as absent.
+bool TableIsThere(SqlConn& admin, const std::string& schema, const std::string& table) {
+  auto there = migration::TableExists(admin, schema, table);
+  return there.ok() && *there;
 }
 
 // `~<table>_old`, `~<table>_old2`, ... (at most 64 characters), not taken.
@@ -105,7 +105,7 @@ std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::se
     std::string base = "~" + t.name;
     if (base.size() + suffix.size() > 64) base = std::string(Utf8Prefix(base, 64 - suffix.size()));
     std::string name = base + suffix;
-    if (!reserved.count(name) && !TableExists(admin, t.schema, name)) return name;
+    if (!reserved.count(name) && !TableIsThere(admin, t.schema, name)) return name;
   }
 }
 
@@ -180,11 +180,8 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
     (void)admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(db, SealCoordinator::kGateA) + ", " +
                      QuoteTable(db, SealCoordinator::kGateB));
   }
-  const DeployItem& first = swap[0];
-  const std::string& schema = first.table.schema;
-  bool renamed = first.kind == ItemKind::kCreate ? TableExists(admin, schema, first.table.name) &&
-                                                      !TableExists(admin, schema, first.shadow)
-                                                 : TableExists(admin, schema, first.old_name);
+  // Unknown (half a rename cannot be: the RENAME is atomic) counts as not renamed.
+  bool renamed = SealCoordinator::ReadOutcome(admin, swap) == SealOutcome::kRenamed;
   for (size_t i = 0; i < d->items.size(); ++i) {
     DeployItem& it = d->items[i];
     if (it.kind != ItemKind::kAlter) continue;
@@ -624,7 +621,7 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
     SEALGATE_RETURN_IF_ERROR(
         migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host, c.account_host).Check(t, "Create"));
   }
-  if (TableExists(*admin, t.schema, t.name)) {
+  if (TableIsThere(*admin, t.schema, t.name)) {
     return Status::AlreadyExists("Table '" + t.name + "' already exists").WithMysqlError(1050, "42S01");
   }
   {
@@ -657,7 +654,7 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
     SEALGATE_RETURN_IF_ERROR(
         migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host, c.account_host).Check(t, "Drop"));
   }
-  if (!TableExists(*admin, t.schema, t.name)) {
+  if (!TableIsThere(*admin, t.schema, t.name)) {
     return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -125,8 +125,9 @@ class DeployController {
   struct Entry {
     Deploy deploy;
     bool busy = false;  // a COMMIT/ROLLBACK is running for it
-    // A waiting COMMIT (or REVERT) of it is to stop (ROLLBACK DEPLOY, KILL QUERY).
-    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+    // A waiting COMMIT (or REVERT) of it is to stop (ROLLBACK DEPLOY, KILL
+    // QUERY); read and written under mu_, waited on with busy_cv_.
+    bool cancel = false;
     uint64_t waiter = 0;  // the client session whose COMMIT/REVERT waits (0: none)
     // The session whose BEGIN DEPLOY (or plain ALTER) opened it; 0 when not
     // known (loaded after a restart).

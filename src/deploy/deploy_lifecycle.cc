@@ -69,7 +69,7 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
                                                 : DeployStateName(e.deploy.state))));
     }
     e.busy = true;
-    e.cancel->store(false);
+    e.cancel = false;
     e.waiter = c.session_id & ~(1ull << 63);
     e.deploy.state = DeployState::kSealing;
     (void)Persist(e.deploy);
@@ -255,10 +255,10 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     }
     const Status& s = attempt.status();
     if (s.code() == StatusCode::kUnavailable) {  // not staged yet (or a connection failed): not an attempt
-      std::lock_guard<std::mutex> lock(mu_);
-      deploys_[name].deploy.last_error = "waiting: " + s.message();
-    }
-    if (s.code() == StatusCode::kUnavailable) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        deploys_[name].deploy.last_error = "waiting: " + s.message();
+      }
       (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
       continue;
     }
@@ -302,9 +302,9 @@ bool DeployController::SleepUnlessCancelled(const std::string& name, std::chrono
   std::unique_lock<std::mutex> lock(mu_);
   auto it = deploys_.find(name);
   if (it == deploys_.end()) return true;
-  std::shared_ptr<std::atomic<bool>> cancel = it->second.cancel;
-  if (d.count() > 0) busy_cv_.wait_for(lock, d, [&] { return cancel->load(); });
-  return !cancel->load();
+  const bool& cancel = it->second.cancel;  // map entries stay put
+  if (d.count() > 0) busy_cv_.wait_for(lock, d, [&] { return cancel; });
+  return !cancel;
 }
 
 Status DeployController::Cancelled(const std::string& name, bool inverse) {
@@ -317,7 +317,7 @@ void DeployController::CancelWait(uint64_t session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [name, e] : deploys_) {
     if (e.busy && e.waiter == session_id) {
-      e.cancel->store(true);
+      e.cancel = true;
       if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " wait cancelled by KILL QUERY");
     }
   }
@@ -339,7 +339,7 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
     if (it->second.busy && it->second.deploy.state == DeployState::kSealing) {
       // A COMMIT waits for the seal: it stops, then the rollback goes on.
       std::unique_lock<std::mutex> wait(mu_, std::adopt_lock);
-      it->second.cancel->store(true);
+      it->second.cancel = true;
       busy_cv_.notify_all();
       busy_cv_.wait(wait, [&] {
         auto found = deploys_.find(name);

@@ -99,7 +99,7 @@ ControlReply DeployController::Revert(const ClientContext& c, const std::string&
                                                                            problem));
     }
     e.busy = true;
-    e.cancel->store(false);
+    e.cancel = false;
     e.waiter = c.session_id;
     e.deploy.state = DeployState::kReverting;
     (void)Persist(e.deploy);

@@ -84,45 +84,27 @@ Status SealCoordinator::CheckReady(const std::vector<DeployItem>& items) {
   return Status::Ok();
 }
 
-Status SealCoordinator::CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout) {
+Status SealCoordinator::CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
+                                std::vector<uint64_t>* paused) {
   auto seq = engine_->WriteSentinel();
   if (!seq.ok()) return seq.status();
-  std::vector<std::future<Status>> waits;
-  for (const auto& it : items) {
-    if (it.kind != ItemKind::kAlter) continue;
-    uint64_t id = it.migration_id;
-    waits.push_back(std::async(std::launch::async, [this, id, timeout, seq = *seq] {
-      return engine_->WaitApplied(id, seq, timeout);
-    }));
-  }
-  Status first;
-  for (auto& w : waits) {
-    Status s = w.get();
-    if (first.ok() && !s.ok()) first = s;
-  }
-  return first;
-}
-
-Status SealCoordinator::CatchUpAndPause(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
-                                        std::vector<uint64_t>* paused) {
-  auto seq = engine_->WriteSentinel();
-  if (!seq.ok()) return seq.status();
-  // Every shadow catches up in parallel: the hold lasts as long as the slowest, not the sum.
+  // Every shadow catches up in parallel: it takes as long as the slowest, not the sum.
   std::vector<std::pair<const DeployItem*, std::future<Status>>> waits;
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
     uint64_t id = it.migration_id;
-    waits.emplace_back(&it, std::async(std::launch::async, [this, id, timeout, seq = *seq] {
+    waits.emplace_back(&it, std::async(std::launch::async, [this, id, timeout, pause = paused != nullptr,
+                                                            seq = *seq] {
                          Status s = engine_->WaitApplied(id, seq, timeout);
-                         return s.ok() ? engine_->Pause(id) : s;
+                         return s.ok() && pause ? engine_->Pause(id) : s;
                        }));
   }
   Status first;
   for (auto& [item, wait] : waits) {
     Status s = wait.get();
-    if (s.ok()) {
+    if (s.ok() && paused) {
       paused->push_back(item->migration_id);
-    } else if (first.ok()) {
+    } else if (!s.ok() && first.ok()) {
       first = Status::Aborted("shadow of " + item->table.name + " did not catch up: " + s.message());
     }
   }
@@ -219,12 +201,6 @@ Status WaitRenameHoldsGateA(SqlConn& probe, const std::string& schema, std::futu
                          "the check?)");
 }
 
-bool GateTableExists(SqlConn& conn, const std::string& schema, const char* table, bool* known) {
-  auto n = conn.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + conn.Quote(schema) +
-                       " AND TABLE_NAME = " + conn.Quote(table));
-  *known = *known && n.ok();
-  return n.ok() && n->value_or("0") != "0";
-}
 
 // Ends a RENAME that must not happen while some gate_b still exists: kill it.
 // If that cannot be done, S's connection goes: its lock goes with it, the
@@ -259,6 +235,15 @@ std::string Ms(Clock::duration d) {
 
 
 StatusOr<SqlConn> SealCoordinator::Connect() { return SqlConn::Open(admin_, options_.io_timeout); }
+
+Status SealCoordinator::ConnectAll(std::initializer_list<SqlConn*> conns) {
+  for (SqlConn* c : conns) {
+    auto opened = Connect();
+    if (!opened.ok()) return opened.status();
+    *c = std::move(*opened);
+  }
+  return Status::Ok();
+}
 
 BlockerQuery SealCoordinator::QueryFor(const std::vector<DeployItem>& items, const std::vector<uint64_t>& own) const {
   BlockerQuery q;
@@ -318,26 +303,31 @@ StatusOr<SealResult> SealCoordinator::Attempt(const std::vector<DeployItem>& ite
 
 SealOutcome SealCoordinator::Outcome(const std::vector<DeployItem>& items) {
   auto c = Connect();
-  if (!c.ok()) return SealOutcome::kUnknown;
-  // The RENAME is atomic: the first ALTER's tables tell for all of them.
+  return c.ok() ? ReadOutcome(*c, items) : SealOutcome::kUnknown;
+}
+
+SealOutcome SealCoordinator::ReadOutcome(SqlConn& conn, const std::vector<DeployItem>& items) {
+  if (items.empty()) return SealOutcome::kNotRenamed;
+  // The RENAME is atomic: one item's tables tell for all of them — an ALTER's
+  // if there is one (both its names are checked), else the first item's.
+  const DeployItem* witness = &items.front();
   for (const auto& it : items) {
-    if (it.kind != ItemKind::kAlter) continue;
-    bool known = true;
-    bool old_there = GateTableExists(*c, it.table.schema, it.old_name.c_str(), &known);
-    bool shadow_there = GateTableExists(*c, it.table.schema, it.shadow.c_str(), &known);
-    if (!known) return SealOutcome::kUnknown;
-    if (old_there && !shadow_there) return SealOutcome::kRenamed;
-    if (shadow_there && !old_there) return SealOutcome::kNotRenamed;
-    return SealOutcome::kUnknown;
+    if (it.kind == ItemKind::kAlter) {
+      witness = &it;
+      break;
+    }
   }
-  for (const auto& it : items) {
-    bool known = true;
-    const std::string& gone = it.kind == ItemKind::kCreate ? it.shadow : it.table.name;
-    bool there = GateTableExists(*c, it.table.schema, gone.c_str(), &known);
-    if (!known) return SealOutcome::kUnknown;
-    return there ? SealOutcome::kNotRenamed : SealOutcome::kRenamed;
-  }
-  return SealOutcome::kNotRenamed;
+  const std::string& schema = witness->table.schema;
+  // Present before the RENAME, gone after it; and (an ALTER) the reverse.
+  const std::string& before = witness->kind == ItemKind::kDrop ? witness->table.name : witness->shadow;
+  auto before_there = migration::TableExists(conn, schema, before);
+  if (!before_there.ok()) return SealOutcome::kUnknown;
+  if (witness->kind != ItemKind::kAlter) return *before_there ? SealOutcome::kNotRenamed : SealOutcome::kRenamed;
+  auto after_there = migration::TableExists(conn, schema, witness->old_name);
+  if (!after_there.ok()) return SealOutcome::kUnknown;
+  if (*after_there && !*before_there) return SealOutcome::kRenamed;
+  if (*before_there && !*after_there) return SealOutcome::kNotRenamed;
+  return SealOutcome::kUnknown;
 }
 
 StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks) {
@@ -349,27 +339,22 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   auto probe = Connect();
   if (!probe.ok()) return probe.status();
   for (const auto& t : RenameTargets(items)) {
-    auto n = probe->Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-                           probe->Quote(t.schema) + " AND TABLE_NAME = " + probe->Quote(t.name));
-    if (n.ok() && n->value_or("0") != "0") {
+    auto there = migration::TableExists(*probe, t.schema, t.name);
+    if (there.ok() && *there) {
       return Status::FailedPrecondition("table " + QuoteTable(t.schema, t.name) +
                                         " is in the way of the seal's RENAME; rename or drop it");
     }
   }
-  auto s_conn = Connect();
-  if (!s_conn.ok()) return s_conn.status();
-  auto b = Connect();
-  if (!b.ok()) return b.status();
-  auto killer = Connect();
-  if (!killer.ok()) return killer.status();
-  const uint64_t b_id = b->connection_id();
+  SqlConn s_conn, b, killer;
+  SEALGATE_RETURN_IF_ERROR(ConnectAll({&s_conn, &b, &killer}));
+  const uint64_t b_id = b.connection_id();
   // Step 1, before anyone is held: who could make the RENAME wait.
   SEALGATE_RETURN_IF_ERROR(CheckBlockers(
-      *probe, QueryFor(items, {s_conn->connection_id(), b_id, killer->connection_id()})));
+      *probe, QueryFor(items, {s_conn.connection_id(), b_id, killer.connection_id()})));
   // The shadows catch up outside the hold, so inside it only the last
   // milliseconds of writes remain to apply.
-  Status caught_up = CatchUp(items, options_.apply_timeout);
-  if (!caught_up.ok()) return Status::Aborted("the shadows did not catch up before the seal: " + caught_up.message());
+  Status caught_up = CatchUp(items, options_.apply_timeout, nullptr);
+  if (!caught_up.ok()) return caught_up.Annotate("before the hold");
   // AUTO_INCREMENT: raised before anything is locked (ids inserted later
   // reach the shadow through the binlog and move its counter themselves).
   for (const auto& it : items) {
@@ -381,17 +366,17 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     }
   }
   // B waits on gate_b on purpose; the watchdog, not a lock timeout, ends it.
-  SEALGATE_RETURN_IF_ERROR(b->Exec("SET SESSION lock_wait_timeout = 3600"));
+  SEALGATE_RETURN_IF_ERROR(b.Exec("SET SESSION lock_wait_timeout = 3600"));
   // Once B has every metadata lock, only an InnoDB table lock can still make
   // it wait (a prepared XA transaction that appeared after the check).
-  (void)b->Exec("SET SESSION innodb_lock_wait_timeout = 1");
-  Gate gate(&*s_conn, schemas);
+  (void)b.Exec("SET SESSION innodb_lock_wait_timeout = 1");
+  Gate gate(&s_conn, schemas);
   SEALGATE_RETURN_IF_ERROR(gate.Take(2));
   auto fault = [&](const char* point) {
     if (!options_.faults) return;
     FaultAction a = options_.faults->Reach(point);
     if (a.kind != FaultAction::Kind::kLoseConnection) return;
-    uint64_t id = a.role == "gate" ? s_conn->connection_id() : a.role == "rename" ? b_id : probe->connection_id();
+    uint64_t id = a.role == "gate" ? s_conn.connection_id() : a.role == "rename" ? b_id : probe->connection_id();
     if (auto k = Connect(); k.ok()) (void)k->Exec("KILL CONNECTION " + std::to_string(id));
   };
   fault("seal.gate_taken");
@@ -399,7 +384,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   // Step 3: the hold, with its hard budget.
   auto hold_start = Clock::now();
   HoldLease lease(hold_);
-  SqlConn* killer_conn = &*killer;
+  SqlConn* killer_conn = &killer;
   HoldWatchdog watchdog(hold_start + options_.max_hold, [&lease, killer_conn, b_id] {
     lease.Release();  // clients first: this needs no server
     (void)killer_conn->Exec("KILL QUERY " + std::to_string(b_id));
@@ -409,7 +394,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   fault("seal.hold_begun");
 
   std::string rename = RenameStatement(items);
-  SqlConn* b_conn = &*b;
+  SqlConn* b_conn = &b;
   std::future<Status> renamed = std::async(std::launch::async, [b_conn, rename] { return b_conn->Exec(rename); });
   fault("seal.rename_issued");
   // Database by database, in the RENAME's lock order: once it waits at a
@@ -432,7 +417,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
     for (const auto& it : items) {
       if (it.table.schema == schema) here.push_back(it);
     }
-    failed = CatchUpAndPause(here, watchdog.remaining(), &paused);
+    failed = CatchUp(here, watchdog.remaining(), &paused);
     catching += Clock::now() - t1;
     if (!failed.ok()) break;
     if (hooks.before_rename) {
@@ -462,7 +447,7 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   Status s;
   if (!final_opened) {
     // Some gate_b still exists: the RENAME cannot succeed. End it.
-    KillRename(*probe, &*s_conn, b_id, renamed);
+    KillRename(*probe, &s_conn, b_id, renamed);
     s = failed.ok() ? Status::Aborted("the seal gate did not open") : failed;
   } else {
     s = renamed.get();
@@ -502,33 +487,29 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
 Status SealCoordinator::RunInstant(const sql::TableName& table, const std::string& sql, unsigned* server_errno,
                                    std::string* server_sqlstate) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
-  auto probe = Connect();
-  if (!probe.ok()) return probe.status();
-  auto admin = Connect();
-  if (!admin.ok()) return admin.status();
-  auto killer = Connect();
-  if (!killer.ok()) return killer.status();
+  SqlConn probe, admin, killer;
+  SEALGATE_RETURN_IF_ERROR(ConnectAll({&probe, &admin, &killer}));
   BlockerQuery query;
   query.tables = {table};
-  query.ignore = {admin->connection_id(), killer->connection_id()};
-  SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, query));
-  SEALGATE_RETURN_IF_ERROR(admin->Exec("SET SESSION lock_wait_timeout = 3600"));
-  const uint64_t id = admin->connection_id();
+  query.ignore = {admin.connection_id(), killer.connection_id()};
+  SEALGATE_RETURN_IF_ERROR(CheckBlockers(probe, query));
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("SET SESSION lock_wait_timeout = 3600"));
+  const uint64_t id = admin.connection_id();
   HoldLease lease(hold_);
-  SqlConn* killer_conn = &*killer;
+  SqlConn* killer_conn = &killer;
   HoldWatchdog watchdog(Clock::now() + options_.max_hold, [&lease, killer_conn, id] {
     lease.Release();
     (void)killer_conn->Exec("KILL QUERY " + std::to_string(id));
   });
   if (!hold_->WaitApplied(watchdog.remaining())) return Status::Aborted("the proxy did not apply the hold in time");
-  Status done = admin->Exec(sql);
+  Status done = admin.Exec(sql);
   bool within = watchdog.Disarm();
   lease.Release();
   if (done.ok()) return done;
-  *server_errno = admin->server_errno();
-  *server_sqlstate = admin->server_sqlstate();
+  *server_errno = admin.server_errno();
+  *server_sqlstate = admin.server_sqlstate();
   if (within && *server_errno != 0 && done.code() != StatusCode::kUnavailable) {
-    return Status::Aborted(admin->server_error());
+    return Status::Aborted(admin.server_error());
   }
   if (!within) {
     return Status::Aborted("the instant change did not finish within the hold budget of " +

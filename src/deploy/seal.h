@@ -9,8 +9,9 @@
 // `~<table>_new`). One attempt:
 //   1. every migration ready; nobody holds a metadata lock on the deploy's
 //      tables or shadows, and no prepared XA transaction a table lock
-//      (BlockerFinder) — otherwise the attempt ends as kBlocked, naming them,
-//      before anyone is held; the shadows catch up once outside the hold;
+//      (BlockerFinder) — otherwise the attempt ends (kResourceExhausted),
+//      naming them, before anyone is held; the shadows catch up once outside
+//      the hold;
 //   2. connection S creates both gate tables and LOCK TABLES gate_b WRITE: the
 //      RENAME's target exists and is locked;
 //   3. the hold begins: new statements of proxy sessions at a statement
@@ -31,7 +32,7 @@
 //   database's originals and gate; only after the last gate_b does S unlock.
 //   7. release the hold.
 // An attempt that fails after the RENAME may have run reads what happened
-// from the schema (kUnknownOutcome if it cannot yet: nothing may be assumed).
+// from the schema, and reads it again until it can: nothing is assumed.
 // An attempt that cannot finish in its budget is abandoned cleanly (B's RENAME
 // killed, hold released, appliers resumed) and reported as kAborted so the
 // caller retries with backoff. One hold at a time: attempts and instant
@@ -40,6 +41,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -105,7 +107,7 @@ struct SealResult {
   std::string phases;
 };
 
-// What a failed attempt left (for kUnknownOutcome): read from the schema.
+// Whether a deploy's RENAME happened, as the schema shows it.
 enum class SealOutcome : uint8_t { kNotRenamed, kRenamed, kUnknown };
 
 class SealCoordinator {
@@ -137,12 +139,12 @@ class SealCoordinator {
   //     was issued — nothing renamed, not an attempt;
   //   kResourceExhausted: blocked (the message names who); nobody was held;
   //   kAborted: abandoned (budget, a lost connection): nothing renamed, retry;
-  //   kDeadlineExceeded: the RENAME ran but its outcome cannot be read yet:
-  //     ask Outcome() until it can;
   //   anything else: the deploy cannot be sealed as it is (a RENAME target exists).
   StatusOr<SealResult> Attempt(const std::vector<DeployItem>& items, const SealHooks& hooks = {});
-  // Whether the items' RENAME happened, read from the schema.
+  // Whether the items' RENAME happened, read from the schema (on a new
+  // connection, or through `conn`): the RENAME is atomic, so one item tells.
   SealOutcome Outcome(const std::vector<DeployItem>& items);
+  static SealOutcome ReadOutcome(migration::SqlConn& conn, const std::vector<DeployItem>& items);
   // Every current blocker of these items' RENAME (for reports).
   StatusOr<std::vector<Blocker>> FindBlockers(const std::vector<DeployItem>& items);
 
@@ -159,11 +161,14 @@ class SealCoordinator {
   // kResourceExhausted naming the blockers, or OK; kills a long blocker per kill_blockers_after.
   Status CheckBlockers(migration::SqlConn& probe, const BlockerQuery& query);
   StatusOr<SealResult> AttemptLocked(const std::vector<DeployItem>& items, const SealHooks& hooks);
-  Status CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout);
-  Status CatchUpAndPause(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
-                         std::vector<uint64_t>* paused);
+  // Every ALTER's shadow applies a new sentinel within `timeout`; with
+  // `paused`, each is then paused and its id appended there.
+  Status CatchUp(const std::vector<DeployItem>& items, std::chrono::milliseconds timeout,
+                 std::vector<uint64_t>* paused);
   void ResumeAppliers(const std::vector<uint64_t>& paused);
   StatusOr<migration::SqlConn> Connect();
+  // Opens each connection (all or an error).
+  Status ConnectAll(std::initializer_list<migration::SqlConn*> conns);
 
   migration::Engine* engine_;
   binlog::ServerEndpoint admin_;

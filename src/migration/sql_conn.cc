@@ -49,6 +49,13 @@ StatusOr<SqlConn> SqlConn::Open(const binlog::ServerEndpoint& server, std::chron
   return c;
 }
 
+StatusOr<bool> TableExists(SqlConn& conn, const std::string& schema, const std::string& table) {
+  auto n = conn.Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + conn.Quote(schema) +
+                       " AND TABLE_NAME = " + conn.Quote(table));
+  if (!n.ok()) return n.status();
+  return n->value_or("0") != "0";
+}
+
 uint64_t SqlConn::connection_id() const { return mysql_ ? mysql_thread_id(mysql_) : 0; }
 
 Status SqlConn::Fail(const std::string& sql) {

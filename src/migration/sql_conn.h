@@ -71,6 +71,10 @@ class SqlConn {
   std::string error_;
 };
 
+// Whether `schema`.`table` exists (information_schema); an error if the
+// server could not be asked.
+StatusOr<bool> TableExists(SqlConn& conn, const std::string& schema, const std::string& table);
+
 // `name` quoted with backticks (doubling embedded backticks).
 std::string QuoteIdent(const std::string& name);
 // `schema`.`table`

@@ -69,8 +69,8 @@ TEST_F(HoldTest, SessionsInsideATransactionAreNeitherHeldNorWaitedFor) {
   ASSERT_EQ(inside.wait_for(2s), std::future_status::ready) << "a statement inside a transaction was held";
   EXPECT_TRUE(inside.get());
   EXPECT_TRUE(tx->Exec("COMMIT"));
-  // Its next statement, outside a transaction... with autocommit=0 it is at
-  // a boundary again once committed: held.
+  // Once committed it is at a statement boundary again (autocommit=0 opens
+  // the next transaction only with the next statement): that one is held.
   auto after = std::async(std::launch::async, [&] { return tx->Scalar("SELECT v FROM t WHERE id = 2"); });
   EXPECT_EQ(after.wait_for(200ms), std::future_status::timeout);
   gate.End();
