@@ -42,6 +42,7 @@ std::string UsageText() {
          "                [--upstream-socket PATH]   (client sessions reach the upstream over this Unix socket)\n"
          "                [--replica-server-id N]    (binlog replica id, unique per sealgate instance)\n"
          "                [--log-level debug|info|warn|error] [--plain-alter online|passthrough|reject]\n"
+         "                [--direct-max-rows N]\n"
          "                [--tls-cert FILE] [--tls-key FILE] [--tls-upstream]\n"
          "                [--deploy-max-staged-migrations N] [--seal-window HH:MM-HH:MM]   (UTC)\n"
          "                [--deploy-lease-retry-ms MS] [--deploy-lease-check-ms MS]  (several instances: how often\n"
@@ -252,6 +253,10 @@ Status Apply(Config* c, const std::string& key, const std::string& value) {
     else if (value == "passthrough") c->plain_alter = PlainAlterMode::kPassthrough;
     else if (value == "reject") c->plain_alter = PlainAlterMode::kReject;
     else return Status::InvalidArgument("plain-alter must be online|passthrough|reject");
+    return Status::Ok();
+  }
+  if (key == "direct-max-rows") {
+    if (!ParseInt(value, 0, 1000000, &c->direct_max_rows)) return Status::InvalidArgument("direct-max-rows must be 0..1000000");
     return Status::Ok();
   }
   if (key == "tls-cert") { c->tls.cert_file = value; return Status::Ok(); }

@@ -65,6 +65,7 @@ struct Config {
   uint32_t replica_server_id = 0;  // binlog replica id; 0: derived from host name and listen address
   LogLevel log_level = LogLevel::kInfo;
   PlainAlterMode plain_alter = PlainAlterMode::kOnline;
+  int direct_max_rows = 1000;  // ddl.direct_max_rows
   TlsConfig tls;
   double shutdown_grace_seconds = 30;
   // While a client waits on sealgate (COMMIT DEPLOY, an online ALTER), its

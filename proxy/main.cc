@@ -198,6 +198,7 @@ int main(int argc, char** argv) {
   controller_options.hold = &hold;
   controller_options.plain_alter = PlainAlter(config->plain_alter);
   controller_options.max_staged_migrations = config->max_staged_migrations;
+  controller_options.direct_max_rows = static_cast<uint64_t>(config->direct_max_rows);
   if (!config->seal_window.empty()) controller_options.seal_window = *deploy::SealWindow::Parse(config->seal_window);
   controller_options.seal.kill_blockers_after = config->seal_kill_blockers_after;
   controller_options.seal.max_hold = std::chrono::milliseconds(config->seal_max_hold_ms);

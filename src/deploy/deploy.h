@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "common/status.h"
+#include "sql/errors.h"
 #include "sql/statement.h"
 
 namespace sealgate::deploy {
@@ -29,6 +32,12 @@ bool IsActive(DeployState state);
 // Staging, or sealed/reverted inside the revert window: the deploy's tables
 // are followed by its migrations and belong to it.
 bool HoldsTables(DeployState state);
+
+// A refusal of a deploy statement: FailedPrecondition carrying sealgate's
+// error number (sql/errors.h) and SQLSTATE.
+inline Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
+  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
+}
 
 enum class ItemKind : uint8_t { kAlter, kCreate, kDrop };
 const char* ItemKindName(ItemKind kind);

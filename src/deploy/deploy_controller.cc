@@ -28,10 +28,6 @@ std::string UtcNow() {
   return buf;
 }
 
-Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
-  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
-}
-
 std::string Qualified(const sql::TableName& t) { return QuoteTable(t.schema, t.name); }
 
 sql::TableName Resolve(const sql::TableName& t, const std::string& database) {
@@ -129,6 +125,7 @@ ControlReply ControlReply::Error(Status status) {
 DeployController::DeployController(ControllerOptions options)
     : options_(options),
       seal_(options.engine, options.admin, options.hold, options.seal, options.logger),
+      direct_({options.admin, &seal_, options.direct_max_rows, options.logger, options.faults}),
       store_(options.admin, options.metadata_schema),
       control_store_(options.admin, options.metadata_schema),
       scheduler_(std::make_unique<SealScheduler>([this](const std::string& name) { SealScheduled(name); })) {
@@ -310,6 +307,14 @@ void DeployController::Unreserve(const sql::TableName& t) { reserved_.erase({t.s
 bool DeployController::Wants(const sql::Statement& st, const SessionFacts& session) const {
   if (IsDeployControl(st.kind)) return true;
   if (InBlock(session.session_id)) return true;
+  if (st.passthrough_hint && IsStageableDdl(st.kind)) {
+    if (options_.logger) {
+      options_.logger->Info("deploy", "session=" + std::to_string(session.session_id) + " " +
+                                          sql::StatementKindName(st.kind) +
+                                          " with /*sealgate:passthrough*/ goes to the server as written");
+    }
+    return false;
+  }
   if (IsStageableDdl(st.kind)) {
     // Indexes switched off and on around a dump's INSERTs: nothing to stage
     // (a no-op for InnoDB), and the dump holds LOCK TABLES meanwhile.
@@ -329,7 +334,9 @@ bool DeployController::Wants(const sql::Statement& st, const SessionFacts& sessi
     return true;
   }
   if ((st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) && !st.inner_sql.empty()) {
-    return IsStageableDdl(sql::Classify(st.inner_sql).kind) && options_.plain_alter != PlainAlterMode::kPassthrough;
+    sql::Statement inner = sql::Classify(st.inner_sql);
+    return IsStageableDdl(inner.kind) && !inner.passthrough_hint && !st.passthrough_hint &&
+           options_.plain_alter != PlainAlterMode::kPassthrough;
   }
   if (st.kind == StatementKind::kSetSessionVariable && active_deploys_.load() > 0) {
     for (const auto& v : st.variables) {
@@ -472,6 +479,12 @@ std::optional<std::string> DeployController::TableOwner(const sql::TableName& t)
 ControlReply DeployController::Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql,
                                      const std::string& name) {
   if (st.kind == StatementKind::kShowDeploys) return ShowDeploys(c);
+  if (st.passthrough_hint) {
+    return ControlReply::Error(DeployError(
+        error::kDeployStatementNotAllowed,
+        "/*sealgate:passthrough*/ is not accepted inside a deploy block (the deploy's seal could not follow a change "
+        "the server makes on its own); deploy '" + name + "' stays open: send the statement after END DEPLOY"));
+  }
   // Refused before anything is copied: the seal could never take such a table.
   for (const auto& t : st.tables) {
     if (t.name.compare(SealCoordinator::kGateA) >= 0) {

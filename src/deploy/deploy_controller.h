@@ -26,6 +26,7 @@
 #include "deploy/deploy.h"
 #include "deploy/deploy_ops.h"
 #include "deploy/deploy_store.h"
+#include "deploy/direct_alter.h"
 #include "deploy/seal.h"
 #include "deploy/seal_schedule.h"
 #include "migration/engine.h"
@@ -79,6 +80,9 @@ struct ControllerOptions {
   std::chrono::milliseconds seal_retry_initial{200};
   std::chrono::milliseconds seal_retry_max{10000};
   int max_staged_migrations = 32;
+  // A plain ALTER of a table with foreign keys (which a copy cannot stage) is
+  // made by the server under the hold when the table has at most this many rows.
+  uint64_t direct_max_rows = 1000;
   // Seals start only inside this daily UTC window (COMMIT DEPLOY waits for it); none: any time.
   std::optional<SealWindow> seal_window;
   // Before the first seal attempt, every shadow is compared with its original
@@ -168,9 +172,9 @@ class DeployController {
   std::optional<ControlReply> RefuseOthersDeploy(const ClientContext& c, const std::string& name, const char* action);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
-  // A plain ALTER the server can do as metadata only: done at once under the
-  // hold, no copy. nullopt: not possible that way, stage it.
-  std::optional<ControlReply> TryInstant(const ClientContext& c, const std::string& sql);
+  // A plain ALTER the server makes itself under the hold (DirectAlter):
+  // done, or refused. nullopt: not possible that way, stage it.
+  std::optional<ControlReply> TryDirect(const ClientContext& c, const std::string& sql);
 
   StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);
@@ -222,6 +226,7 @@ class DeployController {
 
   ControllerOptions options_;
   SealCoordinator seal_;
+  DirectAlter direct_;
   mutable std::mutex mu_;
   std::condition_variable busy_cv_;            // an Entry's busy or cancel changed
   DeployStore store_;                          // GUARDED_BY(mu_)

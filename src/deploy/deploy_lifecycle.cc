@@ -12,10 +12,6 @@ namespace sealgate::deploy {
 
 namespace {
 
-Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
-  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
-}
-
 std::string Text(uint64_t v) { return std::to_string(v); }
 
 }  // namespace
@@ -563,13 +559,13 @@ ControlReply DeployController::ShowStatus(const ClientContext& c, const std::opt
   return r;
 }
 
-std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c, const std::string& sql) {
+std::optional<ControlReply> DeployController::TryDirect(const ClientContext& c, const std::string& sql) {
   auto alter = sql::AnalyzeAlter(sql);
   if (!alter.ok() || alter->specs.empty() || !options_.hold) return std::nullopt;
-  if (alter->algorithm && *alter->algorithm != "INSTANT" && *alter->algorithm != "DEFAULT") return std::nullopt;
   sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
+  if (table.schema.empty()) return std::nullopt;
   auto admin = migration::SqlConn::Open(options_.admin);
-  if (!admin.ok() || table.schema.empty()) return std::nullopt;
+  if (!admin.ok()) return std::nullopt;
   if (c.client) {
     migration::GrantTablePrivilegeCheck grants(&*admin, c.user, c.host, c.account_host);
     Status allowed = grants.CheckAlter(table);
@@ -582,26 +578,18 @@ std::optional<ControlReply> DeployController::TryInstant(const ClientContext& c,
   }
   // Even a metadata-only change takes an exclusive metadata lock: it runs
   // under the seal's hold, budget and blocker rules, never beside a seal.
-  std::string instant = sql::RenderAlter(*alter, table) + ", ALGORITHM=INSTANT";
-  unsigned err = 0;
-  std::string sqlstate;
-  Status done = seal_.RunInstant(table, instant, &err, &sqlstate);
-  // Blocked (nobody held): look again for a while before staging a copy,
-  // whose seal would then wait for the same blocker anyway.
-  for (int tries = 0; done.code() == StatusCode::kResourceExhausted && tries < 40; ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    done = seal_.RunInstant(table, instant, &err, &sqlstate);
+  auto owner_of = [this](const sql::TableName& t) -> std::optional<std::string> {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (reserved_.count({t.schema, t.name})) return std::string("(being staged)");
+    return TableOwner(t);
+  };
+  DirectAlter::Result done = direct_.Run(*alter, table, owner_of);
+  switch (done.verdict) {
+    case DirectAlter::Verdict::kDone: return ControlReply::Ok("");
+    case DirectAlter::Verdict::kRefused: return ControlReply::Error(done.error);
+    case DirectAlter::Verdict::kStage: break;
   }
-  if (done.ok()) {
-    if (options_.logger) options_.logger->Info("deploy", "instant ALTER of " + table.schema + "." + table.name);
-    return ControlReply::Ok("");
-  }
-  // 1845/1846: not possible as INSTANT; blocked or abandoned (no server
-  // error): staged instead; anything else is the client's own mistake
-  // (unknown column, ...), answered as the server would.
-  if (err == 1845 || err == 1846 || err == 1205 || err == 1317 || err == 0) return std::nullopt;
-  return ControlReply::Error(Status::Aborted(done.message()).WithMysqlError(static_cast<uint16_t>(err),
-                                                                            sqlstate.empty() ? "HY000" : sqlstate));
+  return std::nullopt;
 }
 
 ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
@@ -616,7 +604,7 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
                                            "locks at the seal; UNLOCK TABLES first"));
   }
   if (st.kind == sql::StatementKind::kAlterTable) {
-    if (auto instant = TryInstant(c, sql)) return *instant;
+    if (auto direct = TryDirect(c, sql)) return *direct;
   }
   // An implicit one-statement deploy that replies once sealed.
   ClientContext self = c;

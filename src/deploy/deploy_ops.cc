@@ -14,10 +14,6 @@
 namespace sealgate::deploy {
 namespace {
 
-Status DeployError(uint16_t code, std::string message, const char* sqlstate = error::kSqlstateGeneral) {
-  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, sqlstate);
-}
-
 std::string Ratio(double r) {
   char buf[32];
   snprintf(buf, sizeof buf, "%g", r);

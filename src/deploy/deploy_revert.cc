@@ -12,10 +12,6 @@ using migration::SqlConn;
 
 namespace {
 
-Status DeployError(uint16_t code, std::string message) {
-  return Status::FailedPrecondition(std::move(message)).WithMysqlError(code, error::kSqlstateGeneral);
-}
-
 std::string UtcSeconds(time_t t) {
   char buf[32];
   tm parts;

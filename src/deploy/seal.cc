@@ -484,16 +484,17 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   return result;
 }
 
-Status SealCoordinator::RunInstant(const sql::TableName& table, const std::string& sql, unsigned* server_errno,
-                                   std::string* server_sqlstate) {
+Status SealCoordinator::RunInstant(const InstantChange& change, unsigned* server_errno, std::string* server_sqlstate) {
   std::lock_guard<std::mutex> lock(attempt_mu_);
   SqlConn probe, admin, killer;
   SEALGATE_RETURN_IF_ERROR(ConnectAll({&probe, &admin, &killer}));
   BlockerQuery query;
-  query.tables = {table};
+  query.tables = change.tables;
   query.ignore = {admin.connection_id(), killer.connection_id()};
   SEALGATE_RETURN_IF_ERROR(CheckBlockers(probe, query));
   SEALGATE_RETURN_IF_ERROR(admin.Exec("SET SESSION lock_wait_timeout = 3600"));
+  for (const auto& statement : change.setup) SEALGATE_RETURN_IF_ERROR(admin.Exec(statement));
+  const std::string& sql = change.sql;
   const uint64_t id = admin.connection_id();
   HoldLease lease(hold_);
   SqlConn* killer_conn = &killer;

@@ -148,12 +148,17 @@ class SealCoordinator {
   // Every current blocker of these items' RENAME (for reports).
   StatusOr<std::vector<Blocker>> FindBlockers(const std::vector<DeployItem>& items);
 
-  // A metadata-only change of one table (`sql`: an ALGORITHM=INSTANT ALTER)
-  // under the same hold, budget and blocker rules as a seal, never at the
-  // same time as one. kResourceExhausted: blocked (nothing done); kAborted:
-  // abandoned within the budget (nothing done); other errors: the server's.
-  Status RunInstant(const sql::TableName& table, const std::string& sql, unsigned* server_errno,
-                    std::string* server_sqlstate);
+  // A change the server makes itself (an ALTER that must finish within the
+  // budget) under the same hold, budget and blocker rules as a seal, never at
+  // the same time as one. kResourceExhausted: blocked (nothing done);
+  // kAborted: abandoned within the budget (nothing done); other errors: the
+  // server's (errno and SQLSTATE in the out-parameters).
+  struct InstantChange {
+    std::vector<sql::TableName> tables;  // whose metadata locks it needs (the table, its foreign-key relations)
+    std::vector<std::string> setup;      // session statements run first, before the hold
+    std::string sql;                     // run under the hold
+  };
+  Status RunInstant(const InstantChange& change, unsigned* server_errno, std::string* server_sqlstate);
 
  private:
   Status CheckReady(const std::vector<DeployItem>& items);

@@ -88,6 +88,15 @@ StatusOr<sql::AlterTable> Analyze(const MigrationRequest& request) {
     return Status::InvalidArgument("no database selected: qualify the table name or USE a database")
         .WithMysqlError(1046, "3D000");
   }
+  for (const auto& spec : alter->specs) {
+    if (!spec.foreign_key || spec.kind == sql::AlterSpecKind::kDropConstraint) continue;
+    return Status::FailedPrecondition(
+               "a foreign key cannot be added by a table copy (`" + spec.text +
+               "`): send ADD/DROP FOREIGN KEY as a plain ALTER TABLE of its own outside a deploy block (sealgate "
+               "checks the rows for orphans, then adds it without a copy), or add the comment "
+               "/*sealgate:passthrough*/ to have the server run the statement as written")
+        .WithMysqlError(error::kAlterAddsForeignKey, error::kSqlstateNotSupported);
+  }
   return alter;
 }
 

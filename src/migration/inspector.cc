@@ -117,7 +117,11 @@ Status CheckTable(SqlConn& c, const sql::TableName& t, InspectReport* report) {
   if (!fks.ok()) return fks.status();
   if (fks->has_value()) {
     return Refusal(error::kInspectForeignKey, name + " has a foreign key in or out (" + **fks +
-                                                  "): drop the foreign keys first; staged migrations cannot keep them");
+                                                  "), and a table copy cannot keep foreign keys yet; outside a deploy block sealgate runs a plain ALTER "
+                                                  "of such a table on the server under its hold when the table is small "
+                                                  "(ddl.direct_max_rows) and adds or drops foreign keys without a copy; "
+                                                  "otherwise add the comment /*sealgate:passthrough*/ to have the server "
+                                                  "run the statement as written (not online)");
   }
   auto trg = c.Scalar("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = " +
                       c.Quote(t.schema) + " AND EVENT_OBJECT_TABLE = " + c.Quote(t.name) + " LIMIT 1");

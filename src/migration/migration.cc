@@ -314,7 +314,7 @@ Status Migration::HoldAt(const std::function<StatusOr<binlog::BinlogPosition>()>
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!holding_) {
     Status why;
-    if (state_ == MigrationState::kFailed) why = Status::FailedPrecondition("migration failed: " + last_error_);
+    if (state_ == MigrationState::kFailed) why = FailureLocked();
     if (stop_) why = Status::Aborted("migration stopped");
     if (why.ok() && cv_.wait_until(lock, deadline) == std::cv_status::timeout && !holding_) {
       why = Status::DeadlineExceeded("the applier did not reach " + position->ToString() + " within " +
@@ -475,7 +475,7 @@ Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (seen_heartbeat_ < seq) {
-    if (state_ == MigrationState::kFailed) return Status::FailedPrecondition("migration failed: " + last_error_);
+    if (state_ == MigrationState::kFailed) return FailureLocked();
     if (paused_) return Status::FailedPrecondition("migration is paused: resume it before waiting");
     if (stop_) return Status::Aborted("migration stopped");
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && seen_heartbeat_ < seq) {
@@ -484,6 +484,15 @@ Status Migration::WaitApplied(uint64_t seq, std::chrono::milliseconds timeout) {
     }
   }
   return Status::Ok();
+}
+
+Status Migration::FailureLocked() const {
+  // A lost server is waited out by whoever waits (the engine resumes the
+  // migration from its checkpoint); anything else is final.
+  if (failure_.code() == StatusCode::kUnavailable) {
+    return Status::Unavailable("migration lost the server, reconnecting: " + last_error_);
+  }
+  return Status::FailedPrecondition("migration failed: " + last_error_);
 }
 
 bool Migration::recoverable() const {

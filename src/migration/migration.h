@@ -226,6 +226,9 @@ class Migration {
  private:
   void Run();
   Status Step();
+  // Why a failed migration cannot be waited on (mu_ held): Unavailable while
+  // it only lost the server, FailedPrecondition otherwise.
+  Status FailureLocked() const;
   // Heartbeat-only work while the last checkpoint is recent: noted in memory
   // (no transaction). False if `items` need ApplyBatch.
   Status ApplyUpToHold(std::vector<WorkItem>& items, const binlog::BinlogPosition& hold_at);

@@ -166,6 +166,7 @@ const char* AlterSpecKindName(AlterSpecKind kind) {
     case AlterSpecKind::kRenameIndex: return "RenameIndex";
     case AlterSpecKind::kAlterIndex: return "AlterIndex";
     case AlterSpecKind::kAddCheck: return "AddCheck";
+    case AlterSpecKind::kAddForeignKey: return "AddForeignKey";
     case AlterSpecKind::kDropConstraint: return "DropConstraint";
     case AlterSpecKind::kTableOption: return "TableOption";
     case AlterSpecKind::kConvertCharset: return "ConvertCharset";

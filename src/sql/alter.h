@@ -30,6 +30,7 @@ enum class AlterSpecKind : uint8_t {
   kRenameIndex,        // RENAME {INDEX|KEY} a TO b
   kAlterIndex,         // ALTER INDEX i [IN]VISIBLE | [NOT] IGNORED
   kAddCheck,           // ADD [CONSTRAINT [c]] CHECK (...)
+  kAddForeignKey,      // ADD [CONSTRAINT [c]] FOREIGN KEY [IF NOT EXISTS] [i] (cols) REFERENCES t (cols) [ON ...]
   kDropConstraint,     // DROP CHECK c | DROP CONSTRAINT c | DROP FOREIGN KEY fk
   kTableOption,        // ENGINE=, [DEFAULT] CHARSET=, COLLATE=, COMMENT=, AUTO_INCREMENT=, ROW_FORMAT=, ...
   kConvertCharset,     // CONVERT TO CHARACTER SET x [COLLATE y]
@@ -65,6 +66,14 @@ struct AlterSpec {
   std::string index_name;
   std::string new_index_name;
   std::vector<std::string> index_columns;
+
+  // Foreign keys. ADD FOREIGN KEY: index_name is the constraint's name (may
+  // be empty), index_columns the referencing columns, ref_table and
+  // ref_columns what they reference. `foreign_key` is set on every spec that
+  // adds or drops one (ADD FOREIGN KEY, a column with REFERENCES, DROP FOREIGN KEY).
+  bool foreign_key = false;
+  TableName ref_table;
+  std::vector<std::string> ref_columns;
 
   // Table options: lower-cased name with single spaces ("engine",
   // "default charset", "auto_increment", ...) and the value unquoted.

@@ -12,7 +12,8 @@ namespace sealgate::sql::internal {
 namespace {
 
 constexpr const char* kPassthroughHint =
-    "run it on its own outside a deploy with ddl.plain_alter=passthrough, or directly on the server";
+    "to have the server run it as written (not online), send it outside a deploy block with the comment "
+    "/*sealgate:passthrough*/ in it";
 
 class SpecParser {
  public:
@@ -39,6 +40,8 @@ class SpecParser {
   Status ParseAdd();
   Status ParseAddElement(size_t begin, size_t end, bool in_list);
   Status ParseKey(AlterSpec spec);
+  Status ParseForeignKey(AlterSpec spec);
+  std::vector<std::string> ParseNameList();
   Status ParseColumnDefinition(AlterSpec* spec, size_t end);
   Status ParseDrop();
   Status ParseRename();
@@ -141,10 +144,9 @@ Status SpecParser::ParseAddElement(size_t begin, size_t end, bool in_list) {
   }
   const Token& t = c_.Peek();
   if (t.Is("FOREIGN")) {
-    status = RefuseAlter(error::kAlterAddsForeignKey,
-                         "ADD FOREIGN KEY cannot be staged: sealgate migrates only tables without foreign keys "
-                         "(the shadow copy and the final rename would break them); " + std::string(kPassthroughHint) +
-                         ".");
+    spec.kind = AlterSpecKind::kAddForeignKey;
+    spec.index_name = constraint;
+    status = ParseForeignKey(std::move(spec));
   } else if (t.Is("CHECK")) {
     spec.kind = AlterSpecKind::kAddCheck;
     spec.index_name = constraint;
@@ -194,6 +196,42 @@ Status SpecParser::ParseKey(AlterSpec spec) {
   return Status::Ok();
 }
 
+// (a, b, ...): plain column names, unquoted (an empty string for anything else).
+std::vector<std::string> SpecParser::ParseNameList() {
+  std::vector<std::string> names;
+  if (!c_.AcceptPunct('(')) return names;
+  while (!c_.AtEnd() && !c_.PeekPunct(')')) {
+    bool simple = c_.Peek().IsIdentifier() && (c_.PeekPunct(',', 1) || c_.PeekPunct(')', 1));
+    names.push_back(simple ? Unquote(c_.Peek()) : std::string());
+    c_.SkipExpression();
+    c_.AcceptPunct(',');
+  }
+  c_.AcceptPunct(')');
+  return names;
+}
+
+// FOREIGN KEY [IF NOT EXISTS] [index] (cols) REFERENCES [db.]t [(cols)] [MATCH ..] [ON DELETE ..] [ON UPDATE ..]
+Status SpecParser::ParseForeignKey(AlterSpec spec) {
+  spec.foreign_key = true;
+  c_.AcceptSeq({"FOREIGN", "KEY"});
+  if (c_.AcceptSeq({"IF", "NOT", "EXISTS"})) spec.if_not_exists = true;
+  if (c_.Peek().IsIdentifier() && !c_.PeekPunct('(')) c_.Next();  // the index's own name
+  spec.index_columns = ParseNameList();
+  if (spec.index_columns.empty() || !c_.Accept("REFERENCES") || !c_.Peek().IsIdentifier()) {
+    return AlterSyntaxError("expected FOREIGN KEY (columns) REFERENCES table (columns) in: " + spec.text);
+  }
+  std::string first = Unquote(c_.Next());
+  if (c_.PeekPunct('.') && c_.Peek(1).IsIdentifier()) {
+    c_.Next();
+    spec.ref_table = {first, Unquote(c_.Next())};
+  } else {
+    spec.ref_table = {"", first};
+  }
+  spec.ref_columns = ParseNameList();
+  Emit(std::move(spec));
+  return Status::Ok();
+}
+
 // name definition [FIRST | AFTER x], up to `end`.
 Status SpecParser::ParseColumnDefinition(AlterSpec* spec, size_t end) {
   if (!c_.Peek().IsIdentifier()) return AlterSyntaxError("expected a column name in: " + spec->text);
@@ -211,11 +249,7 @@ Status SpecParser::ParseColumnDefinition(AlterSpec* spec, size_t end) {
   int depth = 0;
   for (size_t i = def_begin; i < def_end; ++i) {
     depth += t[i].IsPunct('(') ? 1 : t[i].IsPunct(')') ? -1 : 0;
-    if (depth == 0 && t[i].Is("REFERENCES")) {
-      return RefuseAlter(error::kAlterAddsForeignKey,
-                         "column `" + spec->column + "` has a REFERENCES clause (a foreign key), which cannot be "
-                         "staged: sealgate migrates only tables without foreign keys; " + kPassthroughHint + ".");
-    }
+    if (depth == 0 && t[i].Is("REFERENCES")) spec->foreign_key = true;
   }
   spec->definition = Text(def_begin, def_end);
   return Status::Ok();
@@ -240,6 +274,7 @@ Status SpecParser::ParseDrop() {
     c_.Next();
   } else if (c_.PeekIs("FOREIGN") && c_.PeekIs("KEY", 1)) {
     spec.kind = AlterSpecKind::kDropConstraint;
+    spec.foreign_key = true;
     c_.AcceptSeq({"FOREIGN", "KEY"});
   } else if (c_.Accept("CHECK") || c_.Accept("CONSTRAINT")) {
     spec.kind = AlterSpecKind::kDropConstraint;

@@ -3,6 +3,8 @@
 // families live in classify_*.cc.
 #include "sql/statement.h"
 
+#include <cctype>
+
 #include "sql/classify_internal.h"
 #include "sql/lexer.h"
 #include "sql/token_cursor.h"
@@ -118,6 +120,23 @@ bool Dispatch(const Token& first, TokenCursor& c, Statement* out) {
   return false;
 }
 
+// Whether a comment in [from, to) of `sql` (a gap between tokens: no string
+// can be there) reads /*sealgate:passthrough*/, spaces and case aside.
+bool GapHasPassthroughHint(std::string_view sql, size_t from, size_t to) {
+  std::string_view gap = sql.substr(from, to - from);
+  for (size_t open = gap.find("/*"); open != std::string_view::npos; open = gap.find("/*", open + 2)) {
+    size_t close = gap.find("*/", open + 2);
+    if (close == std::string_view::npos) return false;
+    std::string word;
+    for (char ch : gap.substr(open + 2, close - open - 2)) {
+      if (!isspace(static_cast<unsigned char>(ch))) word += static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    }
+    if (word == kPassthroughHintWord) return true;
+    open = close;
+  }
+  return false;
+}
+
 }  // namespace
 
 Statement Classify(std::string_view sql) {
@@ -137,6 +156,12 @@ Statement Classify(std::string_view sql) {
     out.kind = StatementKind::kOther;
   }
   ScanForLockFunctions(tokens, begin, end, &out);
+  size_t from = begin > 0 ? tokens[begin - 1].end : 0;
+  for (size_t i = begin; i <= end && !out.passthrough_hint; ++i) {
+    size_t to = i < tokens.size() ? tokens[i].begin : sql.size();
+    out.passthrough_hint = GapHasPassthroughHint(sql, from, to);
+    if (i < tokens.size()) from = tokens[i].end;
+  }
   return out;
 }
 

@@ -20,6 +20,12 @@
 
 namespace sealgate::sql {
 
+// The comment /*sealgate:passthrough*/ on a statement sends it to the server as
+// written, whatever sealgate would otherwise do with it (spaces and case inside
+// the comment do not matter). The mariadb CLI strips comments unless run with
+// --comments (-c).
+inline constexpr std::string_view kPassthroughHintWord = "sealgate:passthrough";
+
 enum class StatementKind : uint8_t {
   kEmpty,  // only whitespace, comments and ';'
   kOther,  // anything not listed below: pass through
@@ -103,6 +109,9 @@ struct Statement {
   // ALTER TABLE t DISABLE KEYS / ENABLE KEYS and nothing else (mariadb-dump
   // writes them around its INSERTs): no schema change.
   bool toggles_keys_only = false;
+  // The statement carries the comment /*sealgate:passthrough*/ (anywhere
+  // outside strings): the user asks for it to go to the server as written.
+  bool passthrough_hint = false;
 
   // DEPLOY statements. The name may be written 'name', "name", `name` or name.
   std::optional<std::string> deploy_name;

@@ -651,4 +651,23 @@ TEST(SqlSplit, EachPieceClassifies) {
 }
 
 }  // namespace
+// /*sealgate:passthrough*/ anywhere in the statement's comments (spaces and
+// case aside), never inside a string or an executable comment, nor in the
+// next statement of a packet.
+TEST(SqlClassify, PassthroughHint) {
+  for (const char* sql : {"ALTER TABLE t ADD INDEX i (a) /*sealgate:passthrough*/",
+                          "/* sealgate: passthrough */ ALTER TABLE t ADD INDEX i (a)",
+                          "ALTER TABLE t /* SealGate:PassThrough */ ADD INDEX i (a);",
+                          "/* other */ CREATE INDEX i ON t (a) /*sealgate:passthrough*/ -- done"}) {
+    EXPECT_TRUE(Classify(sql).passthrough_hint) << sql;
+  }
+  for (const char* sql : {"ALTER TABLE t ADD INDEX i (a)", "ALTER TABLE t COMMENT '/*sealgate:passthrough*/'",
+                          "ALTER TABLE t ADD INDEX i (a) /* sealgate passthrough */",
+                          "ALTER TABLE t ADD INDEX i (a) -- sealgate:passthrough",
+                          "ALTER TABLE t ADD INDEX i (a); /*sealgate:passthrough*/ SELECT 1",
+                          "ALTER TABLE t ADD INDEX i (a) /*sealgate:passthrough"}) {
+    EXPECT_FALSE(Classify(sql).passthrough_hint) << sql;
+  }
+}
+
 }  // namespace sealgate::sql

@@ -1,0 +1,271 @@
+// Foreign keys through the proxy, as frameworks write them: ADD/DROP FOREIGN
+// KEY without a table copy (orphans refused, a row written meanwhile found),
+// ALTERs of small tables with foreign keys in or out made by the server under
+// the hold, the refusal of a large one with its way out
+// (/*sealgate:passthrough*/), and every resulting table exactly as the same
+// statement run directly on the server leaves it.
+#include <mysql.h>
+
+#include <regex>
+
+#include "deploy/deploy_test_util.h"
+
+namespace sealgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ForeignKeyTest : public DeployTest {
+ protected:
+  void SetUp() override {
+    DeployTest::SetUp();
+    twin_ = db_.substr(0, 56) + "_twin";
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
+    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
+  }
+  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
+
+  // Runs each statement directly in the test's database and in its twin.
+  void Both(const std::vector<std::string>& statements) {
+    for (const auto& db : {db_, twin_}) {
+      auto c = TestConn::Open(TestServer(), db);
+      for (const auto& s : statements) c->MustExec(s);
+    }
+  }
+  // A parent p (`parents` rows) and a child c (`children` rows, every tenth
+  // pid NULL), with an index on c.pid if `index`, in both databases.
+  void ParentAndChild(int parents, int children, bool index) {
+    Both({"CREATE TABLE p (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)",
+          "INSERT INTO p SELECT seq, CONCAT('p', seq) FROM seq_1_to_" + std::to_string(parents),
+          "CREATE TABLE c (id INT PRIMARY KEY AUTO_INCREMENT, pid INT NULL, note VARCHAR(20) NULL" +
+              std::string(index ? ", KEY ix_pid (pid)" : "") + ")",
+          "INSERT INTO c (pid, note) SELECT IF(seq % 10 = 0, NULL, 1 + seq % " + std::to_string(parents) +
+              "), CONCAT('n', seq) FROM seq_1_to_" + std::to_string(children)});
+  }
+  std::string ShowCreate(const std::string& db, const std::string& table) {
+    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
+    if (rows.empty()) return "";
+    // The counter moves with the writers; the rest must be equal.
+    return std::regex_replace(rows[0][1].value_or(""), std::regex(" AUTO_INCREMENT=[0-9]+"), "");
+  }
+  // `alter` through the proxy here and directly in the twin; every table
+  // named must then read the same in both.
+  void ExpectSameAsDirect(const std::string& alter, const std::vector<std::string>& tables) {
+    auto c = Via();
+    ASSERT_TRUE(c->Exec(alter)) << alter << ": " << c->last_error() << "\n" << proxy_.log();
+    TestConn::Open(TestServer(), twin_)->MustExec(alter);
+    for (const auto& t : tables) EXPECT_EQ(ShowCreate(db_, t), ShowCreate(twin_, t)) << "after " << alter;
+  }
+  // InnoDB's id of the table: a rebuild (a copy) gives it a new one.
+  std::string TableId(const std::string& table) {
+    return Direct()->Scalar("SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES WHERE NAME = '" + db_ + "/" +
+                            table + "'").value_or("none");
+  }
+
+  std::string twin_;
+};
+
+// Inserts children with existing parents through the proxy until stopped;
+// every acknowledged id is kept.
+struct ChildWriter {
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::vector<int> acknowledged;
+  std::string first_error;
+  std::thread thread;
+  void Start(const ServerAddress& addr, const std::string& db, int parents,
+             std::chrono::milliseconds period = std::chrono::milliseconds(3)) {
+    thread = std::thread([=, this] {
+      TestConn c;
+      if (!c.Connect(addr, db)) {
+        ++errors;
+        return;
+      }
+      for (int i = 0; !stop; ++i) {
+        int id = 1000000 + i;
+        if (c.Exec("INSERT INTO c (id, pid, note) VALUES (" + std::to_string(id) + ", " +
+                   std::to_string(1 + i % parents) + ", 'w')")) {
+          acknowledged.push_back(id);
+        } else if (errors++ == 0) {
+          first_error = c.last_error();
+        }
+        std::this_thread::sleep_for(period);
+      }
+    });
+  }
+  void Join() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
+TEST_F(ForeignKeyTest, AddAndDropForeignKeyWithoutACopyUnderAWriter) {
+  ParentAndChild(2000, 5000, /*index=*/true);
+  const std::string id_before = TableId("c");
+  ChildWriter writer;
+  writer.Start(proxy_.address(), db_, 2000);
+  std::this_thread::sleep_for(200ms);
+  ExpectSameAsDirect("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE",
+                     {"c", "p"});
+  std::this_thread::sleep_for(200ms);
+  writer.Join();
+  EXPECT_EQ(writer.errors.load(), 0) << writer.first_error;
+  EXPECT_EQ(TableId("c"), id_before) << "the table was rebuilt";
+  auto d = Direct();
+  std::string present = d->Scalar("SELECT COUNT(*) FROM c WHERE id >= 1000000").value_or("");
+  EXPECT_EQ(present, std::to_string(writer.acknowledged.size()));
+  EXPECT_GT(writer.acknowledged.size(), 10u);
+
+  // The key is in force: an orphan is refused, a parent's delete cascades.
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("INSERT INTO c (pid, note) VALUES (999999, 'orphan')"));
+  EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
+  ASSERT_TRUE(c->Exec("DELETE FROM p WHERE id = 7"));
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM c WHERE pid = 7"), "0");
+
+  ExpectSameAsDirect("ALTER TABLE c DROP FOREIGN KEY fk_c_p", {"c", "p"});
+  EXPECT_EQ(TableId("c"), id_before) << "the table was rebuilt";
+  EXPECT_TRUE(c->Exec("INSERT INTO c (pid, note) VALUES (999999, 'orphan now allowed')")) << c->last_error();
+}
+
+TEST_F(ForeignKeyTest, GeneratedNamesAndCompositeKeysAreAsDirect) {
+  Both({"CREATE TABLE p (a INT NOT NULL, b VARCHAR(10) NOT NULL, PRIMARY KEY (a, b))",
+        "INSERT INTO p VALUES (1, 'x'), (2, 'ü😀')",
+        "CREATE TABLE c (id INT PRIMARY KEY, a INT NULL, b VARCHAR(10) NULL, KEY (a, b))",
+        "INSERT INTO c VALUES (1, 1, 'x'), (2, 2, 'ü😀'), (3, NULL, 'nope'), (4, 5, NULL)"});
+  ExpectSameAsDirect("ALTER TABLE c ADD FOREIGN KEY (a, b) REFERENCES p (a, b) ON UPDATE CASCADE", {"c"});
+  ExpectSameAsDirect("ALTER TABLE c ADD CONSTRAINT FOREIGN KEY (a, b) REFERENCES p (a, b)", {"c"});
+  ExpectSameAsDirect("ALTER TABLE c DROP FOREIGN KEY c_ibfk_1, DROP FOREIGN KEY c_ibfk_2", {"c"});
+}
+
+TEST_F(ForeignKeyTest, OrphanRowsRefuseTheKeyAndNameTheRow) {
+  ParentAndChild(100, 3000, /*index=*/true);
+  Direct()->MustExec("INSERT INTO c (pid, note) VALUES (424242, 'lost')");
+  const std::string before = ShowCreate(db_, "c");
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"));
+  EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
+  EXPECT_STREQ(mysql_sqlstate(c->handle()), "23000");
+  EXPECT_NE(c->last_error().find("424242"), std::string::npos) << c->last_error();
+  EXPECT_NE(c->last_error().find("nothing was changed"), std::string::npos) << c->last_error();
+  EXPECT_EQ(ShowCreate(db_, "c"), before);
+  // As the server refuses the same key (with its own words).
+  auto d = TestConn::Open(TestServer(), twin_);
+  d->MustExec("INSERT INTO c (pid, note) VALUES (424242, 'lost')");
+  EXPECT_FALSE(d->Exec("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"));
+  EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
+  // A parent that does not exist: the server's own error.
+  EXPECT_FALSE(c->Exec("ALTER TABLE c ADD CONSTRAINT fk_c_q FOREIGN KEY (pid) REFERENCES nowhere (id)"));
+  EXPECT_EQ(c->last_errno(), 1146u) << c->last_error();
+  EXPECT_EQ(ShowCreate(db_, "c"), before);
+}
+
+// A row written after the orphan check, before the key could refuse it, is
+// found after the key went in: the key is taken out again and the ALTER
+// refused, naming the row.
+TEST_F(ForeignKeyTest, AnOrphanWrittenWhileTheKeyGoesInIsFound) {
+  ParentAndChild(100, 500, /*index=*/true);
+  ProxyProcess slow;
+  ProxyProcess::Options o;
+  o.extra_args = {"--fault-points", "direct.foreign_key_checked=delay:1500"};
+  ASSERT_TRUE(slow.Start(o)) << slow.log();
+  const std::string before = ShowCreate(db_, "c");
+  std::atomic<bool> ok{true};
+  std::string error;
+  unsigned err = 0;
+  std::thread alter([&] {
+    auto c = TestConn::Open(slow.address(), db_);
+    ok = c->Exec("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)");
+    error = c->last_error();
+    err = c->last_errno();
+  });
+  std::this_thread::sleep_for(500ms);
+  Direct()->MustExec("INSERT INTO c (pid, note) VALUES (777777, 'sneaked in')");
+  alter.join();
+  EXPECT_FALSE(ok.load());
+  EXPECT_EQ(err, 1452u) << error;
+  EXPECT_NE(error.find("777777"), std::string::npos) << error << "\n" << slow.log();
+  EXPECT_EQ(ShowCreate(db_, "c"), before) << slow.log();
+}
+
+TEST_F(ForeignKeyTest, AKeyThatNeedsAnIndex) {
+  // Small: the server builds the index under the hold, as a direct ALTER names it.
+  ParentAndChild(100, 200, /*index=*/false);
+  ExpectSameAsDirect("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)", {"c"});
+  // Large: refused before anything is built, saying what to do.
+  Both({"CREATE TABLE big (id INT PRIMARY KEY, pid INT NULL)", "INSERT INTO big SELECT seq, 1 FROM seq_1_to_3000"});
+  const std::string before = ShowCreate(db_, "big");
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE big ADD CONSTRAINT fk_big_p FOREIGN KEY (pid) REFERENCES p (id)"));
+  EXPECT_EQ(c->last_errno(), 7722u) << c->last_error();
+  EXPECT_NE(c->last_error().find("add the index first"), std::string::npos) << c->last_error();
+  EXPECT_EQ(ShowCreate(db_, "big"), before);
+  // The way it says: the index, then the key.
+  ExpectSameAsDirect("ALTER TABLE big ADD INDEX ix_pid (pid)", {"big"});
+  ExpectSameAsDirect("ALTER TABLE big ADD CONSTRAINT fk_big_p FOREIGN KEY (pid) REFERENCES p (id)", {"big"});
+}
+
+// Django and Rails alter tables with foreign keys in and out; on small tables
+// the server makes the change under the hold, and the other side's keys
+// still reference the table.
+TEST_F(ForeignKeyTest, SmallTablesWithForeignKeysAreAlteredByTheServer) {
+  ParentAndChild(50, 100, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL",
+        "CREATE TABLE selfref (id INT PRIMARY KEY, up INT NULL, KEY (up), FOREIGN KEY (up) REFERENCES selfref (id))",
+        "INSERT INTO selfref VALUES (1, NULL), (2, 1), (3, 2)"});
+  ChildWriter writer;  // slow enough that c stays small (ddl.direct_max_rows)
+  writer.Start(proxy_.address(), db_, 50, 20ms);
+  ExpectSameAsDirect("ALTER TABLE c ADD COLUMN z INT NOT NULL DEFAULT 3, ADD INDEX iz (note, z)", {"c", "p"});
+  ExpectSameAsDirect("ALTER TABLE p MODIFY name VARCHAR(200) NOT NULL, ADD UNIQUE KEY uname (name)", {"c", "p"});
+  ExpectSameAsDirect("ALTER TABLE c MODIFY note VARCHAR(100) NULL", {"c", "p"});
+  ExpectSameAsDirect("ALTER TABLE selfref ADD COLUMN label VARCHAR(10) NULL, ADD INDEX il (label), FORCE",
+                     {"selfref"});
+  // Adding a column with its key in one statement (a copy could not stage it).
+  ExpectSameAsDirect("ALTER TABLE p ADD COLUMN parent_id INT NULL, ADD CONSTRAINT fk_pp FOREIGN KEY (parent_id) "
+                     "REFERENCES p (id)",
+                     {"p"});
+  writer.Join();
+  EXPECT_EQ(writer.errors.load(), 0) << writer.first_error;
+  EXPECT_NE(ShowCreate(db_, "c").find("REFERENCES `p` (`id`)"), std::string::npos) << ShowCreate(db_, "c");
+  // The server's checks still apply: a key over orphans is refused with its error.
+  auto orphan = Direct();
+  orphan->MustExec("SET SESSION foreign_key_checks = 0");
+  orphan->MustExec("INSERT INTO selfref (id, up) VALUES (9, 99)");
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE selfref ADD COLUMN n INT NULL, ADD CONSTRAINT fk_again FOREIGN KEY (up) "
+                       "REFERENCES selfref (id)"));
+  EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
+}
+
+TEST_F(ForeignKeyTest, ALargeTableWithForeignKeysIsRefusedWithAWayOut) {
+  ParentAndChild(50, 3000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  const std::string before = ShowCreate(db_, "c");
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE c ADD INDEX inote (note)"));
+  EXPECT_EQ(c->last_errno(), 7744u) << c->last_error();
+  EXPECT_NE(c->last_error().find("/*sealgate:passthrough*/"), std::string::npos) << c->last_error();
+  EXPECT_EQ(ShowCreate(db_, "c"), before);
+  // Metadata-only changes still go, under the hold.
+  ExpectSameAsDirect("ALTER TABLE c ADD COLUMN extra INT NULL", {"c"});
+  // The way out: this one statement goes to the server as written.
+  ExpectSameAsDirect("ALTER TABLE c ADD INDEX inote (note) /* sealgate: passthrough */", {"c"});
+  ExpectSameAsDirect("/*sealgate:passthrough*/ CREATE INDEX inote2 ON c (note, pid)", {"c"});
+}
+
+TEST_F(ForeignKeyTest, ThePassthroughHintIsRefusedInsideADeployBlock) {
+  Fill("t", 20);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'hinted'"));
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN z INT /*sealgate:passthrough*/"));
+  EXPECT_NE(c->last_error().find("END DEPLOY"), std::string::npos) << c->last_error();
+  EXPECT_EQ(Columns("t").back(), "c");
+  // The block is still open and takes the statement without the hint.
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'hinted'")) << c->last_error();
+  EXPECT_EQ(Columns("t").back(), "z");
+}
+
+}  // namespace
+}  // namespace sealgate::test
