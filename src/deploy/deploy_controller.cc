@@ -56,23 +56,6 @@ bool IsStageableDdl(StatementKind k) {
   return k == StatementKind::kAlterTable || k == StatementKind::kCreateIndex || k == StatementKind::kDropIndex;
 }
 
-// CREATE INDEX / DROP INDEX as the equivalent ALTER TABLE.
-StatusOr<std::string> IndexStatementAsAlter(const sql::Statement& st, const std::string& sql, const std::string& db) {
-  sql::TableName t = Resolve(st.tables.at(0), db);
-  if (st.kind == StatementKind::kDropIndex) {
-    return "ALTER TABLE " + Qualified(t) + " DROP INDEX " + migration::QuoteIdent(st.index_name);
-  }
-  static const re2::RE2 kCreate(
-      R"((?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?((?:UNIQUE|FULLTEXT|SPATIAL)\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)"
-      R"((?:`(?:[^`]|``)+`|[\w$]+)\s+(?:USING\s+\w+\s+)?ON\s+(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?\s*(\(.*)$)");
-  std::string kind, rest;
-  if (!re2::RE2::FullMatch(sql, kCreate, &kind, &rest)) {
-    return DeployError(error::kDeployUnsupported, "cannot read this CREATE INDEX; write it as ALTER TABLE ... ADD INDEX",
-                       error::kSqlstateNotSupported);
-  }
-  return "ALTER TABLE " + Qualified(t) + " ADD " + kind + "INDEX " + migration::QuoteIdent(st.index_name) + " " + rest;
-}
-
 // The CREATE TABLE text with its table name replaced by `schema`.`shadow`.
 StatusOr<std::string> CreateAsShadow(const std::string& sql, const std::string& schema, const std::string& shadow) {
   static const re2::RE2 kHead(
@@ -106,6 +89,23 @@ std::string ChooseOldName(SqlConn& admin, const sql::TableName& t, const std::se
 }
 
 }  // namespace
+
+StatusOr<std::string> IndexStatementAsAlter(const sql::Statement& st, const std::string& sql, const std::string& db) {
+  sql::TableName t = Resolve(st.tables.at(0), db);
+  if (st.kind == StatementKind::kDropIndex) {
+    return "ALTER TABLE " + Qualified(t) + " DROP INDEX " + migration::QuoteIdent(st.index_name);
+  }
+  static const re2::RE2 kCreate(
+      R"((?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?((?:UNIQUE|FULLTEXT|SPATIAL)\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)"
+      R"((?:`(?:[^`]|``)+`|[\w$]+)\s+(?:USING\s+\w+\s+)?ON\s+(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?\s*(\(.*)$)");
+  std::string kind, rest;
+  if (!re2::RE2::FullMatch(sql, kCreate, &kind, &rest)) {
+    return DeployError(error::kDeployUnsupported, "cannot read this CREATE INDEX; write it as ALTER TABLE ... ADD INDEX",
+                       error::kSqlstateNotSupported);
+  }
+  return "ALTER TABLE " + Qualified(t) + " ADD " + kind + "INDEX " + migration::QuoteIdent(st.index_name) + " " + rest;
+}
+
 
 ControlReply ControlReply::Ok(std::string info, uint64_t affected) {
   ControlReply r;

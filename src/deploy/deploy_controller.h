@@ -69,6 +69,9 @@ struct ControlReply {
   static ControlReply Error(Status status);
 };
 
+// CREATE INDEX / DROP INDEX as the equivalent ALTER TABLE (`db`: the session's database).
+StatusOr<std::string> IndexStatementAsAlter(const sql::Statement& st, const std::string& sql, const std::string& db);
+
 struct ControllerOptions {
   migration::Engine* engine = nullptr;  // not owned
   binlog::ServerEndpoint admin;

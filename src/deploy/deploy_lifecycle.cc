@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "deploy/deploy_controller.h"
+#include "deploy/seal_followers.h"
 #include "sql/alter.h"
 #include "sql/errors.h"
 
@@ -151,6 +152,16 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
 Status DeployController::SealWithRetries(const std::string& name, bool inverse) {
   auto backoff = options_.seal_retry_initial;
   bool verified = inverse || !options_.verify_checksum;
+  // Kept across attempts; what no swap took is discarded on the way out.
+  SealFollowers followers(options_.engine, [this, &name](const std::vector<uint64_t>& ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Deploy& d = deploys_[name].deploy;
+    for (size_t i = 0; i < ids.size() && i < d.items.size(); ++i) {
+      if (d.items[i].kind != ItemKind::kAlter) continue;
+      d.items[i].follower_id = ids[i];
+      (void)store_.UpdateItem(name, i + 1, d.items[i]);
+    }
+  });
   for (;;) {
     if (!SleepUnlessCancelled(name, std::chrono::milliseconds(0))) return Cancelled(name, inverse);
     if (options_.engine->lease_lost()) {
@@ -179,49 +190,24 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       if (!v.ok()) return v;
       verified = true;
     }
-    // Each ALTER's table gets a follower the other way, started while the
-    // RENAME holds the tables, and recorded before the swap can land.
-    std::vector<uint64_t> followers(items.size(), 0);
-    auto record = [&] {
-      std::lock_guard<std::mutex> lock(mu_);
-      Deploy& d = deploys_[name].deploy;
-      for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {
-        if (items[i].kind != ItemKind::kAlter) continue;
-        d.items[i].follower_id = followers[i];
-        (void)store_.UpdateItem(name, i + 1, d.items[i]);
+    // Each ALTER's table gets a follower the other way: prepared (and
+    // recorded) now, started while the RENAME holds the tables.
+    Status prepared = followers.Prepare(items);
+    if (!prepared.ok()) {
+      if (prepared.code() != StatusCode::kUnavailable) return prepared;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        deploys_[name].deploy.last_error = "waiting: " + prepared.message();
       }
-    };
+      (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
+      continue;
+    }
     SealHooks hooks;
-    hooks.before_rename = [&](const std::string& schema) -> Status {
-      std::vector<std::future<StatusOr<uint64_t>>> started(items.size());
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (items[i].kind != ItemKind::kAlter || items[i].table.schema != schema) continue;
-        started[i] = std::async(std::launch::async, [this, &items, i] {
-          return options_.engine->StartInverse(items[i].migration_id, items[i].old_name);
-        });
-      }
-      Status first;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (!started[i].valid()) continue;
-        auto id = started[i].get();
-        if (id.ok()) {
-          followers[i] = *id;
-        } else if (first.ok()) {
-          first = id.status().Annotate(items[i].table.name);
-        }
-      }
-      record();
-      return first;
-    };
-    hooks.abandoned = [&] {
-      for (uint64_t id : followers) {
-        if (id) (void)options_.engine->Discard(id);
-      }
-      std::fill(followers.begin(), followers.end(), 0);
-      record();
-    };
+    hooks.before_rename = [&](const std::string& schema) { return followers.StartIn(items, schema); };
+    hooks.abandoned = [&] { followers.Abandoned(); };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
+      const std::vector<uint64_t> started = followers.Handover();
       const std::string step = inverse ? "revert." : "seal.";
       Fault(step + "bookkeeping_begins");
       // The swapped-out feeders are done; the followers feed the next swap.
@@ -235,7 +221,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       Deploy& d = deploys_[name].deploy;
       for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {
         if (items[i].kind != ItemKind::kAlter) continue;
-        d.items[i].migration_id = followers[i];
+        d.items[i].migration_id = i < started.size() ? started[i] : 0;
         d.items[i].follower_id = 0;
         (void)store_.UpdateItem(name, i + 1, d.items[i]);
       }
@@ -579,6 +565,7 @@ std::optional<ControlReply> DeployController::TryDirect(const ClientContext& c, 
   // Even a metadata-only change takes an exclusive metadata lock: it runs
   // under the seal's hold, budget and blocker rules, never beside a seal.
   auto owner_of = [this](const sql::TableName& t) -> std::optional<std::string> {
+    (void)FinalizeImplicitOwner(t);  // a plain ALTER's revert window ends when a related table changes
     std::lock_guard<std::mutex> lock(mu_);
     if (reserved_.count({t.schema, t.name})) return std::string("(being staged)");
     return TableOwner(t);
@@ -605,6 +592,11 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
   }
   if (st.kind == sql::StatementKind::kAlterTable) {
     if (auto direct = TryDirect(c, sql)) return *direct;
+  } else if (st.kind == sql::StatementKind::kCreateIndex || st.kind == sql::StatementKind::kDropIndex) {
+    auto alter = IndexStatementAsAlter(st, sql, c.database);
+    if (alter.ok()) {
+      if (auto direct = TryDirect(c, *alter)) return *direct;
+    }
   }
   // An implicit one-statement deploy that replies once sealed.
   ClientContext self = c;

@@ -141,7 +141,14 @@ DirectAlter::Result DirectAlter::Run(const sql::AlterTable& alter, const sql::Ta
     adds_foreign_key = adds_foreign_key || (spec.foreign_key && spec.kind != sql::AlterSpecKind::kDropConstraint);
   }
   for (const auto& r : related) {
-    if (owner_of && owner_of(r)) return {};  // staging names the deploy that holds it
+    auto owner = owner_of ? owner_of(r) : std::nullopt;
+    if (!owner) continue;
+    if (r == table) return {};  // staging names the deploy that holds it
+    return refused(DeployError(error::kDeployTableBusy,
+                               QuoteTable(r.schema, r.name) + ", tied to " + QuoteTable(table.schema, table.name) +
+                                   " by a foreign key, belongs to deploy '" + *owner +
+                                   "' (staged, or in its revert window): a swap of it would take the foreign key "
+                                   "along; FINALIZE DEPLOY or ROLLBACK DEPLOY it first"));
   }
 
   if (foreign_keys_only) return ForeignKeysOnly(conn, alter, table, related);

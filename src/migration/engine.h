@@ -168,15 +168,22 @@ class Engine {
   Status Complete(uint64_t id);
 
   // After a seal swaps migration `id`'s tables (its shadow takes the table's
-  // name, the table becomes `target`): follows the table into `target` from
-  // now on, through the inverse projection (DESIGN.md §4 step 7, revert). The
-  // caller must hold the table so that nothing is written to it between the
-  // last change `id` applied and the swap. The follower starts staged (no
-  // copy), writes only the columns it projects, and fails rather than cut
-  // a value to fit. Returns the follower's id.
-  StatusOr<uint64_t> StartInverse(uint64_t id, const std::string& target);
+  // name, the table becomes `target`), a follower follows the table into
+  // `target` through the inverse projection (DESIGN.md §4 step 7, revert).
+  // Two steps, so that the seal's hold waits only for the second:
+  // PrepareInverse records the follower (state 'pending': never resumed,
+  // cancelled by a restart) and connects it; StartPrepared, called while the
+  // table is held so that nothing is written to it between the last change
+  // `id` applied and the swap, records `from` (ServerPosition() read under
+  // that hold) and starts it. The follower starts staged (no copy), writes
+  // only the columns it projects, and fails rather than cut a value to fit.
+  StatusOr<uint64_t> PrepareInverse(uint64_t id, const std::string& target);
+  Status StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from);
+  // The server's binlog position now (file, offset and GTID state).
+  StatusOr<binlog::BinlogPosition> ServerPosition();
   // Stops a migration and marks it cancelled without dropping any table
-  // (a follower whose swap did not happen). Works for ids not running too.
+  // (a follower whose swap did not happen). Works for prepared followers and
+  // for ids not running too.
   Status Discard(uint64_t id);
 
   StatusOr<MigrationProgress> Progress(uint64_t id) const;

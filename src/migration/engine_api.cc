@@ -9,6 +9,11 @@ namespace sealgate::migration {
 
 Status Engine::Impl::LoadMigrations() {
   std::lock_guard<std::mutex> lock(admin_mu);
+  // A follower prepared for a seal that this restart interrupted before its
+  // position was recorded: its swap cannot have happened (StartPrepared
+  // runs before the RENAME is let through).
+  SEALGATE_RETURN_IF_ERROR(admin.Exec("UPDATE " + Table("migrations") + " SET state = 'cancelled', last_error = "
+                                      "'prepared for a seal that did not finish' WHERE state = 'pending'"));
   auto rows = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
                           " WHERE state IN ('copying', 'staged', 'failed') ORDER BY id");
   if (!rows.ok()) return rows.status();
@@ -200,7 +205,7 @@ Status Engine::Cancel(uint64_t id) {
   return d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(m->spec().table.schema, m->spec().shadow));
 }
 
-StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) {
+StatusOr<uint64_t> Engine::PrepareInverse(uint64_t id, const std::string& target) {
   SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto m = d.Find(id);
@@ -209,50 +214,80 @@ StatusOr<uint64_t> Engine::StartInverse(uint64_t id, const std::string& target) 
   MigrationSpec inv = InverseSpec(spec, spec.table, target);
   std::unique_lock<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
-  // Everything committed to the table before this point is in both tables
-  // already (the caller holds the table); what follows is the follower's.
-  auto pos = d.ServerPosition();
-  if (!pos.ok()) return pos.status();
   SqlConn& a = d.admin;
-  // The ALTER and key name stay those of the staged migration: a follower is
-  // always described by the projection old schema -> new schema.
+  // Recorded 'pending': never resumed, and taken for nothing by a restart,
+  // until StartPrepared records where it follows from. The ALTER and key name
+  // stay those of the staged migration: a follower is always described by
+  // the projection old schema -> new schema.
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, copy_cursor, applied_cursor,"
                      " applied_gtid, applied_file, applied_pos, created_at, updated_at, role, lease_epoch) "
                      "SELECT table_schema, " +
-                     a.Quote(inv.table.name) + ", " + a.Quote(target) + ", alter_sql, key_name, 'staged', '*', '*', " +
-                     a.Quote(pos->gtid_state) + ", " + a.Quote(pos->file) + ", " + std::to_string(pos->offset) +
-                     ", NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + ", " + std::to_string(d.epoch) +
-                     " FROM " + d.Table("migrations") +
-                     " WHERE id = " + std::to_string(id));
+                     a.Quote(inv.table.name) + ", " + a.Quote(target) + ", alter_sql, key_name, 'pending', '*', '*', "
+                     "'', '', 0, NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + ", " +
+                     std::to_string(d.epoch) + " FROM " + d.Table("migrations") + " WHERE id = " + std::to_string(id));
   auto new_id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
   if (!new_id.ok()) return new_id.status();
   inv.id = std::stoull(new_id->value_or("0"));
+  admin_lock.unlock();  // several followers are prepared at once
   Checkpoint cp;
   cp.copy_cursor.kind = Cursor::kAll;
   cp.applied_cursor.kind = Cursor::kAll;
-  cp.applied = *pos;
   auto follower = std::make_shared<Migration>(std::move(inv), std::move(cp), MigrationState::kStaged, d.tuning, &d);
-  admin_lock.unlock();  // several followers start at once (the seal waits for them)
-  Status started = follower->Start();
-  if (!started.ok()) {
-    (void)Discard(follower->spec().id);
-    return started;
+  const uint64_t follower_id = follower->spec().id;
+  Status connected = follower->Connect();
+  if (!connected.ok()) {
+    (void)Discard(follower_id);
+    return connected;
   }
+  std::lock_guard<std::mutex> lock(d.mu);
+  d.prepared[follower_id] = std::move(follower);
+  return follower_id;
+}
+
+StatusOr<binlog::BinlogPosition> Engine::ServerPosition() {
+  std::lock_guard<std::mutex> admin_lock(impl_->admin_mu);
+  SEALGATE_RETURN_IF_ERROR(impl_->ReopenAdmin());
+  return impl_->ServerPosition();
+}
+
+Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
+  Impl& d = *impl_;
+  std::shared_ptr<Migration> follower;
   {
     std::lock_guard<std::mutex> lock(d.mu);
-    d.migrations[follower->spec().id] = follower;
+    auto it = d.prepared.find(follower_id);
+    if (it == d.prepared.end()) return NoSuch(follower_id);
+    follower = it->second;
   }
-  d.Log(LogLevel::kInfo, "migration " + std::to_string(follower->spec().id) + " (" +
+  {
+    std::lock_guard<std::mutex> admin_lock(d.admin_mu);
+    SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
+    SqlConn& a = d.admin;
+    SEALGATE_RETURN_IF_ERROR(a.Exec("UPDATE " + d.Table("migrations") + " SET state = 'staged', applied_gtid = " +
+                                    a.Quote(from.gtid_state) + ", applied_file = " + a.Quote(from.file) +
+                                    ", applied_pos = " + std::to_string(from.offset) +
+                                    ", updated_at = NOW(6) WHERE id = " + std::to_string(follower_id)));
+  }
+  follower->SetStartPosition(from);
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    d.prepared.erase(follower_id);
+    d.migrations[follower_id] = follower;
+  }
+  follower->Launch();
+  d.Log(LogLevel::kInfo, "migration " + std::to_string(follower_id) + " (" +
                              MigrationRoleName(follower->spec().role) + ") follows " + follower->spec().table.name +
-                             " into " + target + " from " + pos->ToString());
-  return follower->spec().id;
+                             " into " + follower->spec().shadow + " from " + from.ToString());
+  return Status::Ok();
 }
 
 Status Engine::Discard(uint64_t id) {
   SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   auto taken = TakeMigration(d.mu, d.migrations, id);
+  if (!taken.ok()) taken = TakeMigration(d.mu, d.prepared, id);  // prepared, never started
   std::lock_guard<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   if (taken.ok()) return (*taken)->Finish(MigrationState::kCancelled, d.admin);

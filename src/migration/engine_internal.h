@@ -100,6 +100,8 @@ struct Engine::Impl : public MigrationHost {
   mutable std::mutex mu;
   std::condition_variable stop_cv;
   std::map<uint64_t, std::shared_ptr<Migration>> migrations;  // guarded by mu
+  // Followers connected by PrepareInverse, not started yet (not in `migrations`).
+  std::map<uint64_t, std::shared_ptr<Migration>> prepared;  // guarded by mu
   int copies_running = 0;                                     // guarded by mu
 
   // The watches sleep on watch_cv; ~Impl takes watch_mu before notifying so

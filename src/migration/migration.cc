@@ -133,6 +133,18 @@ Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState s
 Migration::~Migration() { Stop(); }
 
 Status Migration::Start() {
+  SEALGATE_RETURN_IF_ERROR(Connect());
+  Launch();
+  return Status::Ok();
+}
+
+void Migration::SetStartPosition(const binlog::BinlogPosition& from) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cp_.applied = from;
+  applied_file_ = from.file;
+}
+
+Status Migration::Connect() {
   auto c = SqlConn::Open(host_->server());
   if (!c.ok()) return c.status();
   conn_ = std::move(*c);
@@ -160,9 +172,10 @@ Status Migration::Start() {
     copy_started_ = std::chrono::steady_clock::now();
     copy_rows_at_start_ = rows_copied_;
   }
-  thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
+
+void Migration::Launch() { thread_ = std::thread([this] { Run(); }); }
 
 void Migration::Stop() {
   stop_ = true;

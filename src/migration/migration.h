@@ -181,7 +181,11 @@ class Migration {
             MigrationHost* host);
   ~Migration();  // Stop()
 
-  Status Start();      // opens the writer connection, starts the writer thread
+  Status Start();      // Connect(), then Launch()
+  Status Connect();    // opens and prepares the writer connection (no thread yet)
+  void Launch();       // starts the writer thread (after Connect)
+  // Before Launch only: the binlog position it applies from (its checkpoint's).
+  void SetStartPosition(const binlog::BinlogPosition& from);
   void Stop();         // joins the writer thread; state unchanged
   bool Enqueue(WorkItem item) { return queue_.Push(std::move(item)); }
 
