@@ -10,7 +10,7 @@ pkgs=(cmake make g++ pkg-config libuv1-dev libre2-dev picojson-dev default-libmy
       libssl-dev libzstd-dev zlib1g-dev mariadb-server mariadb-client)
 case $what in
   test) pkgs+=(clang libclang-rt-14-dev libgtest-dev python3-pymysql nodejs npm openssl sqitch libdbd-mysql-perl libdbd-mariadb-perl
-             mariadb-test) ;;
+             mariadb-test python3-django python3-mysqldb ruby-activerecord ruby-mysql2) ;;
   bench) pkgs+=(libgtest-dev sysbench percona-toolkit python3-pymysql) ;;
   run) ;;
   *) echo "usage: deps.sh run|test|bench" >&2; exit 2 ;;
