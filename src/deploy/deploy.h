@@ -61,6 +61,9 @@ struct DeployItem {
   std::string shadow;
   std::string old_name;
   std::string statement;  // as the client sent it
+  // An ALTER's foreign keys, its own and its children's, as staging found
+  // them (SerializeForeignKeys): put back after every swap.
+  std::string foreign_keys;
 };
 
 // The items of the swap that undoes `items` (same order): an ALTER's table

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "deploy/foreign_key_swap.h"
 #include "common/utf8.h"
 #include "migration/shadow.h"
 #include "sql/errors.h"
@@ -157,6 +158,13 @@ Status DeployController::Open() {
       if (d.anonymous) d.last_error = "its session ended while sealgate was down; ROLLBACK DEPLOY '" + d.name + "'";
       (void)store_.Update(d);
     }
+    // A swap whose foreign keys were not all put back before the stop.
+    if ((d.state == DeployState::kSealed || d.state == DeployState::kReverted) && admin.ok()) {
+      Status restored = RestoreKeys(*admin, d.state == DeployState::kReverted ? InverseItems(d.items) : d.items);
+      if (!restored.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + d.name + " foreign keys not put back: " + restored.ToString());
+      }
+    }
     std::string name = d.name;
     deploys_[name] = Entry{std::move(d), false};
   }
@@ -165,6 +173,30 @@ Status DeployController::Open() {
   active_deploys_.store(active);
   SEALGATE_RETURN_IF_ERROR(OpenOps());
   if (!retention_thread_.joinable()) retention_thread_ = std::thread([this] { RetentionLoop(); });
+  return Status::Ok();
+}
+
+Status DeployController::RestoreKeys(SqlConn& admin, const std::vector<DeployItem>& swapped) {
+  Status first;
+  for (const auto& it : swapped) {
+    if (it.kind != ItemKind::kAlter || it.foreign_keys.empty()) continue;
+    Status s = RestoreForeignKeys(admin, it.table, it.old_name, ParseForeignKeys(it.foreign_keys));
+    if (!s.ok() && first.ok()) first = s.Annotate(Qualified(it.table));
+  }
+  return first;
+}
+
+Status DeployController::CheckKeysUnchanged(SqlConn& admin, const std::vector<DeployItem>& items) {
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter) continue;
+    auto now = ReadForeignKeys(admin, it.table);
+    if (!now.ok()) return now.status();
+    if (SerializeForeignKeys(*now) == it.foreign_keys) continue;
+    return DeployError(error::kDeployUnsupported,
+                       "the foreign keys of " + Qualified(it.table) + " or of the tables referencing it changed after "
+                       "it was staged (the swap would lose the change): ROLLBACK DEPLOY and stage it again",
+                       error::kSqlstateNotSupported);
+  }
   return Status::Ok();
 }
 
@@ -202,6 +234,7 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
     return;
   }
   d->state = inverse ? DeployState::kReverted : DeployState::kSealed;
+  (void)RestoreKeys(admin, swap);
   d->sealed_at = UtcNow();
   d->last_error = std::string(inverse ? "reverted" : "sealed") + " before a restart interrupted the bookkeeping";
   (void)store_.Update(*d);
@@ -616,6 +649,15 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   item.shadow = names->shadow;
   item.old_name = ChooseOldName(*admin, item.table, {});
   item.statement = alter_sql;
+  // Put back after the swap (the shadow has none): read once the migration
+  // exists, so that a key added meanwhile is refused or seen at the seal.
+  auto keys = ReadForeignKeys(*admin, item.table);
+  if (!keys.ok()) {
+    release();
+    (void)options_.engine->Cancel(*id);
+    return keys.status();
+  }
+  item.foreign_keys = SerializeForeignKeys(*keys);
   return item;
 }
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "deploy/deploy_controller.h"
+#include "deploy/foreign_key_swap.h"
 #include "deploy/seal_followers.h"
 #include "sql/alter.h"
 #include "sql/errors.h"
@@ -202,9 +203,16 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
       continue;
     }
+    auto admin = migration::SqlConn::Open(options_.admin);
+    if (!admin.ok()) {
+      (void)SleepUnlessCancelled(name, std::chrono::milliseconds(100));
+      continue;
+    }
+    if (!inverse) SEALGATE_RETURN_IF_ERROR(CheckKeysUnchanged(*admin, items));
     SealHooks hooks;
     hooks.before_rename = [&](const std::string& schema) { return followers.StartIn(items, schema); };
     hooks.abandoned = [&] { followers.Abandoned(); };
+    hooks.after_rename = [&] { (void)RestoreKeys(*admin, items); };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
       const std::vector<uint64_t> started = followers.Handover();
@@ -217,6 +225,11 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
         if (it.kind == ItemKind::kAlter) (void)options_.engine->Complete(it.migration_id);
       }
       Fault(step + "feeders_completed");
+      // Done under the hold unless something stood in the way; done now, or at the next start.
+      Status keys = RestoreKeys(*admin, items);
+      if (!keys.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + name + " foreign keys not put back yet: " + keys.ToString());
+      }
       std::lock_guard<std::mutex> lock(mu_);
       Deploy& d = deploys_[name].deploy;
       for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {

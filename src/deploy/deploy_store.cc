@@ -142,18 +142,17 @@ Status DeployStore::Open() {
               " table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
               " migration_id BIGINT UNSIGNED NOT NULL DEFAULT 0, shadow VARCHAR(64) NOT NULL DEFAULT '',"
               " old_name VARCHAR(64) NOT NULL DEFAULT '', statement LONGTEXT NOT NULL,"
-              " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+              " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0, foreign_keys LONGTEXT NULL,"
               " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB"));
-  // Metadata written by an older sealgate has no follower_id yet, and
+  // Metadata written by an older sealgate has no follower_id or foreign_keys yet, and
   // compares deploy names without regard to case.
   SEALGATE_RETURN_IF_ERROR(Exec("DO 0"));
   SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploys", "name"));
   SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploy_items", "deploy"));
-  auto has = conn_.Scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
-                          conn_.Quote(schema_) + " AND TABLE_NAME = 'deploy_items' AND COLUMN_NAME = 'follower_id'");
-  if (!has.ok()) return has.status();
-  if (has->value_or("0") != "0") return Status::Ok();
-  return Exec("ALTER TABLE " + Table("deploy_items") + " ADD COLUMN follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0");
+  for (const char* column : {"follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0", "foreign_keys LONGTEXT NULL"}) {
+    SEALGATE_RETURN_IF_ERROR(Exec("ALTER TABLE " + Table("deploy_items") + " ADD COLUMN IF NOT EXISTS " + column));
+  }
+  return Status::Ok();
 }
 
 Status DeployStore::UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item) {
@@ -181,7 +180,7 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
     out.push_back(std::move(d));
   }
   auto items = conn_.Query("SELECT deploy, kind, table_schema, table_name, migration_id, shadow, old_name, statement,"
-                           " follower_id"
+                           " follower_id, foreign_keys"
                            " FROM " + Table("deploy_items") + " ORDER BY deploy, seq");
   if (!items.ok()) return items.status();
   for (const auto& r : *items) {
@@ -195,6 +194,7 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
       item.old_name = r[6].value_or("");
       item.statement = r[7].value_or("");
       item.follower_id = strtoull(r[8].value_or("0").c_str(), nullptr, 10);
+      item.foreign_keys = r[9].value_or("");
       d.items.push_back(std::move(item));
     }
   }
@@ -211,11 +211,13 @@ Status DeployStore::Create(const Deploy& d) {
 
 Status DeployStore::AddItem(const std::string& deploy, size_t seq, const DeployItem& item) {
   return Exec("INSERT INTO " + Table("deploy_items") +
-              " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement) VALUES (" +
+              " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement, foreign_keys)"
+              " VALUES (" +
               conn_.Quote(deploy) + ", " + std::to_string(seq) + ", " + conn_.Quote(ItemKindName(item.kind)) + ", " +
               conn_.Quote(item.table.schema) + ", " + conn_.Quote(item.table.name) + ", " +
               std::to_string(item.migration_id) + ", " + conn_.Quote(item.shadow) + ", " +
-              conn_.Quote(item.old_name) + ", " + conn_.Quote(item.statement) + ")");
+              conn_.Quote(item.old_name) + ", " + conn_.Quote(item.statement) + ", " + conn_.Quote(item.foreign_keys) +
+              ")");
 }
 
 Status DeployStore::Update(const Deploy& d) {

@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "deploy/foreign_key_swap.h"
 #include "migration/sql_conn.h"
 
 namespace sealgate::deploy {
@@ -252,6 +253,8 @@ BlockerQuery SealCoordinator::QueryFor(const std::vector<DeployItem>& items, con
   for (const auto& it : items) {
     if (it.kind != ItemKind::kCreate) q.tables.push_back(it.table);  // a created table is not there yet
     if (!it.shadow.empty()) q.shadows.push_back({it.table.schema, it.shadow});
+    // Putting the foreign keys back right after the RENAME alters these too.
+    for (const auto& t : RelatedTables(it.table, ParseForeignKeys(it.foreign_keys))) q.tables.push_back(t);
   }
   return q;
 }
@@ -452,6 +455,13 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   } else {
     s = renamed.get();
   }
+  std::chrono::steady_clock::duration keys{0};
+  if (s.ok() && hooks.after_rename) {  // still under the hold
+    fault("seal.keys_restoring");
+    auto t3 = Clock::now();
+    hooks.after_rename();
+    keys = Clock::now() - t3;
+  }
   bool within = watchdog.Disarm();
   lease.Release();
   auto released_at = Clock::now();
@@ -480,7 +490,8 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   SealResult result;
   result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(released_at - hold_start);
   result.phases = "begin=" + Ms(held_at - hold_start) + " lock=" + Ms(locking) + " catchup=" + Ms(catching) +
-                  " followers=" + Ms(following) + " rename=" + Ms(released_at - caught_at);
+                  " followers=" + Ms(following) + " rename=" + Ms(released_at - caught_at - keys) +
+                  " keys=" + Ms(keys);
   return result;
 }
 

@@ -98,12 +98,17 @@ struct SealHooks {
   // The attempt ended without renaming after before_rename succeeded (for
   // any database).
   std::function<void()> abandoned;
+  // The RENAME landed; runs before the hold is released (the foreign keys
+  // around the swapped tables are put back). Whatever it cannot do is done
+  // again after the attempt: the swap has happened.
+  std::function<void()> after_rename;
 };
 
 struct SealResult {
   std::chrono::milliseconds hold{0};  // statements were held this long
-  // Where the hold went (ms): "begin=0 lock=5 catchup=30 followers=20 rename=40"
-  // (followers: starting the replication the other way, SealHooks::before_rename).
+  // Where the hold went (ms): "begin=0 lock=5 catchup=30 followers=20 rename=40 keys=0"
+  // (followers: starting the replication the other way, SealHooks::before_rename;
+  // keys: putting foreign keys back, SealHooks::after_rename).
   std::string phases;
 };
 

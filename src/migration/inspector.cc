@@ -96,7 +96,7 @@ Status CheckServer(SqlConn& c, const InspectOptions& options, InspectReport* rep
   return Status::Ok();
 }
 
-Status CheckTable(SqlConn& c, const sql::TableName& t, InspectReport* report) {
+Status CheckTable(SqlConn& c, const sql::AlterTable& alter, const sql::TableName& t, InspectReport* report) {
   std::string where = "TABLE_SCHEMA = " + c.Quote(t.schema) + " AND TABLE_NAME = " + c.Quote(t.name);
   auto info = c.Query("SELECT ENGINE, TABLE_TYPE, IFNULL(TABLE_ROWS, 0), IFNULL(DATA_LENGTH, 0) + "
                       "IFNULL(INDEX_LENGTH, 0) FROM information_schema.TABLES WHERE " + where);
@@ -109,19 +109,55 @@ Status CheckTable(SqlConn& c, const sql::TableName& t, InspectReport* report) {
   }
   report->estimated_rows = std::stoull(r[2].value_or("0"));
   report->estimated_bytes = std::stoull(r[3].value_or("0"));
-  auto fks = c.Scalar(
-      "SELECT CONCAT(CONSTRAINT_SCHEMA, '.', TABLE_NAME, ' (', CONSTRAINT_NAME, ')') FROM "
-      "information_schema.REFERENTIAL_CONSTRAINTS WHERE (CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
-      " AND TABLE_NAME = " + c.Quote(t.name) + ") OR (UNIQUE_CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
-      " AND REFERENCED_TABLE_NAME = " + c.Quote(t.name) + ") LIMIT 1");
+  // Foreign keys stay with the table across the swap (the deploy puts them
+  // back right after the RENAME), as long as the ALTER leaves their columns
+  // and indexes alone and no key changes rows by itself.
+  auto fks = c.Query(
+      "SELECT rc.CONSTRAINT_NAME, rc.TABLE_NAME, rc.REFERENCED_TABLE_NAME, rc.DELETE_RULE, rc.UPDATE_RULE, "
+      "k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME, (rc.CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
+      " AND rc.TABLE_NAME = " + c.Quote(t.name) + ") FROM information_schema.REFERENTIAL_CONSTRAINTS rc "
+      "JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA "
+      "AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME AND k.TABLE_NAME = rc.TABLE_NAME AND k.REFERENCED_TABLE_NAME "
+      "IS NOT NULL WHERE (rc.CONSTRAINT_SCHEMA = " + c.Quote(t.schema) + " AND rc.TABLE_NAME = " + c.Quote(t.name) +
+      ") OR (rc.UNIQUE_CONSTRAINT_SCHEMA = " + c.Quote(t.schema) + " AND rc.REFERENCED_TABLE_NAME = " +
+      c.Quote(t.name) + ")");
   if (!fks.ok()) return fks.status();
-  if (fks->has_value()) {
-    return Refusal(error::kInspectForeignKey, name + " has a foreign key in or out (" + **fks +
-                                                  "), and a table copy cannot keep foreign keys yet; outside a deploy block sealgate runs a plain ALTER "
-                                                  "of such a table on the server under its hold when the table is small "
-                                                  "(ddl.direct_max_rows) and adds or drops foreign keys without a copy; "
-                                                  "otherwise add the comment /*sealgate:passthrough*/ to have the server "
-                                                  "run the statement as written (not online)");
+  const std::string kKeepsKeys =
+      "; outside a deploy block sealgate runs a plain ALTER of a small table (ddl.direct_max_rows) on the server "
+      "under its hold, and adds or drops foreign keys without a copy; otherwise add the comment "
+      "/*sealgate:passthrough*/ to have the server run the statement as written (not online)";
+  std::vector<std::string> key_columns;  // this table's columns that a key uses, either way
+  for (const SqlRow& k : *fks) {
+    const bool own = k[7].value_or("0") == "1";
+    const std::string key = "`" + k[0].value_or("") + "` of " + k[1].value_or("");
+    for (int rule : {3, 4}) {
+      const std::string r = k[rule].value_or("RESTRICT");
+      if (own && r != "RESTRICT" && r != "NO ACTION") {
+        return Refusal(error::kInspectForeignKey,
+                       name + " has the foreign key " + key + " with " + (rule == 3 ? "ON DELETE " : "ON UPDATE ") + r +
+                           ": the server changes such rows without a binlog event, so a table copy cannot follow "
+                           "them yet" + kKeepsKeys);
+      }
+    }
+    key_columns.push_back(own ? k[5].value_or("") : k[6].value_or(""));
+    if (own && k[1].value_or("") == k[2].value_or("")) key_columns.push_back(k[6].value_or(""));  // self-reference
+  }
+  if (!fks->empty()) {
+    for (const auto& s : alter.specs) {
+      bool touches = s.kind == sql::AlterSpecKind::kDropIndex || s.kind == sql::AlterSpecKind::kDropPrimaryKey ||
+                     s.kind == sql::AlterSpecKind::kRenameIndex || s.kind == sql::AlterSpecKind::kConvertCharset ||
+                     s.kind == sql::AlterSpecKind::kPartitioning || s.foreign_key;
+      if (s.kind == sql::AlterSpecKind::kDropColumn || s.kind == sql::AlterSpecKind::kChangeColumn ||
+          s.kind == sql::AlterSpecKind::kModifyColumn || s.kind == sql::AlterSpecKind::kRenameColumn) {
+        for (const auto& col : key_columns) touches = touches || strcasecmp(col.c_str(), s.column.c_str()) == 0;
+      }
+      if (touches) {
+        return Refusal(error::kInspectForeignKey,
+                       name + " has foreign keys in or out, and `" + s.text +
+                           "` changes a column or an index they use (or the keys themselves): a table copy keeps "
+                           "foreign keys only when the ALTER leaves them alone" + kKeepsKeys);
+      }
+    }
   }
   auto trg = c.Scalar("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = " +
                       c.Quote(t.schema) + " AND EVENT_OBJECT_TABLE = " + c.Quote(t.name) + " LIMIT 1");
@@ -180,7 +216,7 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
   InspectReport report;
   if (privileges) SEALGATE_RETURN_IF_ERROR(privileges->CheckAlter(alter.table));
   SEALGATE_RETURN_IF_ERROR(CheckServer(admin, options, &report));
-  SEALGATE_RETURN_IF_ERROR(CheckTable(admin, alter.table, &report));
+  SEALGATE_RETURN_IF_ERROR(CheckTable(admin, alter, alter.table, &report));
   auto schema = LoadTableSchema(admin, alter.table);
   if (!schema.ok()) return schema.status();
   report.schema = std::move(*schema);

@@ -7,6 +7,7 @@
 
 #include "common/utf8.h"
 #include "migration/migration.h"
+#include "sql/alter.h"
 #include "sql/errors.h"
 
 namespace sealgate::migration {
@@ -243,6 +244,18 @@ Status Migration::CheckStatement(const binlog::QueryEvent& q) {
   std::string w = FirstWord(q.statement);
   for (const char* harmless : {"ANALYZE", "OPTIMIZE", "CHECK", "CHECKSUM", "GRANT", "REVOKE", "FLUSH", "SHOW"}) {
     if (w == harmless) return Status::Ok();
+  }
+  // Foreign keys added or dropped, and nothing else, leave rows and columns
+  // as they are (a swap puts them back this way; the deploy compares them
+  // with what it recorded before it seals).
+  if (w == "ALTER") {
+    auto alter = sql::AnalyzeAlter(q.statement);
+    bool keys_only = alter.ok() && !alter->specs.empty();
+    for (const auto& spec : alter.ok() ? alter->specs : std::vector<sql::AlterSpec>{}) {
+      keys_only = keys_only && spec.foreign_key &&
+                  (spec.kind == sql::AlterSpecKind::kAddForeignKey || spec.kind == sql::AlterSpecKind::kDropConstraint);
+    }
+    if (keys_only) return Status::Ok();
   }
   std::string text = q.statement.size() > 200 ? std::string(Utf8Prefix(q.statement, 200)) + "..." : q.statement;
   return Status::Aborted("`" + spec_.table.schema + "`.`" + spec_.table.name +

@@ -238,9 +238,9 @@ TEST_F(ForeignKeyTest, SmallTablesWithForeignKeysAreAlteredByTheServer) {
   EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
 }
 
-TEST_F(ForeignKeyTest, ALargeTableWithForeignKeysIsRefusedWithAWayOut) {
+TEST_F(ForeignKeyTest, ALargeTableACopyCannotTakeIsRefusedWithAWayOut) {
   ParentAndChild(50, 3000, /*index=*/true);
-  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE"});
   const std::string before = ShowCreate(db_, "c");
   auto c = Via();
   EXPECT_FALSE(c->Exec("ALTER TABLE c ADD INDEX inote (note)"));
@@ -265,6 +265,156 @@ TEST_F(ForeignKeyTest, ThePassthroughHintIsRefusedInsideADeployBlock) {
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
   ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'hinted'")) << c->last_error();
   EXPECT_EQ(Columns("t").back(), "z");
+}
+
+// Keys that still reference a kept (~..._old / ~..._new) table, or that a
+// kept table still has: none may be left after a swap.
+std::string KeysOnKeptTables(TestConn& c, const std::string& db) {
+  std::string out;
+  for (auto& r : c.Query("SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME, ' -> ', REFERENCED_TABLE_NAME) FROM "
+                         "information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '" + db +
+                         "' AND (TABLE_NAME LIKE '~%' OR REFERENCED_TABLE_NAME LIKE '~%')")) {
+    out += r[0].value_or("") + "; ";
+  }
+  return out;
+}
+
+// A large child and its large parent, both staged as copies in one deploy
+// under writers that add parents and their children through the proxy: after
+// the seal every key is where a direct ALTER leaves it (the child's own, the
+// child's key pointing at the new parent), nothing references a kept table,
+// no client saw an error; a revert puts the old tables back, keys and all.
+TEST_F(ForeignKeyTest, StagedChildAndParentKeepTheirKeysAcrossSealAndRevert) {
+  ParentAndChild(2000, 5000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)",
+        "CREATE TABLE s (id INT PRIMARY KEY, up INT NULL, KEY (up), FOREIGN KEY (up) REFERENCES s (id))",
+        "INSERT INTO s SELECT seq, IF(seq = 1, NULL, seq - 1) FROM seq_1_to_3000"});
+  const std::string c_before = ShowCreate(db_, "c"), p_before = ShowCreate(db_, "p"), s_before = ShowCreate(db_, "s");
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::string first_error;
+  std::vector<int> acknowledged;
+  std::thread family([&] {
+    TestConn w;
+    if (!w.Connect(proxy_.address(), db_)) {
+      ++errors;
+      return;
+    }
+    for (int i = 0; !stop; ++i) {
+      int id = 100000 + i;
+      // A new parent, at once a child of it: its key must find the parent in the live table.
+      bool ok = w.Exec("INSERT INTO p VALUES (" + std::to_string(id) + ", 'new')") &&
+                w.Exec("INSERT INTO c (id, pid, note) VALUES (" + std::to_string(id) + ", " + std::to_string(id) +
+                       ", 'w')");
+      if (ok && i % 3 == 0) ok = w.Exec("DELETE FROM c WHERE id = " + std::to_string(id));
+      if (ok && i % 3 == 0) ok = w.Exec("DELETE FROM p WHERE id = " + std::to_string(id));
+      if (ok) {
+        if (i % 3 != 0) acknowledged.push_back(id);
+      } else if (errors++ == 0) {
+        first_error = w.last_error();
+      }
+      std::this_thread::sleep_for(3ms);
+    }
+  });
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'keys'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE c ADD INDEX inote (note), ADD COLUMN extra INT NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE p ADD INDEX iname (name), MODIFY name VARCHAR(60) NOT NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE s ADD INDEX iup2 (up, id)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'keys'")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(300ms);
+  auto twin = TestConn::Open(TestServer(), twin_);
+  twin->MustExec("ALTER TABLE c ADD INDEX inote (note), ADD COLUMN extra INT NULL");
+  twin->MustExec("ALTER TABLE p ADD INDEX iname (name), MODIFY name VARCHAR(60) NOT NULL");
+  twin->MustExec("ALTER TABLE s ADD INDEX iup2 (up, id)");
+  for (const auto& t : {"c", "p", "s"}) EXPECT_EQ(ShowCreate(db_, t), ShowCreate(twin_, t)) << t;
+  auto d = Direct();
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+  // The keys are in force on the live tables.
+  EXPECT_FALSE(d->Exec("INSERT INTO c (pid, note) VALUES (999999, 'orphan')"));
+  EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
+  EXPECT_FALSE(d->Exec("DELETE FROM p WHERE id = 5"));
+  EXPECT_EQ(d->last_errno(), 1451u) << d->last_error();
+  EXPECT_FALSE(d->Exec("INSERT INTO s VALUES (999999, 888888)"));
+  EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
+
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY 'keys'")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  family.join();
+  EXPECT_EQ(errors.load(), 0) << first_error;
+  EXPECT_GT(acknowledged.size(), 20u);
+  EXPECT_EQ(ShowCreate(db_, "c"), c_before);
+  EXPECT_EQ(ShowCreate(db_, "p"), p_before);
+  EXPECT_EQ(ShowCreate(db_, "s"), s_before);
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+  std::string missing;
+  for (int id : acknowledged) {
+    if (d->Scalar("SELECT COUNT(*) FROM c JOIN p ON p.id = c.pid WHERE c.id = " + std::to_string(id)) != "1") {
+      missing += " " + std::to_string(id);
+    }
+  }
+  EXPECT_EQ(missing, "");
+  EXPECT_FALSE(d->Exec("DELETE FROM p WHERE id = 5"));
+  EXPECT_EQ(d->last_errno(), 1451u) << d->last_error();
+  ASSERT_TRUE(c->Exec("FINALIZE DEPLOY 'keys'")) << c->last_error();
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+}
+
+// Tables a copy cannot follow yet, refused at staging with the reason.
+TEST_F(ForeignKeyTest, KeysACopyCannotKeepAreRefusedAtStaging) {
+  ParentAndChild(50, 3000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE"});
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE c ADD INDEX inote (note)"));
+  EXPECT_EQ(c->last_errno(), 7744u) << c->last_error();
+  EXPECT_NE(c->last_error().find("ON DELETE CASCADE"), std::string::npos) << c->last_error();
+  Both({"ALTER TABLE c DROP FOREIGN KEY fk_c_p", "ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  for (const char* sql : {"ALTER TABLE c MODIFY pid BIGINT NULL", "ALTER TABLE c DROP INDEX ix_pid, ADD INDEX i2 (pid, note)",
+                          "ALTER TABLE c CHANGE pid parent BIGINT NULL"}) {
+    EXPECT_FALSE(c->Exec(sql)) << sql;
+    EXPECT_EQ(c->last_errno(), 7744u) << sql << ": " << c->last_error();
+  }
+  EXPECT_EQ(ShowCreate(db_, "c"), ShowCreate(twin_, "c"));
+}
+
+// sealgate stops between the RENAME and putting the keys back: the next
+// start puts them back, and the deploy is sealed.
+TEST_F(ForeignKeyTest, KeysAreRestoredAfterAStopRightAfterTheRename) {
+  ParentAndChild(2000, 3000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  proxy_.Stop();
+  ProxyProcess crashing;
+  ProxyProcess::Options o;
+  o.metadata_schema = "_sgtest_fk_" + std::to_string(getpid());
+  o.extra_args = {"--fault-points", "seal.keys_restoring=crash"};
+  ASSERT_TRUE(crashing.Start(o)) << crashing.log();
+  {
+    auto c = TestConn::Open(crashing.address(), db_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'stop'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE p ADD INDEX iname (name)")) << c->last_error();
+    ASSERT_TRUE(c->Exec("ALTER TABLE c ADD INDEX inote (note)")) << c->last_error();
+    EXPECT_FALSE(c->Exec("COMMIT DEPLOY 'stop'"));  // the proxy went away
+  }
+  crashing.Kill();
+  // The swap landed without its keys.
+  EXPECT_NE(KeysOnKeptTables(*Direct(), db_), "");
+  ProxyProcess again;
+  o.extra_args.clear();
+  ASSERT_TRUE(again.Start(o)) << again.log();
+  auto c = TestConn::Open(again.address(), db_);
+  EXPECT_TRUE(WaitFor([&] { return KeysOnKeptTables(*Direct(), db_).empty(); }, 10s)) << again.log();
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE p ADD INDEX iname (name)");
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE c ADD INDEX inote (note)");
+  EXPECT_EQ(ShowCreate(db_, "c"), ShowCreate(twin_, "c"));
+  EXPECT_EQ(ShowCreate(db_, "p"), ShowCreate(twin_, "p"));
+  std::string state;
+  for (auto& r : c->Query("SHOW DEPLOYS")) {
+    if (r[0] == "stop") state = r[1].value_or("");
+  }
+  EXPECT_EQ(state, "sealed");
+  again.Stop();
+  (void)Direct()->Exec("DROP DATABASE IF EXISTS `" + o.metadata_schema + "`");
 }
 
 }  // namespace
