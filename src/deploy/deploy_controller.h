@@ -178,6 +178,13 @@ class DeployController {
   // A plain ALTER the server makes itself under the hold (DirectAlter):
   // done, or refused. nullopt: not possible that way, stage it.
   std::optional<ControlReply> TryDirect(const ClientContext& c, const std::string& sql);
+  // An ALTER that adds new (all NULL) columns with foreign keys on them, too
+  // large for the server to do under the hold: its columns and indexes (the
+  // keys' own among them, as the server would name them) are staged and
+  // sealed, then the keys are added without a copy. nullopt: not such an ALTER.
+  std::optional<ControlReply> SplitForeignKeys(const ClientContext& c, const std::string& sql);
+  // A plain ALTER as an implicit one-statement deploy that replies once sealed.
+  ControlReply StagePlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
 
   StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);

@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <ctime>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "deploy/deploy_controller.h"
 #include "deploy/foreign_key_swap.h"
 #include "deploy/seal_followers.h"
 #include "sql/alter.h"
+#include "sql/lexer.h"
 #include "sql/errors.h"
 
 namespace sealgate::deploy {
@@ -605,12 +607,89 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
   }
   if (st.kind == sql::StatementKind::kAlterTable) {
     if (auto direct = TryDirect(c, sql)) return *direct;
+    if (auto split = SplitForeignKeys(c, sql)) return *split;
   } else if (st.kind == sql::StatementKind::kCreateIndex || st.kind == sql::StatementKind::kDropIndex) {
     auto alter = IndexStatementAsAlter(st, sql, c.database);
     if (alter.ok()) {
       if (auto direct = TryDirect(c, *alter)) return *direct;
     }
   }
+  return StagePlainAlter(c, st, sql);
+}
+
+std::optional<ControlReply> DeployController::SplitForeignKeys(const ClientContext& c, const std::string& sql) {
+  auto alter = sql::AnalyzeAlter(sql);
+  if (!alter.ok()) return std::nullopt;
+  sql::AlterTable rest = *alter;
+  rest.specs.clear();
+  std::vector<const sql::AlterSpec*> keys;
+  std::set<std::string> added_columns, indexed;  // lower-cased
+  for (const auto& spec : alter->specs) {
+    if (spec.kind == sql::AlterSpecKind::kAddForeignKey) {
+      keys.push_back(&spec);
+      continue;
+    }
+    if (spec.foreign_key) return std::nullopt;  // a column with REFERENCES
+    // Only new columns that start out NULL in every row: no row can be an orphan.
+    if (spec.kind == sql::AlterSpecKind::kAddColumn) {
+      std::string def = sql::ToLower(spec.definition);
+      bool null_start = def.find("not null") == std::string::npos &&
+                        (def.find("default") == std::string::npos || def.find("default null") != std::string::npos) &&
+                        def.find("as ") == std::string::npos;
+      if (null_start) added_columns.insert(sql::ToLower(spec.column));
+    }
+    if (spec.kind == sql::AlterSpecKind::kAddIndex && !spec.index_columns.empty()) {
+      indexed.insert(sql::ToLower(spec.index_columns.front()));
+    }
+    rest.specs.push_back(spec);
+  }
+  if (keys.empty() || rest.specs.empty()) return std::nullopt;
+  sql::AlterTable only_keys = *alter;
+  only_keys.specs.clear();
+  for (const sql::AlterSpec* k : keys) {
+    if (k->index_name.empty()) return std::nullopt;  // the server would name its index: not guessed
+    for (const auto& col : k->index_columns) {
+      if (!added_columns.count(sql::ToLower(col))) return std::nullopt;
+    }
+    // The index the server would create for the key, under the key's name.
+    if (!indexed.count(sql::ToLower(k->index_columns.front()))) {
+      sql::AlterSpec index;
+      index.kind = sql::AlterSpecKind::kAddIndex;
+      index.index_type = sql::IndexType::kIndex;
+      index.index_name = k->index_name;
+      index.index_columns = k->index_columns;
+      std::string cols;
+      for (const auto& col : k->index_columns) cols += (cols.empty() ? "" : ", ") + migration::QuoteIdent(col);
+      index.text = "ADD INDEX " + migration::QuoteIdent(k->index_name) + " (" + cols + ")";
+      rest.specs.push_back(index);
+    }
+    only_keys.specs.push_back(*k);
+  }
+  // The columns and indexes as a copy (the new columns hold no value yet),
+  // then the keys without one, once the copy is sealed.
+  const sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
+  const std::string first = sql::RenderAlter(rest, table), second = sql::RenderAlter(only_keys, table);
+  if (options_.logger) {
+    options_.logger->Info("deploy", "ALTER of " + table.schema + "." + table.name +
+                                        " in two steps: its columns and indexes staged as a copy, then its foreign "
+                                        "keys added without one");
+  }
+  ControlReply staged = StagePlainAlter(c, sql::Classify(first), first);
+  if (staged.kind == ControlReply::Kind::kError) return staged;
+  if (auto added = TryDirect(c, second)) {
+    if (added->kind != ControlReply::Kind::kError) return added;
+    return ControlReply::Error(Status::FailedPrecondition("the columns and indexes of this ALTER were added, its "
+                                                          "foreign keys were not: " + added->error.message())
+                                   .WithMysqlError(added->error.mysql_errno(), added->error.sqlstate()));
+  }
+  return ControlReply::Error(DeployError(error::kAlterAddsForeignKey,
+                                         "the columns and indexes of this ALTER were added; its foreign keys could "
+                                         "not be added without a copy: send `" + second + "` again",
+                                         error::kSqlstateNotSupported));
+}
+
+ControlReply DeployController::StagePlainAlter(const ClientContext& c, const sql::Statement& st,
+                                               const std::string& sql) {
   // An implicit one-statement deploy that replies once sealed.
   ClientContext self = c;
   self.session_id = c.session_id | (1ull << 63);  // its own block, never the client's
