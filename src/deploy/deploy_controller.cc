@@ -160,7 +160,7 @@ Status DeployController::Open() {
     }
     // A swap whose foreign keys were not all put back before the stop.
     if ((d.state == DeployState::kSealed || d.state == DeployState::kReverted) && admin.ok()) {
-      Status restored = RestoreKeys(*admin, d.state == DeployState::kReverted ? InverseItems(d.items) : d.items);
+      Status restored = SettleKeys(*admin, d.state == DeployState::kReverted ? InverseItems(d.items) : d.items);
       if (!restored.ok() && options_.logger) {
         options_.logger->Error("deploy", "deploy=" + d.name + " foreign keys not put back: " + restored.ToString());
       }
@@ -174,16 +174,6 @@ Status DeployController::Open() {
   SEALGATE_RETURN_IF_ERROR(OpenOps());
   if (!retention_thread_.joinable()) retention_thread_ = std::thread([this] { RetentionLoop(); });
   return Status::Ok();
-}
-
-Status DeployController::RestoreKeys(SqlConn& admin, const std::vector<DeployItem>& swapped) {
-  Status first;
-  for (const auto& it : swapped) {
-    if (it.kind != ItemKind::kAlter || it.foreign_keys.empty()) continue;
-    Status s = RestoreForeignKeys(admin, it.table, it.old_name, ParseForeignKeys(it.foreign_keys));
-    if (!s.ok() && first.ok()) first = s.Annotate(Qualified(it.table));
-  }
-  return first;
 }
 
 Status DeployController::CheckKeysUnchanged(SqlConn& admin, const std::vector<DeployItem>& items) {
@@ -227,6 +217,7 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
     (void)store_.UpdateItem(d->name, i + 1, it);
   }
   if (!renamed) {
+    (void)ClearSwapKeys(admin, swap);
     if (inverse) {
       d->state = DeployState::kSealed;  // the revert did not happen
       (void)store_.Update(*d);
@@ -234,7 +225,7 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
     return;
   }
   d->state = inverse ? DeployState::kReverted : DeployState::kSealed;
-  (void)RestoreKeys(admin, swap);
+  (void)SettleKeys(admin, swap);
   d->sealed_at = UtcNow();
   d->last_error = std::string(inverse ? "reverted" : "sealed") + " before a restart interrupted the bookkeeping";
   (void)store_.Update(*d);

@@ -203,9 +203,6 @@ class DeployController {
   // Unavailable while some table is still copying.
   Status VerifyShadows(const std::string& name, const std::vector<DeployItem>& items);
   Status CancelItems(const std::vector<DeployItem>& items);
-  // After a swap of `swapped` (InverseItems for a revert): the foreign keys
-  // around each ALTER's table as staging recorded them (RestoreForeignKeys).
-  Status RestoreKeys(migration::SqlConn& admin, const std::vector<DeployItem>& swapped);
   // Before a seal: the keys around each ALTER's table are still those recorded.
   Status CheckKeysUnchanged(migration::SqlConn& admin, const std::vector<DeployItem>& items);
   // A deploy recorded as sealing when sealgate stopped: sealed if the schema says so.

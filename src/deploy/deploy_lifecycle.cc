@@ -212,9 +212,18 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
     }
     if (!inverse) SEALGATE_RETURN_IF_ERROR(CheckKeysUnchanged(*admin, items));
     SealHooks hooks;
-    hooks.before_rename = [&](const std::string& schema) { return followers.StartIn(items, schema); };
-    hooks.abandoned = [&] { followers.Abandoned(); };
-    hooks.after_rename = [&] { (void)RestoreKeys(*admin, items); };
+    hooks.before_rename = [&](const std::string& schema) {
+      SEALGATE_RETURN_IF_ERROR(followers.StartIn(items, schema));
+      return AddSwapKeys(*admin, items, schema);
+    };
+    hooks.abandoned = [&] {
+      followers.Abandoned();
+      Status cleared = ClearSwapKeys(*admin, items);
+      if (!cleared.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + name + " temporary foreign keys not cleared: " + cleared.ToString());
+      }
+    };
+    hooks.after_rename = [&] { (void)SettleKeys(*admin, items); };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
       const std::vector<uint64_t> started = followers.Handover();
@@ -228,7 +237,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       }
       Fault(step + "feeders_completed");
       // Done under the hold unless something stood in the way; done now, or at the next start.
-      Status keys = RestoreKeys(*admin, items);
+      Status keys = SettleKeys(*admin, items);
       if (!keys.ok() && options_.logger) {
         options_.logger->Error("deploy", "deploy=" + name + " foreign keys not put back yet: " + keys.ToString());
       }

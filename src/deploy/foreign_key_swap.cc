@@ -1,5 +1,6 @@
 #include "deploy/foreign_key_swap.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -70,9 +71,6 @@ std::vector<std::string> SplitUnescaped(const std::string& s) {
   return out;
 }
 
-// The temporary name a child's key has while it is pointed at the live table.
-std::string TemporaryName(const std::string& name) { return ("~" + name).substr(0, 64); }
-
 // Name -> referenced (schema, table) of the keys of `table`.
 StatusOr<std::map<std::string, sql::TableName>> KeysOf(SqlConn& conn, const sql::TableName& table) {
   auto rows = conn.Query("SELECT CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM "
@@ -89,7 +87,7 @@ Status Alter(SqlConn& conn, const sql::TableName& table, const std::vector<std::
   std::string sql = "ALTER TABLE " + QuoteTable(table.schema, table.name) + " ";
   for (size_t i = 0; i < specs.size(); ++i) sql += (i ? ", " : "") + specs[i];
   Status s = conn.Exec(sql + ", ALGORITHM=INSTANT");
-  return s.ok() ? s : s.Annotate("restoring foreign keys");
+  return s.ok() ? s : s.Annotate("moving foreign keys across the swap");
 }
 
 }  // namespace
@@ -183,52 +181,157 @@ std::vector<sql::TableName> RelatedTables(const sql::TableName& table, const std
   return out;
 }
 
-Status RestoreForeignKeys(SqlConn& conn, const sql::TableName& table, const std::string& kept,
-                          const std::vector<ForeignKey>& keys) {
-  if (keys.empty()) return Status::Ok();
+std::string SwapKeyName(const std::string& name) { return ("~" + name).substr(0, 64); }
+
+namespace {
+
+struct Moving {
+  const DeployItem* item;
+  std::vector<ForeignKey> keys;
+};
+
+std::vector<Moving> MovingKeys(const std::vector<DeployItem>& items) {
+  std::vector<Moving> out;
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kAlter || it.foreign_keys.empty()) continue;
+    out.push_back({&it, ParseForeignKeys(it.foreign_keys)});
+  }
+  return out;
+}
+
+// The name `t` has until the RENAME lands: its shadow's if it is swapped too.
+std::string BeforeSwap(const std::vector<DeployItem>& items, const sql::TableName& t) {
+  for (const auto& it : items) {
+    if (it.kind == ItemKind::kAlter && it.table == t) return it.shadow;
+  }
+  return t.name;
+}
+
+bool Swapped(const std::vector<DeployItem>& items, const sql::TableName& t) {
+  for (const auto& it : items) {
+    if (it.kind == ItemKind::kAlter && it.table == t) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status AddSwapKeys(SqlConn& conn, const std::vector<DeployItem>& items, const std::string& schema) {
   SEALGATE_RETURN_IF_ERROR(conn.Exec("SET SESSION foreign_key_checks = 0"));
-  const sql::TableName kept_table = {table.schema, kept};
-  // 1. The kept table keeps none of its own.
-  auto kept_keys = KeysOf(conn, kept_table);
-  if (!kept_keys.ok()) return kept_keys.status();
-  std::vector<std::string> drops;
-  for (const auto& [name, parent] : *kept_keys) drops.push_back("DROP FOREIGN KEY " + QuoteIdent(name));
-  SEALGATE_RETURN_IF_ERROR(Alter(conn, kept_table, drops));
-  // 2. The live table has its own back.
-  auto live_keys = KeysOf(conn, table);
-  if (!live_keys.ok()) return live_keys.status();
-  std::vector<std::string> adds;
-  for (const auto& k : keys) {
-    if (k.child == table && !live_keys->count(k.name)) adds.push_back("ADD " + k.Clause());
-  }
-  SEALGATE_RETURN_IF_ERROR(Alter(conn, table, adds));
-  // 3. Each child's key references the live table again, under its name.
-  std::map<std::pair<std::string, std::string>, std::vector<const ForeignKey*>> children;
-  for (const auto& k : keys) {
-    if (k.parent == table && !(k.child == table)) children[{k.child.schema, k.child.name}].push_back(&k);
-  }
-  for (const auto& [child_name, child_keys] : children) {
-    const sql::TableName child = {child_name.first, child_name.second};
-    auto current = KeysOf(conn, child);
-    if (!current.ok()) return current.status();
-    std::vector<std::string> to_temporary, to_own;
-    for (const ForeignKey* k : child_keys) {
-      auto own = current->find(k->name);
-      const std::string temporary = TemporaryName(k->name);
-      if (own != current->end() && own->second == table) continue;  // done
-      if (own != current->end()) {
-        to_temporary.push_back("DROP FOREIGN KEY " + QuoteIdent(k->name));
-        ForeignKey t = *k;
-        t.name = temporary;
-        to_temporary.push_back("ADD " + t.Clause());
-      } else if (!current->count(temporary)) {
-        continue;  // the child lost the key meanwhile (dropped by someone): nothing to point
+  for (const auto& [item, keys] : MovingKeys(items)) {
+    if (item->table.schema != schema) continue;
+    const sql::TableName shadow = {schema, item->shadow};
+    auto existing = KeysOf(conn, shadow);
+    if (!existing.ok()) return existing.status();
+    std::vector<std::string> adds;
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> children;
+    for (const auto& k : keys) {
+      ForeignKey moving = k;
+      moving.name = SwapKeyName(k.name);
+      if (k.child == item->table) {
+        if (!existing->count(moving.name)) adds.push_back("ADD " + moving.Clause(BeforeSwap(items, k.parent)));
+      } else if (k.parent == item->table && !Swapped(items, k.child)) {
+        children[{k.child.schema, k.child.name}].push_back("ADD " + moving.Clause(item->shadow));
       }
-      to_own.push_back("DROP FOREIGN KEY " + QuoteIdent(temporary));
-      to_own.push_back("ADD " + k->Clause());
     }
-    SEALGATE_RETURN_IF_ERROR(Alter(conn, child, to_temporary));
-    SEALGATE_RETURN_IF_ERROR(Alter(conn, child, to_own));
+    SEALGATE_RETURN_IF_ERROR(Alter(conn, shadow, adds));
+    for (const auto& [child, child_adds] : children) {
+      const sql::TableName c = {child.first, child.second};
+      auto has = KeysOf(conn, c);
+      if (!has.ok()) return has.status();
+      std::vector<std::string> missing;
+      for (const auto& add : child_adds) missing.push_back(add);
+      // Already there (a retried attempt): ADD would fail on the name.
+      for (const auto& present : *has) {
+        const std::string prefix = "ADD CONSTRAINT " + QuoteIdent(present.first) + " ";
+        missing.erase(std::remove_if(missing.begin(), missing.end(),
+                                     [&](const std::string& a) { return a.rfind(prefix, 0) == 0; }),
+                      missing.end());
+      }
+      SEALGATE_RETURN_IF_ERROR(Alter(conn, c, missing));
+    }
+  }
+  return Status::Ok();
+}
+
+Status SettleKeys(SqlConn& conn, const std::vector<DeployItem>& items) {
+  SEALGATE_RETURN_IF_ERROR(conn.Exec("SET SESSION foreign_key_checks = 0"));
+  const std::vector<Moving> moving = MovingKeys(items);
+  // 1. The kept tables keep none (first for all: that frees the names).
+  for (const auto& [item, keys] : moving) {
+    const sql::TableName kept = {item->table.schema, item->old_name};
+    auto kept_keys = KeysOf(conn, kept);
+    if (!kept_keys.ok()) return kept_keys.status();
+    std::vector<std::string> drops;
+    for (const auto& [name, parent] : *kept_keys) drops.push_back("DROP FOREIGN KEY " + QuoteIdent(name));
+    SEALGATE_RETURN_IF_ERROR(Alter(conn, kept, drops));
+  }
+  for (const auto& [item, keys] : moving) {
+    const sql::TableName& table = item->table;
+    // 2. The live table's own keys under their names; 3. each child's, to the live table.
+    std::map<std::pair<std::string, std::string>, std::vector<const ForeignKey*>> owners;
+    for (const auto& k : keys) {
+      if (k.child == table || k.parent == table) owners[{k.child.schema, k.child.name}].push_back(&k);
+    }
+    for (const auto& [owner_name, owned] : owners) {
+      const sql::TableName owner = {owner_name.first, owner_name.second};
+      auto current = KeysOf(conn, owner);
+      if (!current.ok()) return current.status();
+      std::vector<std::string> first, second;
+      for (const ForeignKey* k : owned) {
+        const std::string temporary = SwapKeyName(k->name);
+        auto own = current->find(k->name);
+        const bool has_temporary = current->count(temporary) > 0;
+        const bool right = own != current->end() && own->second == k->parent;
+        if (right) {
+          if (has_temporary) second.push_back("DROP FOREIGN KEY " + QuoteIdent(temporary));
+          continue;
+        }
+        if (own != current->end()) {
+          // Its own name points elsewhere (the kept table): free the name,
+          // keeping a key to the live table meanwhile.
+          first.push_back("DROP FOREIGN KEY " + QuoteIdent(k->name));
+          if (!has_temporary) {
+            ForeignKey t = *k;
+            t.name = temporary;
+            first.push_back("ADD " + t.Clause());
+          }
+        } else if (!has_temporary && !(k->child == table)) {
+          continue;  // the child lost the key meanwhile (dropped by someone): nothing to point
+        }
+        if (has_temporary || own != current->end()) second.push_back("DROP FOREIGN KEY " + QuoteIdent(temporary));
+        second.push_back("ADD " + k->Clause());
+      }
+      SEALGATE_RETURN_IF_ERROR(Alter(conn, owner, first));
+      SEALGATE_RETURN_IF_ERROR(Alter(conn, owner, second));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ClearSwapKeys(SqlConn& conn, const std::vector<DeployItem>& items) {
+  SEALGATE_RETURN_IF_ERROR(conn.Exec("SET SESSION foreign_key_checks = 0"));
+  for (const auto& [item, keys] : MovingKeys(items)) {
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> temporary;  // table -> names
+    for (const auto& k : keys) {
+      if (k.child == item->table) temporary[{item->table.schema, item->shadow}].insert(SwapKeyName(k.name));
+      if (k.parent == item->table && !(k.child == item->table)) {
+        temporary[{k.child.schema, k.child.name}].insert(SwapKeyName(k.name));
+      }
+    }
+    for (const auto& [name, names] : temporary) {
+      const sql::TableName t = {name.first, name.second};
+      auto current = KeysOf(conn, t);
+      if (!current.ok()) {
+        if (conn.server_errno() == 1146) continue;  // the shadow is gone
+        return current.status();
+      }
+      std::vector<std::string> drops;
+      for (const auto& n : names) {
+        if (current->count(n)) drops.push_back("DROP FOREIGN KEY " + QuoteIdent(n));
+      }
+      SEALGATE_RETURN_IF_ERROR(Alter(conn, t, drops));
+    }
   }
   return Status::Ok();
 }

@@ -1,26 +1,32 @@
 // Foreign keys across a swap.
 //
-// A shadow is created without foreign keys: its copy and binlog catch-up lag
-// the table, and a key on it would refuse or cascade on its own. The keys of
-// a staged table — its own, and those of its children that reference it —
-// are recorded at staging (DeployItem::foreign_keys). Right after the RENAME,
-// still under the hold, and again at every start until it is done,
-// RestoreForeignKeys makes the schema what it was around the table:
-//   1. the table now kept (the swapped-out one) loses its own keys: it is a
-//      passive copy fed by a follower, which must never be refused or
-//      cascaded into;
-//   2. the table now live gets the recorded keys back, under their own names;
-//   3. each child's key, which the RENAME carried along to the kept table, is
-//      pointed at the live one again, keeping its name (through a temporary
-//      name, so that the child is never without it).
-// Every step is metadata only (foreign_key_checks=0, ALGORITHM=INSTANT) and
-// idempotent: it reads what the schema has now and does what is missing.
+// A shadow is staged without foreign keys: its copy and binlog catch-up lag
+// the table, and a key on it would refuse or cascade on its own (sealgate's
+// writers run with foreign_key_checks=0 for the same reason; a cascading
+// key's actions are repeated by the applier, migration::Cascade). The keys of
+// a staged table — its own, and its children's that reference it — are
+// recorded at staging (DeployItem::foreign_keys) and moved in three steps:
+//   AddSwapKeys, under the hold, while the RENAME holds the originals and the
+//     shadows have caught up (so both sides hold the same rows): each shadow
+//     gets the table's own keys under temporary names (a parent or the table
+//     itself that is swapped too is referenced by its shadow's name, which
+//     the RENAME carries over), and each child gets a second key, under a
+//     temporary name, to the shadow. From here on the keys are in force on
+//     both sides;
+//   SettleKeys, right after the RENAME, still under the hold (and at every
+//     start until done): the kept table loses its keys; the live table's
+//     temporary keys take their own names; each child keeps only its key to
+//     the live table, under its own name. One ALTER per table, each
+//     metadata only (foreign_key_checks=0, ALGORITHM=INSTANT);
+//   ClearSwapKeys, when the RENAME did not happen: the temporary keys go.
+// Every step reads what the schema has now and does only what is missing.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "deploy/deploy.h"
 #include "migration/sql_conn.h"
 #include "sql/statement.h"
 
@@ -53,9 +59,14 @@ std::vector<ForeignKey> ParseForeignKeys(const std::string& text);
 // The tables other than `table` that `keys` tie it to (children, parents).
 std::vector<sql::TableName> RelatedTables(const sql::TableName& table, const std::vector<ForeignKey>& keys);
 
-// After a swap of `table` (live under its name, the swapped-out one now
-// `kept`, both in table.schema): steps 1–3 above, as far as still needed.
-Status RestoreForeignKeys(migration::SqlConn& conn, const sql::TableName& table, const std::string& kept,
-                          const std::vector<ForeignKey>& keys);
+// The temporary name of a key while it moves (at most 64 characters).
+std::string SwapKeyName(const std::string& name);
+
+// The three steps above, for the ALTER items of `items` (in `schema` only,
+// for AddSwapKeys). `items` are the ones the RENAME swaps: for a revert,
+// InverseItems.
+Status AddSwapKeys(migration::SqlConn& conn, const std::vector<DeployItem>& items, const std::string& schema);
+Status SettleKeys(migration::SqlConn& conn, const std::vector<DeployItem>& items);
+Status ClearSwapKeys(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 
 }  // namespace sealgate::deploy

@@ -221,6 +221,7 @@ binlog::TableList Engine::Impl::StreamTables() const {
   for (const auto& [id, m] : migrations) {
     (void)id;
     tables.emplace_back(m->spec().table.schema, m->spec().table.name);
+    for (const auto& c : m->spec().cascades) tables.emplace_back(c.parent.schema, c.parent.name);
   }
   return tables;
 }
@@ -441,7 +442,11 @@ void Engine::Impl::Dispatch(const binlog::Transaction& txn) {
     WorkItem item;
     item.position = txn.position;
     for (const auto& r : txn.rows) {
-      if (r->table->schema == t.schema && r->table->table == t.name) item.rows.push_back(r);
+      bool parent = false;  // of a key that changes this table's rows without a binlog event
+      for (const auto& c : m->spec().cascades) {
+        parent = parent || (r->table->schema == c.parent.schema && r->table->table == c.parent.name);
+      }
+      if (parent || (r->table->schema == t.schema && r->table->table == t.name)) item.rows.push_back(r);
     }
     for (const auto& q : txn.statements) {
       for (const auto& named : q->tables) {

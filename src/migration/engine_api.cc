@@ -69,6 +69,9 @@ StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
   }
   spec->id = std::stoull(r[0].value_or("0"));
   spec->meta_schema = options.metadata_schema;
+  auto cascades = ReadCascades(admin, spec->table);
+  if (!cascades.ok()) return cascades.status();
+  spec->cascades = std::move(*cascades);
   spec->rows_estimated = std::stoull(r[11].value_or("0"));
   Checkpoint cp;
   cp.copy_seq = std::stoull(r[8].value_or("0"));
@@ -142,6 +145,12 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   if (!pos.ok()) return pos.status();
   auto spec = BuildShadow(d.admin, *alter, *report, *shadow);
   if (!spec.ok()) return spec.status();
+  auto cascades = ReadCascades(d.admin, alter->table);
+  if (!cascades.ok()) {
+    (void)d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(alter->table.schema, *shadow));
+    return cascades.status();
+  }
+  spec->cascades = std::move(*cascades);
   SqlConn& a = d.admin;
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, rows_estimated, "
@@ -212,6 +221,7 @@ StatusOr<uint64_t> Engine::PrepareInverse(uint64_t id, const std::string& target
   if (!m) return NoSuch(id);
   const MigrationSpec& spec = m->spec();
   MigrationSpec inv = InverseSpec(spec, spec.table, target);
+  inv.cascades = spec.cascades;  // the same keys, on the table it follows
   std::unique_lock<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   SqlConn& a = d.admin;

@@ -115,7 +115,8 @@ Status CheckTable(SqlConn& c, const sql::AlterTable& alter, const sql::TableName
   auto fks = c.Query(
       "SELECT rc.CONSTRAINT_NAME, rc.TABLE_NAME, rc.REFERENCED_TABLE_NAME, rc.DELETE_RULE, rc.UPDATE_RULE, "
       "k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME, (rc.CONSTRAINT_SCHEMA = " + c.Quote(t.schema) +
-      " AND rc.TABLE_NAME = " + c.Quote(t.name) + ") FROM information_schema.REFERENTIAL_CONSTRAINTS rc "
+      " AND rc.TABLE_NAME = " + c.Quote(t.name) + "), rc.UNIQUE_CONSTRAINT_SCHEMA "
+      "FROM information_schema.REFERENTIAL_CONSTRAINTS rc "
       "JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA "
       "AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME AND k.TABLE_NAME = rc.TABLE_NAME AND k.REFERENCED_TABLE_NAME "
       "IS NOT NULL WHERE (rc.CONSTRAINT_SCHEMA = " + c.Quote(t.schema) + " AND rc.TABLE_NAME = " + c.Quote(t.name) +
@@ -130,13 +131,30 @@ Status CheckTable(SqlConn& c, const sql::AlterTable& alter, const sql::TableName
   for (const SqlRow& k : *fks) {
     const bool own = k[7].value_or("0") == "1";
     const std::string key = "`" + k[0].value_or("") + "` of " + k[1].value_or("");
+    // A cascading key's actions are repeated on the shadow at the parent's
+    // rows event — unless they are not one level deep: a key of the table to
+    // itself, or a parent whose own rows cascade (neither is in the binlog).
     for (int rule : {3, 4}) {
       const std::string r = k[rule].value_or("RESTRICT");
-      if (own && r != "RESTRICT" && r != "NO ACTION") {
-        return Refusal(error::kInspectForeignKey,
-                       name + " has the foreign key " + key + " with " + (rule == 3 ? "ON DELETE " : "ON UPDATE ") + r +
-                           ": the server changes such rows without a binlog event, so a table copy cannot follow "
-                           "them yet" + kKeepsKeys);
+      if (!own || r == "RESTRICT" || r == "NO ACTION") continue;
+      std::string why;
+      if (r == "SET DEFAULT") why = "which the copy does not follow";
+      if (k[1].value_or("") == k[2].value_or("")) why = "on the table itself: its cascades go on in more than one step";
+      if (why.empty()) {
+        auto deeper = c.Scalar("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                               "CONSTRAINT_SCHEMA = " + c.Quote(k[8].value_or("")) + " AND TABLE_NAME = " +
+                               c.Quote(k[2].value_or("")) + " AND (DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR "
+                               "UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION'))");
+        if (!deeper.ok()) return deeper.status();
+        if (deeper->value_or("0") != "0") {
+          why = "whose parent " + k[2].value_or("") + " has cascading keys of its own: cascades in more than one "
+                "step are not in the binlog";
+        }
+      }
+      if (!why.empty()) {
+        return Refusal(error::kInspectForeignKey, name + " has the foreign key " + key + " with " +
+                                                      (rule == 3 ? "ON DELETE " : "ON UPDATE ") + r + ", " + why +
+                                                      kKeepsKeys);
       }
     }
     key_columns.push_back(own ? k[5].value_or("") : k[6].value_or(""));

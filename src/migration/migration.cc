@@ -154,7 +154,10 @@ Status Migration::Connect() {
   const char* strict = spec_.role == MigrationRole::kStage ? "" : ",STRICT_ALL_TABLES";
   SEALGATE_RETURN_IF_ERROR(conn_.Exec(
       "SET SESSION sql_mode = CONCAT(@@global.sql_mode, ',NO_AUTO_VALUE_ON_ZERO" + std::string(strict) + "'), "
-      "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count())));
+      "SESSION innodb_lock_wait_timeout = " + std::to_string(tuning_.lock_wait.count()) +
+      // The tables it writes are passive copies: a foreign key on one (the
+      // swap puts them there) must neither refuse nor cascade what it writes.
+      ", SESSION foreign_key_checks = 0"));
   SEALGATE_RETURN_IF_ERROR(conn_.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   auto version = conn_.Query("SELECT VERSION()");
   if (!version.ok()) return version.status();

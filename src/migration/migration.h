@@ -104,6 +104,20 @@ const char* MigrationRoleName(MigrationRole role);
 MigrationRole ParseMigrationRole(const std::string& name);  // kStage for unknown text
 
 // Everything fixed for the life of a migration.
+// A foreign key of the followed table that changes its rows when a parent
+// row changes (ON DELETE / ON UPDATE CASCADE or SET NULL). The server logs
+// the parent's change only, so the applier repeats the key's action on the
+// shadow at the parent's event, in binlog order.
+struct Cascade {
+  sql::TableName parent;
+  std::vector<std::string> columns;         // of the followed table (the shadow has them under the same names)
+  std::vector<std::string> parent_columns;  // of the parent
+  std::string on_delete, on_update;         // as information_schema names the rules
+};
+
+// The cascading keys of `table` (see Cascade).
+StatusOr<std::vector<Cascade>> ReadCascades(SqlConn& conn, const sql::TableName& table);
+
 struct MigrationSpec {
   uint64_t id = 0;
   std::string meta_schema;
@@ -117,6 +131,7 @@ struct MigrationSpec {
   std::vector<std::string> shadow_key; // the same columns' names in the shadow
   std::string key_index;               // index name in the original (for FORCE INDEX)
   uint64_t rows_estimated = 0;
+  std::vector<Cascade> cascades;       // whose parents' rows events the applier reads too
 };
 
 struct Checkpoint {
@@ -253,6 +268,8 @@ class Migration {
   // `uncopied_growth`: plus the rows the event adds past the applied cursor (inserts), minus those it removes there.
   Status ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos, std::vector<ShadowWrite>* out,
                    int64_t* uncopied_growth);
+  // A parent's rows event (spec_.cascades): the keys' actions on the shadow.
+  Status ApplyCascades(const binlog::RowsEvent& ev, std::vector<ShadowWrite>* out) const;
   // Statements for `ops`; copied[2i] / copied[2i+1]: op i's before / after key is in the copied range.
   void EmitWrites(const std::vector<RowOp>& ops, const std::vector<bool>& copied,
                   const std::vector<std::vector<std::string>>& keys, const binlog::BinlogPosition& pos,

@@ -295,8 +295,102 @@ StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<
   return out;
 }
 
+StatusOr<std::vector<Cascade>> ReadCascades(SqlConn& conn, const sql::TableName& table) {
+  auto rows = conn.Query(
+      "SELECT rc.CONSTRAINT_NAME, rc.UNIQUE_CONSTRAINT_SCHEMA, rc.REFERENCED_TABLE_NAME, rc.DELETE_RULE, "
+      "rc.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS rc "
+      "JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA "
+      "AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME AND k.TABLE_NAME = rc.TABLE_NAME AND k.REFERENCED_TABLE_NAME "
+      "IS NOT NULL WHERE rc.CONSTRAINT_SCHEMA = " + conn.Quote(table.schema) + " AND rc.TABLE_NAME = " +
+      conn.Quote(table.name) + " AND (rc.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR rc.UPDATE_RULE NOT IN "
+      "('RESTRICT', 'NO ACTION')) ORDER BY rc.CONSTRAINT_NAME, k.ORDINAL_POSITION");
+  if (!rows.ok()) return rows.status();
+  std::vector<Cascade> out;
+  std::string current;
+  for (const auto& r : *rows) {
+    if (out.empty() || r[0].value_or("") != current) {
+      current = r[0].value_or("");
+      Cascade c;
+      c.parent = {r[1].value_or(""), r[2].value_or("")};
+      c.on_delete = r[3].value_or("RESTRICT");
+      c.on_update = r[4].value_or("RESTRICT");
+      out.push_back(std::move(c));
+    }
+    out.back().columns.push_back(r[5].value_or(""));
+    out.back().parent_columns.push_back(r[6].value_or(""));
+  }
+  return out;
+}
+
+Status Migration::ApplyCascades(const binlog::RowsEvent& ev, std::vector<ShadowWrite>* out) const {
+  const std::string shadow = QuoteTable(spec_.table.schema, spec_.shadow);
+  for (const Cascade& c : spec_.cascades) {
+    if (ev.table->schema != c.parent.schema || ev.table->table != c.parent.name) continue;
+    // The parent's columns in its event, the followed table's for the literals (a key's columns have one type).
+    std::vector<size_t> at;
+    std::vector<const ColumnMeta*> meta;
+    for (size_t j = 0; j < c.columns.size() && j < c.parent_columns.size(); ++j) {
+      size_t found = ev.table->columns.size();
+      for (size_t i = 0; i < ev.table->columns.size(); ++i) {
+        if (strcasecmp(ev.table->columns[i].name.c_str(), c.parent_columns[j].c_str()) == 0) found = i;
+      }
+      const ColumnMeta* m = nullptr;
+      for (const auto& col : spec_.original.columns) {
+        if (strcasecmp(col.name.c_str(), c.columns[j].c_str()) == 0) m = &col;
+      }
+      if (found == ev.table->columns.size() || !m) {
+        return Status::Aborted("the cascade from `" + c.parent.name + "` cannot be followed: column " +
+                               c.parent_columns[j] + " or " + c.columns[j] + " not found")
+            .WithMysqlError(error::kMigrationTableChanged, error::kSqlstateGeneral);
+      }
+      at.push_back(found);
+      meta.push_back(m);
+    }
+    // "c1 = v1 AND ..." for the key's value in a parent row; nullopt if part of it is NULL (nothing references it).
+    auto where = [&](const binlog::Row& row) -> std::optional<std::string> {
+      std::string w;
+      for (size_t j = 0; j < at.size(); ++j) {
+        if (row[at[j]].is_null()) return std::nullopt;
+        w += (j ? " AND " : "") + QuoteIdent(c.columns[j]) + " = " + ColumnLiteral(*meta[j], row[at[j]]);
+      }
+      return w;
+    };
+    auto set = [&](const binlog::Row* row) {
+      std::string out_set;
+      for (size_t j = 0; j < at.size(); ++j) {
+        out_set += (j ? ", " : "") + QuoteIdent(c.columns[j]) + " = " +
+                   (row ? ColumnLiteral(*meta[j], (*row)[at[j]]) : std::string("NULL"));
+      }
+      return out_set;
+    };
+    for (size_t i = 0; i < ev.row_count(); ++i) {
+      if (ev.kind == binlog::RowsKind::kDelete) {
+        auto w = where(ev.before[i]);
+        if (!w) continue;
+        if (c.on_delete == "CASCADE") out->push_back({"DELETE FROM " + shadow + " WHERE " + *w, nullptr, nullptr});
+        if (c.on_delete == "SET NULL") {
+          out->push_back({"UPDATE " + shadow + " SET " + set(nullptr) + " WHERE " + *w, nullptr, nullptr});
+        }
+      } else if (ev.kind == binlog::RowsKind::kUpdate) {
+        auto before = where(ev.before[i]), after = where(ev.after[i]);
+        if (!before || before == after) continue;  // the referenced value did not change
+        if (c.on_update == "CASCADE") {
+          out->push_back({"UPDATE " + shadow + " SET " + set(&ev.after[i]) + " WHERE " + *before, nullptr, nullptr});
+        }
+        if (c.on_update == "SET NULL") {
+          out->push_back({"UPDATE " + shadow + " SET " + set(nullptr) + " WHERE " + *before, nullptr, nullptr});
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status Migration::ApplyRows(const binlog::RowsEvent& ev, const binlog::BinlogPosition& pos,
                             std::vector<ShadowWrite>* out, int64_t* uncopied_growth) {
+  if (ev.table && (ev.table->schema != spec_.table.schema || ev.table->table != spec_.table.name)) {
+    return ApplyCascades(ev, out);  // a parent's rows (Engine dispatches them for spec_.cascades)
+  }
   const auto& cols = spec_.original.columns;
   if (!ev.table || ev.table->columns.size() != cols.size()) {
     return Status::Aborted("row event for `" + spec_.table.name + "` has " +

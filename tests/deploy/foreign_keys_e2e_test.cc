@@ -240,7 +240,10 @@ TEST_F(ForeignKeyTest, SmallTablesWithForeignKeysAreAlteredByTheServer) {
 
 TEST_F(ForeignKeyTest, ALargeTableACopyCannotTakeIsRefusedWithAWayOut) {
   ParentAndChild(50, 3000, /*index=*/true);
-  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE"});
+  // Cascades in more than one step: a key of the table to itself.
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)",
+        "ALTER TABLE c ADD COLUMN up INT NULL, ADD KEY (up), ADD CONSTRAINT fk_c_up FOREIGN KEY (up) REFERENCES c (id) "
+        "ON DELETE CASCADE"});
   const std::string before = ShowCreate(db_, "c");
   auto c = Via();
   EXPECT_FALSE(c->Exec("ALTER TABLE c ADD INDEX inote (note)"));
@@ -364,11 +367,16 @@ TEST_F(ForeignKeyTest, StagedChildAndParentKeepTheirKeysAcrossSealAndRevert) {
 // Tables a copy cannot follow yet, refused at staging with the reason.
 TEST_F(ForeignKeyTest, KeysACopyCannotKeepAreRefusedAtStaging) {
   ParentAndChild(50, 3000, /*index=*/true);
-  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE"});
+  // Cascades in more than one step: p's own rows cascade from g.
+  Both({"CREATE TABLE g (id INT PRIMARY KEY)", "INSERT INTO g SELECT seq FROM seq_1_to_10",
+        "ALTER TABLE p ADD COLUMN gid INT NULL, ADD CONSTRAINT fk_p_g FOREIGN KEY (gid) REFERENCES g (id) "
+        "ON DELETE CASCADE",
+        "ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE"});
   auto c = Via();
   EXPECT_FALSE(c->Exec("ALTER TABLE c ADD INDEX inote (note)"));
   EXPECT_EQ(c->last_errno(), 7744u) << c->last_error();
   EXPECT_NE(c->last_error().find("ON DELETE CASCADE"), std::string::npos) << c->last_error();
+  EXPECT_NE(c->last_error().find("more than one step"), std::string::npos) << c->last_error();
   Both({"ALTER TABLE c DROP FOREIGN KEY fk_c_p", "ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
   for (const char* sql : {"ALTER TABLE c MODIFY pid BIGINT NULL", "ALTER TABLE c DROP INDEX ix_pid, ADD INDEX i2 (pid, note)",
                           "ALTER TABLE c CHANGE pid parent BIGINT NULL"}) {
@@ -415,6 +423,77 @@ TEST_F(ForeignKeyTest, KeysAreRestoredAfterAStopRightAfterTheRename) {
   EXPECT_EQ(state, "sealed");
   again.Stop();
   (void)Direct()->Exec("DROP DATABASE IF EXISTS `" + o.metadata_schema + "`");
+}
+
+// Cascading keys change the child's rows without a binlog event: the copy
+// repeats their actions at the parent's events. Parents are deleted (their
+// children cascade or are set NULL) and re-keyed (ON UPDATE CASCADE) while
+// the children are staged, sealed and reverted; the checksum before the seal
+// must match, and the reverted tables must hold what the live ones held.
+TEST_F(ForeignKeyTest, CascadesAreFollowedWhileStagedAndAfterTheSeal) {
+  ParentAndChild(3000, 6000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE ON UPDATE CASCADE",
+        "CREATE TABLE n (id INT PRIMARY KEY AUTO_INCREMENT, pid INT NULL, KEY (pid), CONSTRAINT fk_n_p FOREIGN KEY "
+        "(pid) REFERENCES p (id) ON DELETE SET NULL ON UPDATE SET NULL)",
+        "INSERT INTO n (pid) SELECT 1 + seq % 3000 FROM seq_1_to_4000"});
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::string first_error;
+  auto family = [&](const ServerAddress& addr, int base) {
+    TestConn w;
+    if (!w.Connect(addr, db_)) {
+      ++errors;
+      return;
+    }
+    for (int i = 0; !stop; ++i) {
+      int id = base + i;
+      std::vector<std::string> steps = {
+          "INSERT INTO p VALUES (" + std::to_string(id) + ", 'x')",
+          "INSERT INTO c (pid, note) VALUES (" + std::to_string(id) + ", 'fresh')",
+          "INSERT INTO n (pid) VALUES (" + std::to_string(id) + ")",
+          // An old parent goes, its children with it (or set NULL).
+          "DELETE FROM p WHERE id = " + std::to_string(1 + (base / 1000 + i * 7) % 3000),
+      };
+      if (i % 4 == 0) steps.push_back("UPDATE p SET id = " + std::to_string(id + 500000) + " WHERE id = " +
+                                      std::to_string(id));  // re-keyed: its children follow
+      if (i % 5 == 0) steps.push_back("DELETE FROM p WHERE id = " + std::to_string(id));
+      for (const auto& sql : steps) {
+        if (!w.Exec(sql) && errors++ == 0) first_error = sql + ": " + w.last_error();
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+  };
+  std::thread through(family, proxy_.address(), 100000);
+  std::thread direct(family, TestServer(), 200000);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'cascades'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE c ADD INDEX inote (note)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE n ADD COLUMN extra INT NULL, FORCE")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  std::this_thread::sleep_for(1500ms);  // the copies run while parents go
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'cascades'")) << c->last_error() << "\n" << proxy_.log();
+  std::this_thread::sleep_for(1500ms);  // the followers see cascades too
+  stop = true;
+  through.join();
+  direct.join();
+  EXPECT_EQ(errors.load(), 0) << first_error;
+  auto d = Direct();
+  auto fingerprint = [&](const std::string& table) {
+    return d->Scalar("SELECT CONCAT(COUNT(*), '/', COALESCE(SUM(id), 0), '/', COALESCE(SUM(pid), 0), '/', "
+                     "SUM(pid IS NULL)) FROM " + table).value_or("");
+  };
+  const std::string live_c = fingerprint("c"), live_n = fingerprint("n");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM c LEFT JOIN p ON p.id = c.pid WHERE c.pid IS NOT NULL AND p.id IS NULL"),
+            "0");
+  ASSERT_TRUE(WaitFor([&] { return fingerprint("`~c_old`") == live_c && fingerprint("`~n_old`") == live_n; }, 20s))
+      << "kept: " << fingerprint("`~c_old`") << " " << fingerprint("`~n_old`") << ", live: " << live_c << " "
+      << live_n << "\n" << proxy_.log();
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY 'cascades'")) << c->last_error() << "\n" << proxy_.log();
+  EXPECT_EQ(fingerprint("c"), live_c);
+  EXPECT_EQ(fingerprint("n"), live_n);
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+  ASSERT_TRUE(d->Exec("DELETE FROM p WHERE id = 42"));
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM c WHERE pid = 42"), "0");
 }
 
 }  // namespace
