@@ -9,10 +9,12 @@
 #include "deploy/foreign_key_swap.h"
 #include "deploy/seal_followers.h"
 #include "sql/alter.h"
-#include "sql/lexer.h"
 #include "sql/errors.h"
+#include "sql/lexer.h"
 
 namespace sealgate::deploy {
+
+using migration::QuoteIdent;
 
 namespace {
 
@@ -615,8 +617,14 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
                                            "locks at the seal; UNLOCK TABLES first"));
   }
   if (st.kind == sql::StatementKind::kAlterTable) {
-    if (auto direct = TryDirect(c, sql)) return *direct;
-    if (auto split = SplitForeignKeys(c, sql)) return *split;
+    auto direct = TryDirect(c, sql);
+    // Too large for the server under the hold (new columns with keys, or a
+    // key whose index must be built): staged in two steps if it can be.
+    if (!direct || (direct->kind == ControlReply::Kind::kError &&
+                    direct->error.mysql_errno() == error::kAlterAddsForeignKey)) {
+      if (auto split = SplitForeignKeys(c, sql)) return *split;
+    }
+    if (direct) return *direct;
   } else if (st.kind == sql::StatementKind::kCreateIndex || st.kind == sql::StatementKind::kDropIndex) {
     auto alter = IndexStatementAsAlter(st, sql, c.database);
     if (alter.ok()) {
@@ -652,31 +660,60 @@ std::optional<ControlReply> DeployController::SplitForeignKeys(const ClientConte
     }
     rest.specs.push_back(spec);
   }
-  if (keys.empty() || rest.specs.empty()) return std::nullopt;
+  if (keys.empty()) return std::nullopt;
+  const sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
+  auto admin = migration::SqlConn::Open(options_.admin);
+  if (!admin.ok()) return std::nullopt;
+  // The table's indexes, each as its columns in order (lower-cased, comma-joined).
+  auto indexes = admin->Query("SELECT LOWER(GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)) FROM "
+                              "information_schema.STATISTICS WHERE TABLE_SCHEMA = " + admin->Quote(table.schema) +
+                              " AND TABLE_NAME = " + admin->Quote(table.name) + " GROUP BY INDEX_NAME");
+  if (!indexes.ok()) return std::nullopt;
   sql::AlterTable only_keys = *alter;
   only_keys.specs.clear();
   for (const sql::AlterSpec* k : keys) {
     if (k->index_name.empty()) return std::nullopt;  // the server would name its index: not guessed
+    size_t fresh = 0;
+    std::string wanted;
     for (const auto& col : k->index_columns) {
-      if (!added_columns.count(sql::ToLower(col))) return std::nullopt;
+      fresh += added_columns.count(sql::ToLower(col));
+      wanted += (wanted.empty() ? "" : ",") + sql::ToLower(col);
+    }
+    if (fresh != 0 && fresh != k->index_columns.size()) return std::nullopt;
+    bool has_index = indexed.count(sql::ToLower(k->index_columns.front())) > 0;
+    for (const auto& r : *indexes) {
+      const std::string cols = r[0].value_or("");
+      has_index = has_index || cols == wanted || cols.rfind(wanted + ",", 0) == 0;
+    }
+    if (fresh == 0) {
+      // Existing rows: refused before anything is staged if one is an orphan.
+      const sql::TableName parent = {k->ref_table.schema.empty() ? table.schema : k->ref_table.schema,
+                                     k->ref_table.name};
+      auto orphan = DirectAlter::FindOrphan(*admin, table, k->index_columns, parent, k->ref_columns);
+      if (!orphan.ok()) return ControlReply::Error(orphan.status());
+      if (*orphan) {
+        return ControlReply::Error(Status::FailedPrecondition("Cannot add foreign key " + QuoteIdent(k->index_name) +
+                                                              ": " + **orphan + "; nothing was changed")
+                                       .WithMysqlError(1452, "23000"));
+      }
     }
     // The index the server would create for the key, under the key's name.
-    if (!indexed.count(sql::ToLower(k->index_columns.front()))) {
+    if (!has_index) {
       sql::AlterSpec index;
       index.kind = sql::AlterSpecKind::kAddIndex;
       index.index_type = sql::IndexType::kIndex;
       index.index_name = k->index_name;
       index.index_columns = k->index_columns;
       std::string cols;
-      for (const auto& col : k->index_columns) cols += (cols.empty() ? "" : ", ") + migration::QuoteIdent(col);
-      index.text = "ADD INDEX " + migration::QuoteIdent(k->index_name) + " (" + cols + ")";
+      for (const auto& col : k->index_columns) cols += (cols.empty() ? "" : ", ") + QuoteIdent(col);
+      index.text = "ADD INDEX " + QuoteIdent(k->index_name) + " (" + cols + ")";
       rest.specs.push_back(index);
     }
     only_keys.specs.push_back(*k);
   }
+  if (rest.specs.empty()) return std::nullopt;
   // The columns and indexes as a copy (the new columns hold no value yet),
   // then the keys without one, once the copy is sealed.
-  const sql::TableName table = {alter->table.schema.empty() ? c.database : alter->table.schema, alter->table.name};
   const std::string first = sql::RenderAlter(rest, table), second = sql::RenderAlter(only_keys, table);
   if (options_.logger) {
     options_.logger->Info("deploy", "ALTER of " + table.schema + "." + table.name +

@@ -193,17 +193,29 @@ TEST_F(ForeignKeyTest, AKeyThatNeedsAnIndex) {
   // Small: the server builds the index under the hold, as a direct ALTER names it.
   ParentAndChild(100, 200, /*index=*/false);
   ExpectSameAsDirect("ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)", {"c"});
-  // Large: refused before anything is built, saying what to do.
+  // Large: the key's index is staged as a copy under the key's name (as the
+  // server names it), then the key goes in without one (Rails' add_foreign_key).
   Both({"CREATE TABLE big (id INT PRIMARY KEY, pid INT NULL)", "INSERT INTO big SELECT seq, 1 FROM seq_1_to_3000"});
-  const std::string before = ShowCreate(db_, "big");
+  ExpectSameAsDirect("ALTER TABLE big ADD CONSTRAINT fk_big_p FOREIGN KEY (pid) REFERENCES p (id)", {"big"});
+  // Unnamed, the server would choose the index's name: refused, saying what to do.
+  Both({"CREATE TABLE big2 (id INT PRIMARY KEY, pid INT NULL)", "INSERT INTO big2 SELECT seq, 1 FROM seq_1_to_3000",
+        "CREATE TABLE big3 (id INT PRIMARY KEY, pid INT NULL)",
+        "INSERT INTO big3 SELECT seq, IF(seq = 2999, 777, 1) FROM seq_1_to_3000"});
+  const std::string before = ShowCreate(db_, "big2");
   auto c = Via();
-  EXPECT_FALSE(c->Exec("ALTER TABLE big ADD CONSTRAINT fk_big_p FOREIGN KEY (pid) REFERENCES p (id)"));
+  EXPECT_FALSE(c->Exec("ALTER TABLE big2 ADD FOREIGN KEY (pid) REFERENCES p (id)"));
   EXPECT_EQ(c->last_errno(), 7722u) << c->last_error();
   EXPECT_NE(c->last_error().find("add the index first"), std::string::npos) << c->last_error();
-  EXPECT_EQ(ShowCreate(db_, "big"), before);
+  EXPECT_EQ(ShowCreate(db_, "big2"), before);
+  // An orphan: refused before the index is staged.
+  const std::string before3 = ShowCreate(db_, "big3");
+  EXPECT_FALSE(c->Exec("ALTER TABLE big3 ADD CONSTRAINT fk_big3_p FOREIGN KEY (pid) REFERENCES p (id)"));
+  EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
+  EXPECT_NE(c->last_error().find("777"), std::string::npos) << c->last_error();
+  EXPECT_EQ(ShowCreate(db_, "big3"), before3);
   // The way it says: the index, then the key.
-  ExpectSameAsDirect("ALTER TABLE big ADD INDEX ix_pid (pid)", {"big"});
-  ExpectSameAsDirect("ALTER TABLE big ADD CONSTRAINT fk_big_p FOREIGN KEY (pid) REFERENCES p (id)", {"big"});
+  ExpectSameAsDirect("ALTER TABLE big2 ADD INDEX ix_pid (pid)", {"big2"});
+  ExpectSameAsDirect("ALTER TABLE big2 ADD FOREIGN KEY (pid) REFERENCES p (id)", {"big2"});
 }
 
 // Django and Rails alter tables with foreign keys in and out; on small tables
