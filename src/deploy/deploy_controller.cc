@@ -680,6 +680,34 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   if (!create.ok()) return create.status();
   if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
   Status s = admin->Exec(*create);
+  if (!s.ok() && admin->server_errno() == 1005) {
+    // A foreign key to a table this or another deploy creates (still under
+    // its shadow name): the key is accepted by name, and the RENAME that
+    // creates the parent gives it its table. Any other parent must exist.
+    const Status refused = Status(s.code(), s.message()).WithMysqlError(1005, admin->server_sqlstate());
+    (void)admin->Exec("SET SESSION foreign_key_checks = 0");
+    s = admin->Exec(*create);
+    (void)admin->Exec("SET SESSION foreign_key_checks = 1");
+    if (!s.ok()) return refused;
+    auto keys = ReadForeignKeys(*admin, {t.schema, *shadow});
+    bool known = keys.ok();
+    for (const auto& k : keys.ok() ? *keys : std::vector<ForeignKey>{}) {
+      if (!(k.child == sql::TableName{t.schema, *shadow}) || TableIsThere(*admin, k.parent.schema, k.parent.name)) {
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      bool created = false;
+      for (const auto& [name, e] : deploys_) {
+        if (!IsActive(e.deploy.state)) continue;
+        for (const auto& it : e.deploy.items) created = created || (it.kind == ItemKind::kCreate && it.table == k.parent);
+      }
+      known = known && created;
+    }
+    if (!known) {
+      (void)admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(t.schema, *shadow));
+      return refused;
+    }
+  }
   if (!s.ok()) {
     return Status(s.code(), s.message())
         .WithMysqlError(static_cast<uint16_t>(admin->server_errno()), admin->server_sqlstate());
@@ -703,6 +731,18 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
   if (!TableIsThere(*admin, t.schema, t.name)) {
     return Status::NotFound("Unknown table '" + t.schema + "." + t.name + "'").WithMysqlError(1051, "42S02");
   }
+  // Its keys leave with it (and come back with a revert); a table other
+  // tables still reference cannot go, as on the server.
+  auto keys = ReadForeignKeys(*admin, t);
+  if (!keys.ok()) return keys.status();
+  for (const auto& k : *keys) {
+    if (k.parent == t && !(k.child == t)) {
+      return Status::FailedPrecondition("Cannot drop table " + Qualified(t) + " referenced by a foreign key constraint `" +
+                                        k.name + "` on table " + Qualified(k.child) +
+                                        ": drop that key (or that table) first")
+          .WithMysqlError(1451, "23000");
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
   DeployItem item;
@@ -710,6 +750,7 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
   item.table = t;
   item.old_name = ChooseOldName(*admin, t, {});
   item.statement = sql;
+  item.foreign_keys = SerializeForeignKeys(*keys);
   return item;
 }
 

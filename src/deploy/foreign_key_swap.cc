@@ -190,10 +190,11 @@ struct Moving {
   std::vector<ForeignKey> keys;
 };
 
+// ALTER items, and DROP items (whose kept table loses its keys), with keys.
 std::vector<Moving> MovingKeys(const std::vector<DeployItem>& items) {
   std::vector<Moving> out;
   for (const auto& it : items) {
-    if (it.kind != ItemKind::kAlter || it.foreign_keys.empty()) continue;
+    if ((it.kind != ItemKind::kAlter && it.kind != ItemKind::kDrop) || it.foreign_keys.empty()) continue;
     out.push_back({&it, ParseForeignKeys(it.foreign_keys)});
   }
   return out;
@@ -219,7 +220,7 @@ bool Swapped(const std::vector<DeployItem>& items, const sql::TableName& t) {
 Status AddSwapKeys(SqlConn& conn, const std::vector<DeployItem>& items, const std::string& schema) {
   SEALGATE_RETURN_IF_ERROR(conn.Exec("SET SESSION foreign_key_checks = 0"));
   for (const auto& [item, keys] : MovingKeys(items)) {
-    if (item->table.schema != schema) continue;
+    if (item->kind != ItemKind::kAlter || item->table.schema != schema) continue;
     const sql::TableName shadow = {schema, item->shadow};
     auto existing = KeysOf(conn, shadow);
     if (!existing.ok()) return existing.status();
@@ -266,7 +267,20 @@ Status SettleKeys(SqlConn& conn, const std::vector<DeployItem>& items) {
     for (const auto& [name, parent] : *kept_keys) drops.push_back("DROP FOREIGN KEY " + QuoteIdent(name));
     SEALGATE_RETURN_IF_ERROR(Alter(conn, kept, drops));
   }
+  // A dropped table kept for a revert keeps none either (above: kDrop items);
+  // brought back by a revert, it has its own again.
+  for (const auto& it : items) {
+    if (it.kind != ItemKind::kCreate || it.foreign_keys.empty()) continue;
+    auto current = KeysOf(conn, it.table);
+    if (!current.ok()) return current.status();
+    std::vector<std::string> adds;
+    for (const auto& k : ParseForeignKeys(it.foreign_keys)) {
+      if (k.child == it.table && !current->count(k.name)) adds.push_back("ADD " + k.Clause());
+    }
+    SEALGATE_RETURN_IF_ERROR(Alter(conn, it.table, adds));
+  }
   for (const auto& [item, keys] : moving) {
+    if (item->kind != ItemKind::kAlter) continue;
     const sql::TableName& table = item->table;
     // 2. The live table's own keys under their names; 3. each child's, to the live table.
     std::map<std::pair<std::string, std::string>, std::vector<const ForeignKey*>> owners;
@@ -312,6 +326,7 @@ Status SettleKeys(SqlConn& conn, const std::vector<DeployItem>& items) {
 Status ClearSwapKeys(SqlConn& conn, const std::vector<DeployItem>& items) {
   SEALGATE_RETURN_IF_ERROR(conn.Exec("SET SESSION foreign_key_checks = 0"));
   for (const auto& [item, keys] : MovingKeys(items)) {
+    if (item->kind != ItemKind::kAlter) continue;
     std::map<std::pair<std::string, std::string>, std::set<std::string>> temporary;  // table -> names
     for (const auto& k : keys) {
       if (k.child == item->table) temporary[{item->table.schema, item->shadow}].insert(SwapKeyName(k.name));

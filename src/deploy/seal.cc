@@ -352,8 +352,8 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   SEALGATE_RETURN_IF_ERROR(ConnectAll({&s_conn, &b, &killer}));
   const uint64_t b_id = b.connection_id();
   // Step 1, before anyone is held: who could make the RENAME wait.
-  SEALGATE_RETURN_IF_ERROR(CheckBlockers(
-      *probe, QueryFor(items, {s_conn.connection_id(), b_id, killer.connection_id()})));
+  const BlockerQuery query = QueryFor(items, {s_conn.connection_id(), b_id, killer.connection_id()});
+  SEALGATE_RETURN_IF_ERROR(CheckBlockers(*probe, query));
   // The shadows catch up outside the hold, so inside it only the last
   // milliseconds of writes remain to apply.
   Status caught_up = CatchUp(items, options_.apply_timeout, nullptr);
@@ -395,6 +395,18 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   if (!hold_->WaitApplied(watchdog.remaining())) return Status::Aborted("the proxy did not apply the hold in time");
   auto held_at = Clock::now();
   fault("seal.hold_begun");
+  // Transactions already inside the deploy's tables finish first; the hold
+  // keeps new ones out. A RENAME that has taken some of the tables while such
+  // a transaction, holding another, wants one of them is a metadata-lock
+  // deadlock, and the server ends the transaction's statement (1213), not
+  // the RENAME. Up to half the budget left; then the RENAME waits for them.
+  const auto quiet_by = held_at + (watchdog.remaining() / 2);
+  for (;;) {
+    auto holders = blockers_.Holders(*probe, query);
+    if (!holders.ok() || *holders == 0 || Clock::now() >= quiet_by) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto quiet_at = Clock::now();
 
   std::string rename = RenameStatement(items);
   SqlConn* b_conn = &b;
@@ -489,7 +501,8 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   }
   SealResult result;
   result.hold = std::chrono::duration_cast<std::chrono::milliseconds>(released_at - hold_start);
-  result.phases = "begin=" + Ms(held_at - hold_start) + " lock=" + Ms(locking) + " catchup=" + Ms(catching) +
+  result.phases = "begin=" + Ms(held_at - hold_start) + " quiet=" + Ms(quiet_at - held_at) + " lock=" + Ms(locking) +
+                  " catchup=" + Ms(catching) +
                   " followers=" + Ms(following) + " rename=" + Ms(released_at - caught_at - keys) +
                   " keys=" + Ms(keys);
   return result;

@@ -73,6 +73,19 @@ StatusOr<std::vector<Blocker>> BlockerFinder::Find(SqlConn& probe, const Blocker
   return found;
 }
 
+StatusOr<size_t> BlockerFinder::Holders(SqlConn& probe, const BlockerQuery& query) {
+  if (query.tables.empty() || lock_info_ != LockInfo::kAvailable) return size_t{0};
+  auto rows = probe.Query("SELECT DISTINCT THREAD_ID FROM information_schema.METADATA_LOCK_INFO WHERE "
+                          "(TABLE_SCHEMA, TABLE_NAME) IN (" + TupleList(probe, query.tables) + ")");
+  if (!rows.ok()) return rows.status();
+  size_t n = 0;
+  for (const auto& r : *rows) {
+    uint64_t id = ToId(r[0]);
+    n += id != 0 && id != probe.connection_id() && !Contains(query.ignore, id);
+  }
+  return n;
+}
+
 bool BlockerFinder::LockInfoAvailable(SqlConn& probe) {
   if (lock_info_ != LockInfo::kUnknown) return lock_info_ == LockInfo::kAvailable;
   auto active = probe.Scalar("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = "

@@ -70,6 +70,9 @@ class BlockerFinder {
   // Every current blocker (empty: the RENAME would not wait for anyone).
   // Errors: the probe connection failed.
   StatusOr<std::vector<Blocker>> Find(migration::SqlConn& probe, const BlockerQuery& query);
+  // How many other connections hold a metadata lock on query.tables right
+  // now, whatever for (0 without the metadata_lock_info plugin: unknown).
+  StatusOr<size_t> Holders(migration::SqlConn& probe, const BlockerQuery& query);
 
  private:
   bool LockInfoAvailable(migration::SqlConn& probe);

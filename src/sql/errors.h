@@ -36,7 +36,10 @@ inline constexpr uint16_t kAlterRenamesTable = 7720;
 // TRUNCATE, CONVERT PARTITION/TABLE) or act on partitions in place
 // (ANALYZE/CHECK/OPTIMIZE/REBUILD/REPAIR PARTITION).
 inline constexpr uint16_t kAlterPartitionOperation = 7721;
-// ADD FOREIGN KEY, ADD CONSTRAINT ... FOREIGN KEY, or a column with REFERENCES.
+// A foreign key that cannot be added this way: inside a deploy block (as a
+// table copy), or outside one where its index would be built while clients
+// wait and the server would choose the index's name. A plain ADD FOREIGN KEY
+// is otherwise added without a copy.
 inline constexpr uint16_t kAlterAddsForeignKey = 7722;
 // ENGINE= something other than InnoDB (MyISAM, MEMORY, Aria, CSV, ARCHIVE, ...).
 inline constexpr uint16_t kAlterNonTransactionalEngine = 7723;
@@ -52,7 +55,9 @@ inline constexpr uint16_t kInspectBinlogFormat = 7741;
 inline constexpr uint16_t kInspectBinlogRowImage = 7742;
 // No PRIMARY KEY or NOT NULL UNIQUE key that the original and the altered table share.
 inline constexpr uint16_t kInspectNoUniqueKey = 7743;
-// The table has foreign keys, or other tables reference it.
+// The table's foreign keys cannot be kept by a table copy: the ALTER changes
+// their columns or indexes, or a key cascades on the table itself or more
+// than one level deep.
 inline constexpr uint16_t kInspectForeignKey = 7744;
 // The table has triggers.
 inline constexpr uint16_t kInspectTrigger = 7745;

@@ -528,6 +528,9 @@ TEST_F(DeployTest, ALongTransactionOnATableDelaysTheSealWithoutHoldingClients) {
   auto blocker = Direct();
   blocker->MustExec("BEGIN");
   EXPECT_EQ(blocker->Scalar("SELECT a FROM t WHERE id = 1"), "1");
+  // Long, as a blocker counts: idle for a second (a younger one may be let
+  // run into the hold's budget, which is what "long" rules out).
+  std::this_thread::sleep_for(1200ms);
   std::string name = "blocked_" + db_;
   auto c = Via();
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));

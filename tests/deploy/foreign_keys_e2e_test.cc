@@ -508,5 +508,48 @@ TEST_F(ForeignKeyTest, CascadesAreFollowedWhileStagedAndAfterTheSeal) {
   EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM c WHERE pid = 42"), "0");
 }
 
+// A deploy block creates a parent and its children (a key to a table the
+// same deploy creates) and drops a child: after the seal every table reads as
+// the same statements run directly leave it, the dropped child (kept for a
+// revert) constrains nobody, and a revert brings it back with its key. A
+// table other tables reference cannot be dropped.
+TEST_F(ForeignKeyTest, ADeployCreatesParentsAndChildrenAndDropsAChild) {
+  ParentAndChild(100, 200, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  const std::string c_before = ShowCreate(db_, "c");
+  const std::vector<std::string> statements = {
+      "CREATE TABLE np (id INT PRIMARY KEY, label VARCHAR(10))",
+      "CREATE TABLE nc (id INT PRIMARY KEY, np_id INT, KEY (np_id), CONSTRAINT fk_nc_np FOREIGN KEY (np_id) "
+      "REFERENCES np (id) ON DELETE CASCADE)",
+      "CREATE TABLE nc2 (id INT PRIMARY KEY, np_id INT, FOREIGN KEY (np_id) REFERENCES np (id))",
+      "DROP TABLE c"};
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'shape'"));
+  EXPECT_FALSE(c->Exec("DROP TABLE p"));
+  EXPECT_EQ(c->last_errno(), 1451u) << c->last_error();
+  for (const auto& sql : statements) ASSERT_TRUE(c->Exec(sql)) << sql << ": " << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'shape'")) << c->last_error() << "\n" << proxy_.log();
+  auto twin = TestConn::Open(TestServer(), twin_);
+  for (const auto& sql : statements) twin->MustExec(sql);
+  for (const auto& t : {"np", "nc", "nc2", "p"}) EXPECT_EQ(ShowCreate(db_, t), ShowCreate(twin_, t)) << t;
+  EXPECT_FALSE(TableExists("c"));
+  auto d = Direct();
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+  EXPECT_TRUE(d->Exec("DELETE FROM p WHERE id = 5")) << d->last_error();  // c's rows no longer hold it
+  EXPECT_FALSE(d->Exec("INSERT INTO nc VALUES (1, 99)"));
+  EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
+  d->MustExec("INSERT INTO np VALUES (1, 'one')");
+  d->MustExec("INSERT INTO nc VALUES (1, 1)");
+  d->MustExec("DELETE FROM np WHERE id = 1");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM nc"), "0");
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY 'shape'")) << c->last_error() << "\n" << proxy_.log();
+  EXPECT_EQ(ShowCreate(db_, "c"), c_before);
+  // The created tables are parked (their keys among themselves); none constrains a live table.
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '" +
+                      db_ + "' AND TABLE_NAME LIKE '~%' AND REFERENCED_TABLE_NAME NOT LIKE '~%'"),
+            "0");
+  EXPECT_FALSE(TableExists("np"));
+}
+
 }  // namespace
 }  // namespace sealgate::test

@@ -118,14 +118,27 @@ TEST_F(MigrationInspectorRefusal, OtherUniqueKeyIsUsedWhenThePrimaryKeyCannotBeW
   EXPECT_TRUE(engine_->Cancel(*id).ok());
 }
 
+// Foreign keys in or out are kept across the swap (the deploy moves them);
+// an ALTER that changes their columns or indexes is refused, and so is a key
+// whose cascades go on in more than one step.
 TEST_F(MigrationInspectorRefusal, ForeignKeyOut) {
   conn_->MustExec("CREATE TABLE mig_insp.t (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
-  ExpectRefusal("ALTER TABLE t ADD COLUMN c INT", error::kInspectForeignKey, "foreign key");
+  ExpectRefusal("ALTER TABLE t MODIFY ok_id BIGINT", error::kInspectForeignKey, "foreign key");
+  ExpectRefusal("ALTER TABLE t DROP INDEX ok_id, ADD INDEX i2 (ok_id, id)", error::kInspectForeignKey, "foreign key");
+  MigrationRequest req;
+  req.alter_sql = "ALTER TABLE t ADD COLUMN c INT, FORCE";
+  req.default_schema = "mig_insp";
+  auto id = engine_->Start(req);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_TRUE(engine_->Cancel(*id).ok());
+  conn_->MustExec("CREATE TABLE mig_insp.s (id INT PRIMARY KEY, up INT, KEY (up), FOREIGN KEY (up) REFERENCES "
+                  "mig_insp.s (id) ON DELETE CASCADE) ENGINE=InnoDB");
+  ExpectRefusal("ALTER TABLE s ADD COLUMN c INT, FORCE", error::kInspectForeignKey, "more than one step");
 }
 
 TEST_F(MigrationInspectorRefusal, ForeignKeyIn) {
   conn_->MustExec("CREATE TABLE mig_insp.child (id INT PRIMARY KEY, ok_id INT, FOREIGN KEY (ok_id) REFERENCES mig_insp.ok (id)) ENGINE=InnoDB");
-  ExpectRefusal("ALTER TABLE ok ADD COLUMN c INT", error::kInspectForeignKey, "foreign key");
+  ExpectRefusal("ALTER TABLE ok MODIFY id BIGINT", error::kInspectForeignKey, "foreign key");
 }
 
 TEST_F(MigrationInspectorRefusal, Trigger) {

@@ -37,6 +37,19 @@ ProxyProcess::~ProxyProcess() {
 }
 
 bool ProxyProcess::Start(const Options& options) {
+  // A port FreePort() found free can be taken before sealgate binds it (by
+  // any connection's ephemeral port): with ports of its own choosing, a start
+  // that failed on them is tried again on others.
+  const bool own_ports = options.listen_port == 0 && options.http_port == 0;
+  for (int attempt = 0;; ++attempt) {
+    if (StartOnce(options)) return true;
+    if (!own_ports || attempt == 4 || running() || log().find("Address already in use") == std::string::npos) {
+      return false;
+    }
+  }
+}
+
+bool ProxyProcess::StartOnce(const Options& options) {
   options_ = options;
   port_ = options.listen_port ? options.listen_port : FreePort();
   http_port_ = options.http_port ? options.http_port : FreePort();

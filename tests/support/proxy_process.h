@@ -46,6 +46,7 @@ class ProxyProcess {
   std::string log() const;
 
  private:
+  bool StartOnce(const Options& options);
   Options options_;
   pid_t pid_ = -1;
   int port_ = 0;
