@@ -308,7 +308,9 @@ TEST_F(DeployOpsTest, ApplyingThatFallsBehindTheWritesIsSaidUntilItCatchesUp) {
   EXPECT_NE(pace.find("falling behind: applying "), std::string::npos) << pace;
   EXPECT_NE(pace.find("cannot be sealed"), std::string::npos) << pace;
   EXPECT_EQ(row["ready"], "no");
-  EXPECT_GE(std::stoll(row["lag_ms"].value_or("0")), 5000);
+  // The verdict's own floor (ApplyPace::Options::min_lag): how far past it
+  // the lag is when the verdict comes depends on the machine's pace.
+  EXPECT_GE(std::stoll(row["lag_ms"].value_or("0")), 1000);
   auto parsed = proxy::testing::CheckExposition(metrics);
   std::string labels = "{deploy=\"" + name + "\",table=\"" + db_ + ".t\"}";
   EXPECT_EQ(parsed.samples["sealgate_migration_falling_behind" + labels], 1) << metrics;

@@ -551,5 +551,32 @@ TEST_F(ForeignKeyTest, ADeployCreatesParentsAndChildrenAndDropsAChild) {
   EXPECT_FALSE(TableExists("np"));
 }
 
+// Sessions with foreign_key_checks=0 write orphans, before and while the
+// child is staged: the copy and the applier take them as they are (the
+// checksum before the seal agrees), and the keys go back over them as the
+// server keeps them — with no check of rows it was told not to check.
+TEST_F(ForeignKeyTest, OrphansWrittenWithChecksOffAreKeptAsTheyAre) {
+  ParentAndChild(500, 3000, /*index=*/true);
+  Both({"ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)"});
+  auto loose = Direct();
+  loose->MustExec("SET SESSION foreign_key_checks = 0");
+  loose->MustExec("INSERT INTO c (id, pid, note) VALUES (900001, 77777, 'orphan before')");
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'loose'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE c ADD INDEX inote (note)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  loose->MustExec("INSERT INTO c (id, pid, note) VALUES (900002, 88888, 'orphan during')");
+  loose->MustExec("UPDATE c SET pid = 99999 WHERE id = 17");
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'loose'")) << c->last_error() << "\n" << proxy_.log();
+  auto d = Direct();
+  EXPECT_EQ(d->Scalar("SELECT GROUP_CONCAT(pid ORDER BY id) FROM c WHERE id IN (17, 900001, 900002)"),
+            "99999,77777,88888");
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE c ADD INDEX inote (note)");
+  EXPECT_EQ(ShowCreate(db_, "c"), ShowCreate(twin_, "c"));
+  EXPECT_EQ(KeysOnKeptTables(*d, db_), "");
+  EXPECT_FALSE(d->Exec("INSERT INTO c (id, pid, note) VALUES (900003, 66666, 'refused')"));
+  EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
+}
+
 }  // namespace
 }  // namespace sealgate::test

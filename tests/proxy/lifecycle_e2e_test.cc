@@ -7,6 +7,7 @@
 
 #include "support/proxy_process.h"
 #include "support/test_conn.h"
+#include "support/wait_for.h"
 
 namespace sealgate::test {
 namespace {
@@ -61,7 +62,9 @@ TEST(LifecycleTest, ConfigFileIsReadAndFlagsOverrideIt) {
   options.listen_port = port;  // the --listen flag overrides the file's port 1
   options.extra_args = {"--config", path};
   ASSERT_TRUE(proxy.Start(options)) << proxy.log();
-  EXPECT_NE(proxy.log().find("threads=1"), std::string::npos) << proxy.log();
+  // The ready line follows the listening socket by a moment.
+  EXPECT_TRUE(WaitFor([&] { return proxy.log().find("threads=1") != std::string::npos; }, std::chrono::seconds(5)))
+      << proxy.log();
   auto c = TestConn::Open(proxy.address());
   EXPECT_EQ(c->Scalar("SELECT 1"), "1");
 }
