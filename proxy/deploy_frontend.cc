@@ -100,6 +100,9 @@ void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)
       client.database = request.session.database;
       client.in_transaction = request.session.in_transaction;
       client.holds_table_locks = request.session.holds_table_locks;
+      if (request.session.ddl_settings) {
+        client.settings = migration::SessionSettings::FromRow(*request.session.ddl_settings);
+      }
       answer = service->controller->Execute(client, request.statement, request.sql);
     }
     reply(LocalReply{Render(answer, request.session)});

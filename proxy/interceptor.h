@@ -30,6 +30,9 @@ struct SessionView {
   std::string database;  // current default database, "" if none
   bool in_transaction = false;
   bool holds_table_locks = false;
+  // The session's settings that give DDL its meaning (one value per column of
+  // migration::SessionSettings::SelectList()), read just before a DDL statement.
+  std::optional<std::vector<std::optional<std::string>>> ddl_settings;
   bool session_track = false;  // OK packets carry length-encoded info
   protocol::ResultSetEncoding result_sets;  // how result sets sent to this client are encoded
 };

@@ -96,6 +96,8 @@ class Session {
   SessionView View() const;
   void StartLocalRequest(std::string_view sql, sql::Statement statement);
   static bool ImpliesCommit(sql::StatementKind kind);
+  // Statements whose DDL sealgate runs itself (with the session's settings).
+  static bool RunsDdl(sql::StatementKind kind);
   void ParseChangeUser(std::string_view payload);
   // A statement sealgate answers. First, once per login, asks the server
   // which account it authenticated the session as (privilege checks judge
@@ -177,6 +179,9 @@ class Session {
   bool account_asked_ = false;              // since the login (or COM_CHANGE_USER)
   bool capturing_account_ = false;          // the account query's response is being read
   std::string account_response_;
+  // The session's DDL settings (migration::SessionSettings::SelectList()),
+  // read with the account just before each DDL statement sealgate runs.
+  std::optional<std::vector<std::optional<std::string>>> ddl_settings_;
   std::optional<std::string> account_host_;  // Host of CURRENT_USER(), when the server said
 };
 

@@ -13,6 +13,7 @@
 #include "proxy/session.h"
 #include "proxy/worker.h"
 #include "migration/client_latency.h"
+#include "migration/session_settings.h"
 
 namespace sealgate::proxy {
 
@@ -245,6 +246,7 @@ SessionView Session::View() const {
   v.database = database_;
   v.in_transaction = tracker_ && tracker_->in_transaction();
   v.holds_table_locks = state_.holds_table_locks();
+  v.ddl_settings = ddl_settings_;
   uint64_t both = server_caps_ & client_caps_;
   v.session_track = (both & protocol::cap::kSessionTrack) != 0;
   v.result_sets.deprecate_eof = deprecate_eof_;
@@ -269,6 +271,11 @@ void Session::ParseChangeUser(std::string_view payload) {
                                                                                      : db_end - at));
 }
 
+bool Session::RunsDdl(sql::StatementKind kind) {
+  using K = sql::StatementKind;
+  return kind == K::kAlterTable || kind == K::kCreateTable || kind == K::kCreateIndex || kind == K::kDropIndex;
+}
+
 bool Session::ImpliesCommit(sql::StatementKind kind) {
   using K = sql::StatementKind;
   return kind == K::kAlterTable || kind == K::kCreateTable || kind == K::kDropTable || kind == K::kCreateIndex ||
@@ -286,7 +293,11 @@ void Session::SendInternal(Command cmd, std::string_view argument, uint64_t tag)
 }
 
 void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, bool commit_first) {
-  bool ask_account = !account_asked_;
+  // DDL runs on sealgate's connection with the session's own settings, read
+  // now (with the account): they can have changed since the last statement.
+  bool ask_settings = RunsDdl(statement.kind);
+  bool ask_account = !account_asked_ || ask_settings;
+  ddl_settings_.reset();
   if (!ask_account && !commit_first) return StartLocalRequest(sql, std::move(statement));
   local_request_active_ = true;
   paused_ = true;
@@ -299,7 +310,10 @@ void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, 
     account_asked_ = true;
     account_response_.clear();
     capturing_account_ = true;
-    SendInternal(Command::kQuery, "SELECT CURRENT_USER()", kTagAccount);
+    SendInternal(Command::kQuery,
+                 ask_settings ? "SELECT CURRENT_USER(), " + migration::SessionSettings::SelectList()
+                              : std::string("SELECT CURRENT_USER()"),
+                 kTagAccount);
   }
   if (commit_first) SendInternal(Command::kQuery, "COMMIT");
 }
@@ -391,9 +405,11 @@ void Session::AfterUpstreamResponse() {
         capturing_account_ = false;
         // "user@host": the host is after the last '@'. Not known (an error,
         // or no answer): the check considers every matching account.
-        auto account = done.ok ? protocol::FirstTextValue(account_response_) : std::nullopt;
+        auto row = done.ok ? protocol::FirstTextRow(account_response_) : std::nullopt;
+        auto account = row && !row->empty() ? row->front() : std::nullopt;
         size_t at = account ? account->rfind('@') : std::string::npos;
         if (at != std::string::npos) account_host_ = account->substr(at + 1);
+        if (row && row->size() > 1) ddl_settings_.emplace(row->begin() + 1, row->end());
         account_response_.clear();
       } else if (has_deferred_request_ && !done.ok) {
         deferred_commit_failed_ = true;

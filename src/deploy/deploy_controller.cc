@@ -391,6 +391,23 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
     case StatementKind::kFinalizeDeploy: return Finalize(c, st.deploy_name.value_or(""));
     default: break;
   }
+  // DDL text in another character set than UTF-8 is kept, parsed and run as
+  // UTF-8 (meaning the same under the client's converted settings).
+  if (c.settings && !sql.empty()) {
+    ClientContext utf8 = c;
+    auto admin = SqlConn::Open(options_.admin);
+    if (!admin.ok()) return ControlReply::Error(admin.status());
+    auto text = utf8.settings->TextAsUtf8(*admin, sql);
+    if (!text.ok()) return ControlReply::Error(text.status());
+    if (*text != sql) {
+      sql::Statement again = sql::Classify(*text);
+      if (again.kind == st.kind && again.syntax_error.empty()) return ExecuteDdl(utf8, again, *text);
+    }
+  }
+  return ExecuteDdl(c, st, sql);
+}
+
+ControlReply DeployController::ExecuteDdl(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
   std::string block;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -614,6 +631,7 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   migration::MigrationRequest request;
   request.alter_sql = alter_sql;
   request.default_schema = c.database;
+  request.settings = c.settings;
   // Validation runs with the client's own privileges: may this user ALTER the table?
   auto grants_conn = SqlConn::Open(options_.admin);
   std::optional<migration::GrantTablePrivilegeCheck> grants;
@@ -679,6 +697,10 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   auto create = CreateAsShadow(sql, t.schema, *shadow);
   if (!create.ok()) return create.status();
   if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
+  // The client's settings (default engine, character set, sql_mode, ...) give the CREATE its meaning.
+  if (c.settings && !c.settings->AssignmentSql().empty()) {
+    SEALGATE_RETURN_IF_ERROR(admin->Exec(c.settings->AssignmentSql()));
+  }
   Status s = admin->Exec(*create);
   if (!s.ok() && admin->server_errno() == 1005) {
     // A foreign key to a table this or another deploy creates (still under

@@ -48,6 +48,9 @@ struct ClientContext {
   std::string database;
   bool in_transaction = false;
   bool holds_table_locks = false;
+  // The session's settings that give DDL its meaning, read just before a
+  // DDL statement; nullopt when not read (sealgate's own calls, or the read failed).
+  std::optional<migration::SessionSettings> settings;
 };
 
 // What Wants() knows of the session asking (cheap to fill on an event loop).
@@ -141,6 +144,9 @@ class DeployController {
     uint64_t opened_by = 0;
   };
 
+  // The statements that are not deploy commands: staged in the session's
+  // block, or a plain ALTER / index statement.
+  ControlReply ExecuteDdl(const ClientContext& c, const sql::Statement& st, const std::string& sql);
   ControlReply Begin(const ClientContext& c, const sql::Statement& st);
   ControlReply Stage(const ClientContext& c, const sql::Statement& st, const std::string& sql, const std::string& name);
   ControlReply Commit(const ClientContext& c, const std::optional<std::string>& name);

@@ -20,6 +20,31 @@ namespace {
 
 std::string Text(uint64_t v) { return std::to_string(v); }
 
+// A plain ALTER that cannot be done online, for a reason of the table's
+// shape, may still be one the server can run: the refusal names the
+// per-statement way through.
+ControlReply WithPassthroughWayOut(ControlReply refused) {
+  const uint16_t code = refused.error.mysql_errno();
+  bool shape = code == error::kInspectNoUniqueKey || code == error::kInspectForeignKey ||
+               code == error::kInspectTrigger || code == error::kInspectTable;
+  if (!shape || refused.error.message().find(sql::kPassthroughHintWord) != std::string::npos) return refused;
+  refused.error = Status(refused.error.code(),
+                         refused.error.message() + "; or add the comment /*sealgate:passthrough*/ to the statement to "
+                                                   "have the server run it as written (not online)")
+                      .WithMysqlError(code, refused.error.sqlstate());
+  return refused;
+}
+
+// The ALTER sets the table's AUTO_INCREMENT counter itself.
+bool SetsAutoIncrement(const std::string& statement) {
+  auto alter = sql::AnalyzeAlter(statement);
+  if (!alter.ok()) return false;
+  for (const auto& spec : alter->specs) {
+    if (spec.kind == sql::AlterSpecKind::kTableOption && spec.option_name == "auto_increment") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<ControlReply> DeployController::RefuseOthersDeploy(const ClientContext& c, const std::string& name,
@@ -226,6 +251,7 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       }
     };
     hooks.after_rename = [&] { (void)SettleKeys(*admin, items); };
+    if (!inverse) hooks.keeps_counter = [](const DeployItem& it) { return SetsAutoIncrement(it.statement); };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
       const std::vector<uint64_t> started = followers.Handover();
@@ -596,7 +622,7 @@ std::optional<ControlReply> DeployController::TryDirect(const ClientContext& c, 
     if (reserved_.count({t.schema, t.name})) return std::string("(being staged)");
     return TableOwner(t);
   };
-  DirectAlter::Result done = direct_.Run(*alter, table, owner_of);
+  DirectAlter::Result done = direct_.Run(*alter, table, owner_of, c.settings);
   switch (done.verdict) {
     case DirectAlter::Verdict::kDone: return ControlReply::Ok("");
     case DirectAlter::Verdict::kRefused: return ControlReply::Error(done.error);
@@ -751,7 +777,7 @@ ControlReply DeployController::StagePlainAlter(const ClientContext& c, const sql
   ControlReply staged = Stage(self, st, sql, name);
   if (staged.kind == ControlReply::Kind::kError) {
     (void)Rollback(self, std::nullopt);
-    return staged;
+    return WithPassthroughWayOut(std::move(staged));
   }
   ControlReply sealed = Commit(self, std::nullopt);
   if (sealed.kind == ControlReply::Kind::kError) {

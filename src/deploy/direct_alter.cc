@@ -100,7 +100,8 @@ StatusOr<bool> DirectAlter::Small(SqlConn& conn, const sql::TableName& table) {
 }
 
 DirectAlter::Result DirectAlter::Run(const sql::AlterTable& alter, const sql::TableName& table,
-                                     const OwnerOf& owner_of) {
+                                     const OwnerOf& owner_of,
+                                     const std::optional<migration::SessionSettings>& settings) {
   auto refused = [](Status s) { return Result{Verdict::kRefused, std::move(s)}; };
   if (!options_.seal || alter.specs.empty()) return {};
   auto opened = SqlConn::Open(options_.admin);
@@ -151,13 +152,18 @@ DirectAlter::Result DirectAlter::Run(const sql::AlterTable& alter, const sql::Ta
                                    "along; FINALIZE DEPLOY or ROLLBACK DEPLOY it first"));
   }
 
-  if (foreign_keys_only) return ForeignKeysOnly(conn, alter, table, related);
+  // The client's statement runs with the client's settings.
+  std::vector<std::string> client_setup;
+  if (settings && !settings->AssignmentSql().empty()) client_setup.push_back(settings->AssignmentSql());
+  if (foreign_keys_only) {
+    return ForeignKeysOnly(conn, alter, table, related, client_setup, !settings || settings->foreign_key_checks);
+  }
 
   const std::string rendered = sql::RenderAlter(alter, table);
   unsigned err = 0;
   std::string sqlstate;
   if (!alter.algorithm || *alter.algorithm == "INSTANT" || *alter.algorithm == "DEFAULT") {
-    SealCoordinator::InstantChange instant{related, {}, rendered + ", ALGORITHM=INSTANT"};
+    SealCoordinator::InstantChange instant{related, client_setup, rendered + ", ALGORITHM=INSTANT"};
     Status done = options_.seal->RunInstant(instant, &err, &sqlstate);
     // Blocked (nobody held): look again for a while before staging a copy,
     // whose seal would then wait for the same blocker anyway.
@@ -186,7 +192,7 @@ DirectAlter::Result DirectAlter::Run(const sql::AlterTable& alter, const sql::Ta
   std::string statement = rendered;
   if (alter.algorithm) statement += ", ALGORITHM=" + *alter.algorithm;
   if (alter.lock) statement += ", LOCK=" + *alter.lock;
-  Status done = Held({related, {}, statement}, &err, &sqlstate);
+  Status done = Held({related, client_setup, statement}, &err, &sqlstate);
   if (done.ok()) {
     Log("ALTER of " + table.schema + "." + table.name + " (foreign keys in or out, at most " +
         std::to_string(options_.small_table_rows) + " rows) made by the server under the hold");
@@ -211,7 +217,8 @@ DirectAlter::Result DirectAlter::Run(const sql::AlterTable& alter, const sql::Ta
 
 DirectAlter::Result DirectAlter::ForeignKeysOnly(SqlConn& conn, const sql::AlterTable& alter,
                                                  const sql::TableName& table,
-                                                 const std::vector<sql::TableName>& related) {
+                                                 const std::vector<sql::TableName>& related,
+                                                 const std::vector<std::string>& client_setup, bool check_rows) {
   auto refused = [](Status s) { return Result{Verdict::kRefused, std::move(s)}; };
   struct Added {
     std::string name;
@@ -224,7 +231,10 @@ DirectAlter::Result DirectAlter::ForeignKeysOnly(SqlConn& conn, const sql::Alter
     added.push_back({spec.index_name, spec.index_columns, spec.ref_columns,
                      {spec.ref_table.schema.empty() ? table.schema : spec.ref_table.schema, spec.ref_table.name}});
   }
+  // A session with foreign_key_checks=0 adds keys without looking at the
+  // rows, as the server would for it.
   auto orphans = [&]() -> Status {
+    if (!check_rows) return Status::Ok();
     for (const auto& a : added) {
       auto orphan = FindOrphan(conn, table, a.columns, a.parent, a.parent_columns);
       if (!orphan.ok()) return orphan.status();
@@ -246,7 +256,8 @@ DirectAlter::Result DirectAlter::ForeignKeysOnly(SqlConn& conn, const sql::Alter
   // No copy: the rows were just checked, so the server need not check them
   // (with foreign_key_checks=1 it would rebuild the table to do so).
   const std::string rendered = sql::RenderAlter(alter, table);
-  const std::vector<std::string> setup = {"SET SESSION foreign_key_checks = 0"};
+  std::vector<std::string> setup = client_setup;
+  setup.push_back("SET SESSION foreign_key_checks = 0");
   unsigned err = 0;
   std::string sqlstate;
   Status done = Held({related, setup, rendered + ", ALGORITHM=INSTANT"}, &err, &sqlstate);

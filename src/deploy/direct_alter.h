@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "deploy/seal.h"
+#include "migration/session_settings.h"
 #include "migration/sql_conn.h"
 #include "sql/alter.h"
 
@@ -56,8 +57,11 @@ class DirectAlter {
 
   explicit DirectAlter(Options options) : options_(std::move(options)) {}
 
-  // `alter` with its table resolved to `table`.
-  Result Run(const sql::AlterTable& alter, const sql::TableName& table, const OwnerOf& owner_of);
+  // `alter` with its table resolved to `table`; the statement runs with the
+  // client's `settings` (sql_mode, ...) when given, and a client with
+  // foreign_key_checks=0 adds foreign keys without the orphan check.
+  Result Run(const sql::AlterTable& alter, const sql::TableName& table, const OwnerOf& owner_of,
+             const std::optional<migration::SessionSettings>& settings = std::nullopt);
 
   // The first row of `child` whose `columns` (none NULL) match no row of
   // `parent`'s `parent_columns`, described for a person; nullopt if none.
@@ -68,7 +72,8 @@ class DirectAlter {
 
  private:
   Result ForeignKeysOnly(migration::SqlConn& conn, const sql::AlterTable& alter, const sql::TableName& table,
-                         const std::vector<sql::TableName>& related);
+                         const std::vector<sql::TableName>& related, const std::vector<std::string>& client_setup,
+                         bool check_rows);
   // RunInstant, looked at again for up to 10 s while blocked.
   Status Held(const SealCoordinator::InstantChange& change, unsigned* server_errno, std::string* server_sqlstate);
   StatusOr<bool> Small(migration::SqlConn& conn, const sql::TableName& table);

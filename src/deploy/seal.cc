@@ -359,11 +359,15 @@ StatusOr<SealResult> SealCoordinator::AttemptLocked(const std::vector<DeployItem
   Status caught_up = CatchUp(items, options_.apply_timeout, nullptr);
   if (!caught_up.ok()) return caught_up.Annotate("before the hold");
   // AUTO_INCREMENT: raised before anything is locked (ids inserted later
-  // reach the shadow through the binlog and move its counter themselves).
+  // reach the shadow through the binlog and move its counter themselves) to
+  // the table's own, never lowered. A counter the ALTER set stands: the
+  // shadow got it from the ALTER and was moved past every row since, which
+  // is where the server's own ALTER puts it.
   for (const auto& it : items) {
-    if (it.kind != ItemKind::kAlter) continue;
+    if (it.kind != ItemKind::kAlter || (hooks.keeps_counter && hooks.keeps_counter(it))) continue;
     auto ai = engine_->ReadAutoIncrement(it.table.schema, it.table.name);
-    if (ai.ok() && *ai > 0) {
+    auto own = engine_->ReadAutoIncrement(it.table.schema, it.shadow);
+    if (ai.ok() && *ai > 0 && !(own.ok() && *own >= *ai)) {
       (void)probe->Exec("ALTER TABLE " + QuoteTable(it.table.schema, it.shadow) + " AUTO_INCREMENT = " +
                         std::to_string(*ai));
     }

@@ -102,6 +102,10 @@ struct SealHooks {
   // around the swapped tables are put back). Whatever it cannot do is done
   // again after the attempt: the swap has happened.
   std::function<void()> after_rename;
+  // Whether an item's shadow keeps its own AUTO_INCREMENT counter (its ALTER
+  // set one: AUTO_INCREMENT = n) rather than being raised to the table's
+  // before the hold. Unset: every shadow is raised.
+  std::function<bool(const DeployItem&)> keeps_counter;
 };
 
 struct SealResult {

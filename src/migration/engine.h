@@ -45,6 +45,7 @@
 #include "common/status.h"
 #include "migration/inspector.h"
 #include "migration/progress.h"
+#include "migration/session_settings.h"
 #include "migration/sql_conn.h"
 #include "migration/storage_guard.h"
 #include "migration/throttler.h"
@@ -109,6 +110,7 @@ struct MigrationRequest {
   std::string default_schema;    // for an unqualified table name
   PrivilegeCheck* privileges = nullptr;  // borrowed for the call; null = not checked here
   InspectOptions inspect;
+  std::optional<SessionSettings> settings;  // the client's, for the ALTER on the shadow
 };
 
 struct MigrationNames {

@@ -143,7 +143,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   // Transactions before this point are the copy's business, not the applier's.
   auto pos = d.ServerPosition();
   if (!pos.ok()) return pos.status();
-  auto spec = BuildShadow(d.admin, *alter, *report, *shadow);
+  auto spec = BuildShadow(d.admin, *alter, *report, *shadow, request.settings);
   if (!spec.ok()) return spec.status();
   auto cascades = ReadCascades(d.admin, alter->table);
   if (!cascades.ok()) {

@@ -162,6 +162,15 @@ Status Migration::Connect() {
   auto version = conn_.Query("SELECT VERSION()");
   if (!version.ok()) return version.status();
   mysql_ = !version->empty() && version->at(0)[0].value_or("").find("MariaDB") == std::string::npos;
+  // A chunk is one transaction: its rows must fit the binlog cache.
+  auto sizes = conn_.Query("SELECT @@max_binlog_cache_size, IFNULL((SELECT AVG_ROW_LENGTH FROM "
+                           "information_schema.TABLES WHERE TABLE_SCHEMA = " + conn_.Quote(spec_.table.schema) +
+                           " AND TABLE_NAME = " + conn_.Quote(spec_.table.name) + "), 0)");
+  if (!sizes.ok()) return sizes.status();
+  if (!sizes->empty() && sizes->front().size() == 2) {
+    chunk_bytes_.Configure(std::strtoull(sizes->front()[0].value_or("0").c_str(), nullptr, 10),
+                           std::strtoull(sizes->front()[1].value_or("0").c_str(), nullptr, 10));
+  }
   bool fresh = cp_.copy_seq == 0 && cp_.copy_cursor.kind == Cursor::kNone;
   SEALGATE_RETURN_IF_ERROR(deferred_.Prepare(conn_, spec_.meta_schema, spec_.id, {spec_.table.schema, spec_.shadow},
                                              fresh, tuning_.defer_indexes));
@@ -409,7 +418,7 @@ MigrationProgress Migration::Progress() const {
   p.rows_applied = rows_applied_;
   p.pace = pace_.Report();
   if (state_ == MigrationState::kCopying) p.copy_blocked = copy_blocked_note_;
-  p.chunk_rows = chunk_rows_;
+  p.chunk_rows = std::min(chunk_rows_, chunk_bytes_.max_rows());
   p.copy_running = has_slot_;
   p.copy_paused = copy_paused_;
   p.throttle_ratio = throttle_ratio_;

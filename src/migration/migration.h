@@ -33,6 +33,7 @@
 
 #include "binlog/transaction_assembler.h"
 #include "common/log.h"
+#include "migration/chunk_budget.h"
 #include "migration/deferred_indexes.h"
 #include "migration/progress.h"
 #include "migration/sql_conn.h"
@@ -316,6 +317,7 @@ class Migration {
   std::deque<std::pair<uint64_t, Cursor>> pending_;
   bool restart_undo_ = false;  // undo chunks in flight at the last stop before copying on
   uint64_t chunk_rows_;
+  ChunkByteBudget chunk_bytes_;  // rows a chunk may carry by size (binlog cache)
   bool mysql_ = false;  // the server is MySQL (FOR SHARE NOWAIT), not MariaDB (LOCK IN SHARE MODE NOWAIT)
   int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in

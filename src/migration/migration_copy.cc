@@ -12,6 +12,7 @@ constexpr int kCopyConflictAttempts = 100;  // any entries, without a successful
 constexpr unsigned kErLockWaitTimeout = 1205;  // also MariaDB's answer to NOWAIT
 constexpr unsigned kErDeadlock = 1213;
 constexpr unsigned kErLockNowait = 3572;       // MySQL 8's answer to NOWAIT
+constexpr unsigned kErTransCacheFull = 1197;   // the chunk's rows outgrew max_binlog_cache_size
 // Chunks that met a writer's row lock in a row before one chunk waits.
 constexpr int kNowaitMissesBeforeWaiting = 50;
 // Blocked this long without a chunk going in, the copy says why (SHOW DEPLOY STATUS pace), at most this often.
@@ -46,7 +47,8 @@ std::string Migration::ShareLockClause(bool nowait) const {
 
 Status Migration::CopyChunk() {
   auto t0 = std::chrono::steady_clock::now();
-  auto hi = NextBoundary(chunk_rows_);
+  const uint64_t chunk_rows = std::min(chunk_rows_, chunk_bytes_.max_rows());
+  auto hi = NextBoundary(chunk_rows);
   if (!hi.ok()) return hi.status();
   // The final chunk waits for the deferred indexes: staged means complete.
   if (!hi->has_value() && deferred_.pending()) {
@@ -119,6 +121,17 @@ Status Migration::CopyChunk() {
       next_copy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
       return Status::Ok();
     }
+    if (err == kErTransCacheFull) {
+      // Larger rows than the table's average said: fewer of them a chunk.
+      if (!chunk_bytes_.Shrink(chunk_rows)) {
+        return Status::Aborted("one row of `" + spec_.table.name + "` does not fit the binlog cache (" + server_error +
+                               "): raise max_binlog_cache_size and deploy again")
+            .WithMysqlError(static_cast<uint16_t>(err), server_sqlstate);
+      }
+      Log(LogLevel::kInfo, "copy chunk of " + std::to_string(chunk_rows) + " rows outgrew the binlog cache; chunks "
+                           "now carry at most " + std::to_string(chunk_bytes_.max_rows()) + " rows");
+      return Status::Ok();
+    }
     if (err != kErDupEntry) return st;
     // The applier may be behind rows this chunk reads (a unique value that
     // moved between rows): catch up past a fresh heartbeat and try again.
@@ -175,7 +188,7 @@ Status Migration::CopyChunk() {
   double target = std::chrono::duration<double>(busy ? tuning_.busy_chunk_time : tuning_.target_chunk_time).count();
   double factor = elapsed > 0 ? std::clamp(target / elapsed, 0.5, 2.0) : 2.0;
   if (cautious_chunks_ > 0) factor = std::min(factor, 1.0);
-  chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows_) * factor), tuning_.min_chunk_rows,
+  chunk_rows_ = std::clamp<uint64_t>(uint64_t(double(chunk_rows) * factor), tuning_.min_chunk_rows,
                                      tuning_.max_chunk_rows);
   return Status::Ok();
 }

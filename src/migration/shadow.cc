@@ -105,7 +105,7 @@ MigrationSpec InverseSpec(const MigrationSpec& spec, const sql::TableName& sourc
 }
 
 StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter, const InspectReport& report,
-                                    const std::string& shadow) {
+                                    const std::string& shadow, const std::optional<SessionSettings>& settings) {
   const std::string target = QuoteTable(alter.table.schema, shadow);
   Status st = admin.Exec("CREATE TABLE " + target + " LIKE " + QuoteTable(alter.table.schema, alter.table.name));
   if (!st.ok()) {
@@ -113,12 +113,28 @@ StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter
         .WithMysqlError(error::kMigrationShadowFailed, error::kSqlstateGeneral);
   }
   std::string sql = sql::RenderAlter(alter, {alter.table.schema, shadow});
-  st = admin.Exec(sql);
+  // With the client's settings: accepted, refused and meant as the server
+  // would for the client directly.
+  unsigned server_errno = 0;
+  std::string server_sqlstate, why;
+  st = WithSessionSettings(admin, settings, [&] {
+    Status done = admin.Exec(sql);
+    if (!done.ok()) {
+      server_errno = admin.server_errno();
+      server_sqlstate = admin.server_sqlstate();
+      why = admin.server_error();
+    }
+    return done;
+  });
   if (!st.ok()) {
-    std::string why = admin.server_error();
+    if (why.empty()) why = st.message();
     (void)admin.Exec("DROP TABLE IF EXISTS " + target);
+    // The server's own refusal of the statement keeps its number and SQLSTATE.
+    bool servers = server_errno >= 1000 && !(server_errno >= 2000 && server_errno < 3000) &&  // 2xxx: the client library's
+                   server_errno <= 0xffff && !server_sqlstate.empty();
     return Status::Aborted("the ALTER failed on the shadow table: " + why + " (fix the ALTER and deploy again)")
-        .WithMysqlError(error::kMigrationShadowFailed, error::kSqlstateGeneral);
+        .WithMysqlError(servers ? static_cast<uint16_t>(server_errno) : error::kMigrationShadowFailed,
+                        servers ? server_sqlstate : std::string(error::kSqlstateGeneral));
   }
   auto spec = DescribeShadow(admin, alter, report.schema, report.key, shadow);
   if (!spec.ok()) {

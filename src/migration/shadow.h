@@ -6,6 +6,7 @@
 
 #include "migration/inspector.h"
 #include "migration/migration.h"
+#include "migration/session_settings.h"
 
 namespace sealgate::migration {
 
@@ -13,10 +14,13 @@ namespace sealgate::migration {
 // are cut and given a hash so the result is at most 64 characters.
 StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& table, const std::string& prefix = "_");
 
-// Creates the shadow and describes the migration. On any failure after the
-// CREATE the shadow is dropped again.
+// Creates the shadow and describes the migration; the ALTER runs with the
+// client's `settings` when given. On any failure after the CREATE the shadow
+// is dropped again; the server's refusal of the ALTER keeps its number and
+// SQLSTATE.
 StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter, const InspectReport& report,
-                                    const std::string& shadow);
+                                    const std::string& shadow,
+                                    const std::optional<SessionSettings>& settings = std::nullopt);
 
 // Describes an existing shadow (resume after restart): projection and key.
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,

@@ -56,7 +56,7 @@ std::optional<uint16_t> OkStatusFlags(std::string_view head) {
   return std::nullopt;
 }
 
-std::optional<std::string> FirstTextValue(std::string_view response) {
+std::optional<std::vector<std::optional<std::string>>> FirstTextRow(std::string_view response) {
   auto next = [&](LogicalPacket* pkt) {
     if (ParseLogicalPacket(response, pkt, size_t{1} << 24) != FrameResult::kComplete) return false;
     response.remove_prefix(pkt->wire_size);
@@ -78,9 +78,25 @@ std::optional<std::string> FirstTextValue(std::string_view response) {
   uint8_t head = static_cast<uint8_t>(pkt.payload[0]);
   if (head == kErrHeader || (head == kEofHeader && pkt.payload.size() < 0xffffff)) return std::nullopt;  // no row
   ByteReader row(pkt.payload);
-  std::string_view value;
-  if (head == 0xfb || !row.LenencString(&value)) return std::nullopt;  // NULL
-  return std::string(value);
+  std::vector<std::optional<std::string>> values;
+  for (uint64_t i = 0; i < columns; ++i) {
+    if (row.at_end()) return std::nullopt;
+    if (static_cast<uint8_t>(pkt.payload[row.position()]) == 0xfb) {  // NULL
+      row.Skip(1);
+      values.emplace_back(std::nullopt);
+      continue;
+    }
+    std::string_view value;
+    if (!row.LenencString(&value)) return std::nullopt;
+    values.emplace_back(std::string(value));
+  }
+  return values;
+}
+
+std::optional<std::string> FirstTextValue(std::string_view response) {
+  auto row = FirstTextRow(response);
+  if (!row || row->empty()) return std::nullopt;
+  return row->front();
 }
 
 std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t status_flags, uint16_t warnings,

@@ -41,6 +41,8 @@ std::optional<uint16_t> OkStatusFlags(std::string_view head);
 // ignored). nullopt for an ERR, no row, a NULL value, or bytes that are not
 // a result set.
 std::optional<std::string> FirstTextValue(std::string_view response);
+// Every value of that first row (nullopt for NULL), under the same rules.
+std::optional<std::vector<std::optional<std::string>>> FirstTextRow(std::string_view response);
 
 // `session_track`: the session negotiated CLIENT_SESSION_TRACK, so the info
 // text is length-encoded.

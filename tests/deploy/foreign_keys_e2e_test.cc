@@ -578,5 +578,24 @@ TEST_F(ForeignKeyTest, OrphansWrittenWithChecksOffAreKeptAsTheyAre) {
   EXPECT_EQ(d->last_errno(), 1452u) << d->last_error();
 }
 
+// A session that turned foreign_key_checks off adds a key over rows that
+// break it, as the server lets it directly; with checks on the same ALTER is
+// refused naming the orphan.
+TEST_F(ForeignKeyTest, ASessionWithChecksOffAddsAKeyOverOrphansAsTheServerWould) {
+  ParentAndChild(50, 300, /*index=*/true);
+  Both({"SET SESSION foreign_key_checks = 0", "INSERT INTO c (id, pid, note) VALUES (5000, 4444, 'orphan')"});
+  const std::string alter = "ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id)";
+  auto c = Via();
+  EXPECT_FALSE(c->Exec(alter));
+  EXPECT_EQ(c->last_errno(), 1452u) << c->last_error();
+  c->MustExec("SET SESSION foreign_key_checks = 0");
+  ASSERT_TRUE(c->Exec(alter)) << c->last_error() << "\n" << proxy_.log();
+  auto twin = TestConn::Open(TestServer(), twin_);
+  twin->MustExec("SET SESSION foreign_key_checks = 0");
+  twin->MustExec(alter);
+  EXPECT_EQ(ShowCreate(db_, "c"), ShowCreate(twin_, "c"));
+  EXPECT_EQ(Direct()->Scalar("SELECT pid FROM c WHERE id = 5000"), "4444");
+}
+
 }  // namespace
 }  // namespace sealgate::test

@@ -4,11 +4,38 @@
 
 #include <thread>
 
+#include "migration/chunk_budget.h"
 #include "migration/migration.h"
 #include "migration/table_schema.h"
 
 namespace sealgate::migration {
 namespace {
+
+TEST(ChunkByteBudget, RowsFitAQuarterOfTheBinlogCache) {
+  ChunkByteBudget b;
+  EXPECT_GT(b.max_rows(), 1000000u) << "unconfigured: no limit of its own";
+  b.Configure(1 << 20, 20000);  // 1 MiB cache, 20 kB rows: 256 kB a chunk
+  EXPECT_EQ(b.max_rows(), 13u);
+  b.Configure(4096, 1 << 20);  // rows larger than the whole share: still one row a chunk
+  EXPECT_EQ(b.max_rows(), 1u);
+  b.Configure(0, 0);  // unknown limit and length: the ceiling, row length taken as 1
+  EXPECT_EQ(b.max_rows(), ChunkByteBudget::kCeilingBytes);
+  b.Configure(18446744073709547520ull, 100);  // MariaDB's default: no limit, so the ceiling
+  EXPECT_EQ(b.max_rows(), ChunkByteBudget::kCeilingBytes / 100);
+}
+
+TEST(ChunkByteBudget, AChunkThatDidNotFitHalvesTheAllowanceDownToOneRow) {
+  ChunkByteBudget b;
+  b.Configure(1 << 30, 100);
+  EXPECT_TRUE(b.Shrink(1000));
+  EXPECT_EQ(b.max_rows(), 500u);
+  EXPECT_TRUE(b.Shrink(3000));  // a larger attempt than allowed never raises it
+  EXPECT_EQ(b.max_rows(), 500u);
+  EXPECT_TRUE(b.Shrink(3));
+  EXPECT_EQ(b.max_rows(), 1u);
+  EXPECT_FALSE(b.Shrink(1)) << "one row that does not fit cannot be made smaller";
+  EXPECT_EQ(b.max_rows(), 1u);
+}
 
 TEST(MigrationDeferredIndexes, OnlyPlainSecondaryKeysFromShowCreateTable) {
   std::string create =

@@ -153,5 +153,32 @@ TEST(MessagesTest, FirstTextValueOfAResultSet) {
   EXPECT_EQ(FirstTextValue(ok), std::nullopt);
 }
 
+TEST(MessagesTest, FirstTextRowHasEveryValueAndNulls) {
+  using Row = std::vector<std::optional<std::string>>;
+  for (int bits = 0; bits < 8; ++bits) {
+    ResultSetEncoding enc{(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
+    std::string rs = BuildTextResultSet({{"a"}, {"b"}, {"c"}}, {{"x", std::nullopt, ""}, {"y", "z", "w"}}, 0, enc);
+    auto row = FirstTextRow(rs + BuildOk(0, 0, 0, 0));
+    ASSERT_TRUE(row.has_value()) << bits;
+    EXPECT_EQ(*row, (Row{"x", std::nullopt, ""})) << bits;
+    // Every cut short of the first row's end says nothing.
+    std::string one = BuildTextResultSet({{"a"}, {"b"}, {"c"}}, {{"x", std::nullopt, ""}}, 0, enc);
+    for (size_t n = 0; n + 11 < one.size(); ++n) EXPECT_EQ(FirstTextRow(one.substr(0, n)), std::nullopt) << n;
+  }
+  // A row packet with fewer values than the columns announced is not a row.
+  auto two_columns = [](const std::string& row_payload) {
+    std::string r;
+    AppendPacket(&r, 1, std::string(1, '\x02'));
+    AppendPacket(&r, 2, "column a");  // definitions are counted, not read
+    AppendPacket(&r, 3, "column b");
+    AppendPacket(&r, 4, std::string("\xfe\x00\x00\x02\x00", 5));
+    AppendPacket(&r, 5, row_payload);
+    return r;
+  };
+  EXPECT_EQ(FirstTextRow(two_columns(std::string("\x01x", 2))), std::nullopt);
+  EXPECT_EQ(FirstTextRow(two_columns(std::string("\x01x\xfb", 3))), (Row{"x", std::nullopt}));
+  EXPECT_EQ(FirstTextRow(two_columns(std::string("\x01x\x05" "ab", 5))), std::nullopt);  // value cut short
+}
+
 }  // namespace
 }  // namespace sealgate::protocol

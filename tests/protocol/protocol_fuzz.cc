@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseEofStatus(in);
   (void)OkStatusFlags(in);
   (void)FirstTextValue(in);
+  (void)FirstTextRow(in);
   (void)ResponseTracker::CursorOf(in);
   if (size == 0) return 0;
   // The first byte picks the pending commands (bit 7: executes ask for a

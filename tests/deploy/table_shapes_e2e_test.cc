@@ -1,0 +1,199 @@
+// A staged ALTER means what it means on the server: the counter it sets, the
+// session settings it was sent under, rows too large for one copy chunk.
+// Each sealed table is compared with the same ALTER run directly on a twin.
+#include <regex>
+
+#include "deploy_test_util.h"
+#include "sql/errors.h"
+
+namespace sealgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TableShapeTest : public DeployTest {
+ protected:
+  void SetUp() override {
+    DeployTest::SetUp();
+    twin_ = db_.substr(0, 56) + "_twin";
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
+    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
+  }
+  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
+
+  // Each statement directly in the test's database and in its twin.
+  void Both(const std::vector<std::string>& statements) {
+    for (const auto& db : {db_, twin_}) {
+      auto c = TestConn::Open(TestServer(), db);
+      for (const auto& s : statements) c->MustExec(s);
+    }
+  }
+  std::string ShowCreate(const std::string& db, const std::string& table) {
+    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
+    return rows.empty() ? "" : rows[0][1].value_or("");
+  }
+  std::string Counter(const std::string& db, const std::string& table) {
+    return Direct()
+        ->Scalar("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
+                 "' AND TABLE_NAME = '" + table + "'")
+        .value_or("NULL");
+  }
+  // `statements` on a proxy session (the last one an ALTER, staged in a
+  // deploy and sealed) and directly on the twin: the table must read the same.
+  void StageAndCompare(const std::vector<std::string>& session, const std::string& alter, const std::string& table) {
+    auto c = Via();
+    for (const auto& s : session) c->MustExec(s);
+    const std::string name = "shape" + std::to_string(++deploys_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+    ASSERT_TRUE(c->Exec(alter)) << alter << ": " << c->last_error() << "\n" << proxy_.log();
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
+    EXPECT_TRUE(TableExists("~" + table + "_old")) << "not staged as a copy";
+    auto twin = TestConn::Open(TestServer(), twin_);
+    for (const auto& s : session) twin->MustExec(s);
+    twin->MustExec(alter);
+    EXPECT_EQ(ShowCreate(db_, table), ShowCreate(twin_, table)) << alter;
+    EXPECT_EQ(Counter(db_, table), Counter(twin_, table)) << alter;
+    EXPECT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
+  }
+
+  std::string twin_;
+  int deploys_ = 0;
+};
+
+// The counter an ALTER sets is the sealed table's when it is above the rows'
+// own; one below them ends where the server puts it (past the largest id).
+TEST_F(TableShapeTest, TheAutoIncrementAnAlterSetsIsTheSealedTables) {
+  for (const auto& db : {db_, twin_}) {
+    auto c = TestConn::Open(TestServer(), db);
+    c->MustExec("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL)");
+    c->MustExec("INSERT INTO t (a) SELECT seq FROM seq_1_to_20");
+  }
+  StageAndCompare({}, "ALTER TABLE t ADD COLUMN x INT NULL, AUTO_INCREMENT = 1000", "t");
+  EXPECT_EQ(Counter(db_, "t"), "1000");
+  auto c = Via();
+  c->MustExec("INSERT INTO t (a) VALUES (1)");
+  EXPECT_EQ(c->Scalar("SELECT MAX(id) FROM t"), "1000");
+  // Below the largest id: past it, as the server does.
+  Both({"DELETE FROM t WHERE id = 1000"});
+  StageAndCompare({}, "ALTER TABLE t ADD COLUMN y INT NULL, AUTO_INCREMENT = 5", "t");
+  // Not set by the ALTER: the table's own counter, rows written meanwhile included.
+  auto w = Via();
+  ASSERT_TRUE(w->Exec("BEGIN DEPLOY 'plain'"));
+  ASSERT_TRUE(w->Exec("ALTER TABLE t ADD COLUMN z INT NULL")) << w->last_error();
+  ASSERT_TRUE(w->Exec("END DEPLOY"));
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (5000, 1)");
+  ASSERT_TRUE(w->Exec("COMMIT DEPLOY 'plain'")) << w->last_error();
+  EXPECT_EQ(Counter(db_, "t"), "5001");
+}
+
+// The shadow is altered under the client's sql_mode: what the server refuses
+// the client directly is refused with the server's error, and what it
+// accepts under a looser mode is staged and sealed.
+TEST_F(TableShapeTest, TheClientsSqlModeDecidesWhatTheAlterMeans) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, dt DATETIME NULL)", "INSERT INTO t SELECT seq, NOW() FROM seq_1_to_50"});
+  const std::string alter = "ALTER TABLE t CHANGE dt dt DATETIME NOT NULL DEFAULT '1970-00-00 00:00:00'";
+  const std::string strict = "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE'";
+  auto direct = TestConn::Open(TestServer(), twin_);
+  direct->MustExec(strict);
+  ASSERT_FALSE(direct->Exec(alter));
+  const unsigned expected = direct->last_errno();
+  EXPECT_EQ(expected, 1067u) << direct->last_error();
+  auto c = Via();
+  c->MustExec(strict);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'modes'"));
+  EXPECT_FALSE(c->Exec(alter)) << "staged although the server refuses it for this session";
+  EXPECT_EQ(c->last_errno(), expected) << c->last_error();
+  EXPECT_EQ(std::string(mysql_sqlstate(c->handle())), "42000");
+  EXPECT_FALSE(TableExists("~t_new"));
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  // The same ALTER under a mode that allows zero dates.
+  StageAndCompare({"SET SESSION sql_mode = ''"}, alter, "t");
+}
+
+// The statement's text is in the client's character set, and a TIMESTAMP
+// default is in the client's time zone: the sealed table has the defaults the
+// server gives that client.
+TEST_F(TableShapeTest, TheClientsCharacterSetAndTimeZoneGiveTheDefaults) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NULL)", "INSERT INTO t SELECT seq, seq FROM seq_1_to_50"});
+  // 0xE9 is 'é' in latin1; the session says so.
+  StageAndCompare({"SET NAMES latin1", "SET SESSION time_zone = '+05:00'"},
+                  "ALTER TABLE t ADD COLUMN name VARCHAR(10) NOT NULL DEFAULT 'caf\xE9', "
+                  "ADD COLUMN since TIMESTAMP NOT NULL DEFAULT '2020-01-01 10:00:00'",
+                  "t");
+  // Whatever the reading connection's character set: compare as UTF-8 bytes.
+  auto default_is = [&](const std::string& column, const std::string& utf8_hex) {
+    return Direct()->Scalar("SELECT HEX(CONVERT(COLUMN_DEFAULT USING utf8mb4)) FROM information_schema.COLUMNS "
+                            "WHERE TABLE_SCHEMA = '" + db_ + "' AND TABLE_NAME = 't' AND COLUMN_NAME = '" + column +
+                            "'") == utf8_hex;
+  };
+  EXPECT_TRUE(default_is("name", "27636166C3A927")) << ShowCreate(db_, "t");  // 'café'
+  auto utc = Direct();
+  utc->MustExec("SET SESSION time_zone = '+00:00'");
+  EXPECT_EQ(utc->Scalar("SELECT since FROM t WHERE id = 1"), "2020-01-01 05:00:00");
+  // A change the server makes in place (no copy) is made under them too.
+  auto c = Via();
+  c->MustExec("SET NAMES latin1");
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN city VARCHAR(10) NULL DEFAULT 'K\xF6ln'")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_new"));
+  EXPECT_TRUE(default_is("city", "274BC3B66C6E27")) << ShowCreate(db_, "t");  // 'Köln'
+}
+
+// A plain ALTER sealgate cannot do online (a table with a trigger) is refused
+// naming the per-statement way through, and that way lets the server run it.
+TEST_F(TableShapeTest, APlainAlterThatCannotBeOnlineNamesTheWayThroughToTheServer) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NULL)", "CREATE TABLE audit (id INT NULL)",
+        "CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.id)",
+        "INSERT INTO t SELECT seq, seq FROM seq_1_to_20"});
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE"));
+  EXPECT_EQ(c->last_errno(), error::kInspectTrigger) << c->last_error();
+  EXPECT_NE(c->last_error().find("/*sealgate:passthrough*/"), std::string::npos) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE /*sealgate:passthrough*/")) << c->last_error();
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE");
+  EXPECT_EQ(ShowCreate(db_, "t"), ShowCreate(twin_, "t"));
+  c->MustExec("INSERT INTO t (id) VALUES (99)");
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM audit WHERE id = 99"), "1") << "the trigger went with the table";
+}
+
+// A copy chunk is one transaction, and its rows must fit the binlog cache:
+// rows far larger than the table's average said are copied in smaller
+// chunks, never failing the migration (a private server: the limit is global).
+TEST(TableShapeCopy, RowsLargerThanTheBinlogCacheAllowsAreCopiedInSmallerChunks) {
+  std::string dir = ScratchDir() + "/binlog-cache";
+  int port = FreePort();
+  std::string script = SourceDir() + "/scripts/mariadb.sh";
+  ASSERT_EQ(system((script + " start " + dir + " " + std::to_string(port) + " 12 >/dev/null").c_str()), 0);
+  struct StopAtExit {
+    std::string cmd;
+    ~StopAtExit() { (void)system(cmd.c_str()); }
+  } stop_at_exit{script + " stop " + dir + " >/dev/null"};
+  ServerAddress addr{"127.0.0.1", port, "sealgate", "sealgate"};
+  auto admin = TestConn::Open(addr);
+  admin->MustExec("DROP DATABASE IF EXISTS big");
+  admin->MustExec("CREATE DATABASE big CHARACTER SET utf8mb4");
+  admin->MustExec("CREATE TABLE big.t (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)");
+  // 300 rows of 40 kB: 12 MB, while the table's statistics still say it is small.
+  admin->MustExec("INSERT INTO big.t SELECT seq, REPEAT(CHAR(65 + seq % 26), 40000) FROM big.seq_1_to_300");
+  admin->MustExec("SET GLOBAL max_binlog_cache_size = 1048576");
+  ProxyProcess proxy;
+  ProxyProcess::Options options;
+  options.upstream = addr;
+  ASSERT_TRUE(proxy.Start(options)) << proxy.log();
+  auto c = TestConn::Open(proxy.address(), "big");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'big'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN n INT NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  auto writer = TestConn::Open(proxy.address(), "big");
+  writer->MustExec("UPDATE t SET body = REPEAT('z', 30000) WHERE id = 7");
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'big'")) << c->last_error() << "\n" << proxy.log();
+  auto d = TestConn::Open(addr, "big");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM t"), "300");
+  EXPECT_EQ(d->Scalar("SELECT SUM(CRC32(CONCAT(id, ':', body))) FROM t"),
+            d->Scalar("SELECT SUM(CRC32(CONCAT(id, ':', body))) FROM `~t_old`"));
+  EXPECT_EQ(d->Scalar("SELECT LENGTH(body) FROM t WHERE id = 7"), "30000");
+  proxy.Stop();
+}
+
+}  // namespace
+}  // namespace sealgate::test
