@@ -187,12 +187,21 @@ Status CheckTable(SqlConn& c, const sql::AlterTable& alter, const sql::TableName
   return Status::Ok();
 }
 
-bool Dropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
+// The ALTER drops the key's index (its columns may stay, and another key
+// of the shadow may still identify the rows by them).
+bool IndexDropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
   for (const auto& s : alter.specs) {
     if (s.kind == sql::AlterSpecKind::kDropPrimaryKey && key.name == "PRIMARY") return true;
     if (s.kind == sql::AlterSpecKind::kDropIndex && strcasecmp(s.index_name.c_str(), key.name.c_str()) == 0) {
       return true;
     }
+  }
+  return false;
+}
+
+// The ALTER drops one of the key's columns: the shadow cannot be told which row is which by it.
+bool ColumnsDropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
+  for (const auto& s : alter.specs) {
     if (s.kind == sql::AlterSpecKind::kDropColumn) {
       for (const auto& col : key.columns) {
         if (strcasecmp(col.c_str(), s.column.c_str()) == 0) return true;
@@ -202,13 +211,9 @@ bool Dropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
   return false;
 }
 
-// Key column types the copy can walk: their literals (table_schema.cc)
-// reproduce the stored value exactly and compare as the index sorts. Not so
-// ENUM/SET (the index sorts by member number, a literal compares as text),
-// FLOAT/DOUBLE (the text of a value is not the value), BIT (a hex literal
-// compares as a string), TEXT/BLOB (a UNIQUE over them is a hash, not an
-// order) or UUID/INET6 (their text is not a literal the copy writes).
-bool Chunkable(const ColumnMeta& c) {
+}  // namespace
+
+bool KeyColumnWalkable(const ColumnMeta& c) {
   static const char* kinds[] = {"tinyint", "smallint", "mediumint", "int",    "bigint",  "decimal", "year",
                                 "date",    "datetime", "timestamp", "time",   "char",    "varchar", "binary",
                                 "varbinary"};
@@ -218,11 +223,13 @@ bool Chunkable(const ColumnMeta& c) {
   return false;
 }
 
+namespace {
+
 // The first key column the copy cannot walk, or null.
 const ColumnMeta* Unchunkable(const TableSchema& schema, const TableSchema::Key& key) {
   for (const auto& name : key.columns) {
     int i = schema.column_index(name);
-    if (i >= 0 && !Chunkable(schema.columns[size_t(i)])) return &schema.columns[size_t(i)];
+    if (i >= 0 && !KeyColumnWalkable(schema.columns[size_t(i)])) return &schema.columns[size_t(i)];
   }
   return nullptr;
 }
@@ -238,11 +245,14 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
   auto schema = LoadTableSchema(admin, alter.table);
   if (!schema.ok()) return schema.status();
   report.schema = std::move(*schema);
-  const TableSchema::Key* chosen = nullptr;
+  // The keys the copy may walk, in order: those the ALTER keeps, then those
+  // whose index it drops but whose columns stay (the shadow's own keys then
+  // decide: DescribeShadow).
+  std::vector<TableSchema::Key> kept, reindexed;
   const TableSchema::Key* unwalkable = nullptr;  // the first surviving key with a column of that kind
   const ColumnMeta* unwalkable_column = nullptr;
   for (const auto& k : report.schema.unique_keys) {
-    if (Dropped(alter, k)) continue;
+    if (ColumnsDropped(alter, k)) continue;
     if (const ColumnMeta* c = Unchunkable(report.schema, k)) {
       if (!unwalkable) {
         unwalkable = &k;
@@ -250,9 +260,11 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
       }
       continue;
     }
-    chosen = &k;
-    break;
+    (IndexDropped(alter, k) ? reindexed : kept).push_back(k);
   }
+  report.keys = kept;
+  report.keys.insert(report.keys.end(), reindexed.begin(), reindexed.end());
+  const TableSchema::Key* chosen = report.keys.empty() ? nullptr : &report.keys.front();
   if (!chosen && unwalkable) {
     return Refusal(error::kInspectNoUniqueKey,
                    QuoteTable(alter.table.schema, alter.table.name) + " has no key the copy can walk: key " +
@@ -265,7 +277,7 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
   if (!chosen) {
     return Refusal(error::kInspectNoUniqueKey,
                    QuoteTable(alter.table.schema, alter.table.name) +
-                       " has no PRIMARY KEY or NOT NULL UNIQUE key that the ALTER keeps: add a primary key first "
+                       " has no PRIMARY KEY or NOT NULL UNIQUE key whose columns the ALTER keeps: add a primary key first "
                        "(as its own deploy), or keep one in this ALTER");
   }
   report.key = *chosen;

@@ -64,7 +64,10 @@ struct InspectOptions {
 
 struct InspectReport {
   TableSchema schema;
-  TableSchema::Key key;            // the chunking/apply key (survives the ALTER)
+  TableSchema::Key key;            // the first of `keys`
+  // Unique keys the copy could walk (columns walkable and kept by the ALTER),
+  // those whose index the ALTER keeps first; the shadow's keys decide which.
+  std::vector<TableSchema::Key> keys;
   uint64_t estimated_rows = 0;
   uint64_t estimated_bytes = 0;    // data + indexes of the original: the shadow's size estimate
   uint64_t binlog_retention_seconds = 0;  // 0 = binlogs never expire
@@ -74,6 +77,14 @@ struct InspectReport {
 // `privileges` may be null (no privilege check: the caller has done it).
 StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, const InspectOptions& options,
                                 PrivilegeCheck* privileges);
+
+// Key column types the copy can walk: their literals (table_schema.cc)
+// reproduce the stored value exactly and compare as the index sorts. Not so
+// ENUM/SET (the index sorts by member number, a literal compares as text),
+// FLOAT/DOUBLE (the text of a value is not the value), BIT (a hex literal
+// compares as a string), TEXT/BLOB (a UNIQUE over them is a hash, not an
+// order) or UUID/INET6 (their text is not a literal the copy writes).
+bool KeyColumnWalkable(const ColumnMeta& c);
 
 // Refusal helper: a FailedPrecondition carrying `err` and SQLSTATE HY000.
 Status Refusal(uint16_t err, std::string message);

@@ -128,9 +128,19 @@ struct MigrationSpec {
   TableSchema original;   // `table`'s columns
   TableSchema target;     // `shadow`'s columns
   std::vector<ProjectedColumn> columns;
+  // The walking key: a unique key of the original the copy and the checksum
+  // walk in ranges, and by which the applier tells copied rows from rows
+  // still to copy.
   std::vector<size_t> key;             // original column indices of the key
-  std::vector<std::string> shadow_key; // the same columns' names in the shadow
+  std::vector<std::string> shadow_key; // the same columns' names in the shadow (ranges there)
   std::string key_index;               // index name in the original (for FORCE INDEX)
+  // The row key: the shadow's unique key that finds the one shadow row an
+  // original row became (the same columns as the walking key, some of them,
+  // or more after them: a widened primary key). Its columns' names in the
+  // shadow, and the original columns their values come from.
+  std::vector<std::string> row_key;
+  std::vector<size_t> row_key_source;
+  std::string row_key_index;           // index name in the shadow
   uint64_t rows_estimated = 0;
   std::vector<Cascade> cascades;       // whose parents' rows events the applier reads too
 };

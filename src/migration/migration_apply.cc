@@ -439,9 +439,10 @@ std::string Migration::ShadowValues(const binlog::Row& row) const {
 std::string Migration::ShadowKeyWhere(const binlog::Row& row) const {
   const auto& cols = spec_.original.columns;
   std::string w;
-  for (size_t i = 0; i < spec_.key.size(); ++i) {
+  for (size_t i = 0; i < spec_.row_key.size(); ++i) {
     if (i) w += " AND ";
-    w += QuoteIdent(spec_.shadow_key[i]) + " = " + ColumnLiteral(cols[spec_.key[i]], row[spec_.key[i]]);
+    size_t src = spec_.row_key_source[i];
+    w += QuoteIdent(spec_.row_key[i]) + " = " + ColumnLiteral(cols[src], row[src]);
   }
   return w;
 }

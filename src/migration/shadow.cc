@@ -28,8 +28,55 @@ StatusOr<std::string> ChooseShadowName(SqlConn& admin, const sql::TableName& tab
                                                  ": drop leftover " + prefix + table.name + "_new* tables");
 }
 
+namespace {
+
+bool SameName(const std::string& a, const std::string& b) { return strcasecmp(a.c_str(), b.c_str()) == 0; }
+
+std::string NameList(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+// The shadow's unique key that identifies, by the values of its columns in
+// a row of the original, the one shadow row that row became: every column
+// filled from the original (not added), walkable, and either within the
+// walking key's columns or starting with them, so that the walk's key ranges
+// are ranges of one of the shadow's indexes too. Keys on exactly the walking
+// key's columns first. Null if none.
+const TableSchema::Key* RowKey(const TableSchema& shadow, const std::vector<ProjectedColumn>& columns,
+                               const std::vector<std::string>& walk) {
+  auto projected = [&](const std::string& c) {
+    return std::any_of(columns.begin(), columns.end(), [&](const ProjectedColumn& p) { return SameName(p.name, c); });
+  };
+  auto in_walk = [&](const std::string& c) {
+    return std::any_of(walk.begin(), walk.end(), [&](const std::string& w) { return SameName(w, c); });
+  };
+  const TableSchema::Key* best = nullptr;
+  int best_rank = 0;
+  for (const auto& uk : shadow.unique_keys) {
+    bool usable = !uk.columns.empty();
+    for (const auto& c : uk.columns) {
+      int i = shadow.column_index(c);
+      usable = usable && i >= 0 && projected(c) && KeyColumnWalkable(shadow.columns[size_t(i)]);
+    }
+    if (!usable) continue;
+    bool within = std::all_of(uk.columns.begin(), uk.columns.end(), in_walk);
+    bool starts = uk.columns.size() >= walk.size() &&
+                  std::equal(walk.begin(), walk.end(), uk.columns.begin(), SameName);
+    int rank = within && uk.columns.size() == walk.size() ? 3 : within ? 2 : starts ? 1 : 0;
+    if (rank > best_rank) {
+      best = &uk;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
-                                       const TableSchema::Key& key, const std::string& shadow) {
+                                       const std::vector<TableSchema::Key>& keys, const std::string& shadow) {
   auto shadow_schema = LoadTableSchema(admin, {alter.table.schema, shadow});
   if (!shadow_schema.ok()) return shadow_schema.status();
   MigrationSpec spec;
@@ -37,7 +84,6 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
   spec.shadow = shadow;
   spec.original = original;
   spec.target = *shadow_schema;
-  spec.key_index = key.name;
   std::vector<std::string> old_names, new_names;
   for (const auto& c : original.columns) old_names.push_back(c.name);
   for (const auto& c : shadow_schema->columns) new_names.push_back(c.name);
@@ -48,36 +94,46 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
     if (src < 0) continue;
     spec.columns.push_back({new_names[i], size_t(src)});
   }
-  // The key must survive: every key column projected, and the shadow unique on exactly those.
-  for (const auto& k : key.columns) {
-    int src = original.column_index(k);
-    auto it = std::find_if(spec.columns.begin(), spec.columns.end(),
-                           [&](const ProjectedColumn& p) { return int(p.source) == src; });
-    if (src < 0 || it == spec.columns.end()) break;
-    spec.key.push_back(size_t(src));
-    spec.shadow_key.push_back(it->name);
+  // The walking key: the first of `keys` whose columns all reach the shadow
+  // and that a unique key of the shadow follows (RowKey).
+  for (const auto& key : keys) {
+    std::vector<size_t> walk;
+    std::vector<std::string> walk_in_shadow;
+    for (const auto& k : key.columns) {
+      int src = original.column_index(k);
+      auto it = std::find_if(spec.columns.begin(), spec.columns.end(),
+                             [&](const ProjectedColumn& p) { return int(p.source) == src; });
+      if (src < 0 || it == spec.columns.end()) break;
+      walk.push_back(size_t(src));
+      walk_in_shadow.push_back(it->name);
+    }
+    if (walk.size() != key.columns.size()) continue;
+    const TableSchema::Key* row_key = RowKey(*shadow_schema, spec.columns, walk_in_shadow);
+    if (!row_key) continue;
+    spec.key = std::move(walk);
+    spec.shadow_key = std::move(walk_in_shadow);
+    spec.key_index = key.name;
+    spec.row_key_index = row_key->name;
+    for (const auto& c : row_key->columns) {
+      auto it = std::find_if(spec.columns.begin(), spec.columns.end(),
+                             [&](const ProjectedColumn& p) { return SameName(p.name, c); });
+      spec.row_key.push_back(it->name);
+      spec.row_key_source.push_back(it->source);
+    }
+    return spec;
   }
-  bool shared = spec.key.size() == key.columns.size() &&
-                std::any_of(shadow_schema->unique_keys.begin(), shadow_schema->unique_keys.end(), [&](const auto& uk) {
-                  if (uk.columns.size() != spec.shadow_key.size()) return false;
-                  for (const auto& c : spec.shadow_key) {
-                    bool found = std::any_of(uk.columns.begin(), uk.columns.end(),
-                                             [&](const std::string& x) { return strcasecmp(x.c_str(), c.c_str()) == 0; });
-                    if (!found) return false;
-                  }
-                  return true;
-                });
-  if (!shared) {
-    return Refusal(error::kInspectNoUniqueKey,
-                   "after the ALTER, `" + alter.table.name + "` would no longer be unique on (" +
-                       [&] {
-                         std::string s;
-                         for (const auto& c : key.columns) s += (s.empty() ? "" : ", ") + c;
-                         return s;
-                       }() +
-                       "): keep that key (and its columns) in this ALTER, or change keys in a separate deploy");
-  }
-  return spec;
+  const std::string walk = keys.empty() ? std::string("id") : NameList(keys.front().columns);
+  return Refusal(error::kInspectNoUniqueKey,
+                 "after the ALTER, no unique key of `" + alter.table.name +
+                     "` identifies the rows a unique key of the original does: the copy walks the original by one of "
+                     "its keys (" + walk + ") and must find each row in the new table by a NOT NULL unique key on "
+                     "those columns, on some of them, or starting with them: keep one in this ALTER (for example "
+                     "ADD UNIQUE KEY (" + walk + ")), or change keys in a separate deploy");
+}
+
+StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
+                                       const TableSchema::Key& key, const std::string& shadow) {
+  return DescribeShadow(admin, alter, original, std::vector<TableSchema::Key>{key}, shadow);
 }
 
 MigrationSpec InverseSpec(const MigrationSpec& spec, const sql::TableName& source, const std::string& target_name) {
@@ -96,11 +152,19 @@ MigrationSpec InverseSpec(const MigrationSpec& spec, const sql::TableName& sourc
     if (src < 0 || back.generated || inv.original.columns[size_t(src)].generated) continue;
     inv.columns.push_back({back.name, size_t(src)});
   }
-  for (size_t i = 0; i < spec.key.size(); ++i) {
-    inv.key.push_back(size_t(inv.original.column_index(spec.shadow_key[i])));
-    inv.shadow_key.push_back(spec.original.columns[spec.key[i]].name);
+  // The other way round, the row key is the walking key and the other way:
+  // the new table is walked by its key that identified rows (the shadow's),
+  // and a row is found in the old table by the key the copy walked.
+  for (size_t i = 0; i < spec.row_key.size(); ++i) {
+    inv.key.push_back(size_t(inv.original.column_index(spec.row_key[i])));
+    inv.shadow_key.push_back(spec.original.columns[spec.row_key_source[i]].name);
   }
-  inv.key_index = spec.key_index;
+  inv.key_index = spec.row_key_index;
+  for (size_t i = 0; i < spec.key.size(); ++i) {
+    inv.row_key.push_back(spec.original.columns[spec.key[i]].name);
+    inv.row_key_source.push_back(size_t(inv.original.column_index(spec.shadow_key[i])));
+  }
+  inv.row_key_index = spec.key_index;
   return inv;
 }
 
@@ -136,7 +200,7 @@ StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter
         .WithMysqlError(servers ? static_cast<uint16_t>(server_errno) : error::kMigrationShadowFailed,
                         servers ? server_sqlstate : std::string(error::kSqlstateGeneral));
   }
-  auto spec = DescribeShadow(admin, alter, report.schema, report.key, shadow);
+  auto spec = DescribeShadow(admin, alter, report.schema, report.keys, shadow);
   if (!spec.ok()) {
     (void)admin.Exec("DROP TABLE IF EXISTS " + target);
     return spec.status();

@@ -23,6 +23,11 @@ StatusOr<MigrationSpec> BuildShadow(SqlConn& admin, const sql::AlterTable& alter
                                     const std::optional<SessionSettings>& settings = std::nullopt);
 
 // Describes an existing shadow (resume after restart): projection and key.
+// The walking key is the first of `keys` whose columns all reach the shadow
+// and whose rows a unique key of the shadow identifies (MigrationSpec's row
+// key); refused (7743) naming what would serve when none is.
+StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
+                                       const std::vector<TableSchema::Key>& keys, const std::string& shadow);
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,
                                        const TableSchema::Key& key, const std::string& shadow);
 

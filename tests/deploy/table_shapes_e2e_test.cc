@@ -1,6 +1,7 @@
 // A staged ALTER means what it means on the server: the counter it sets, the
 // session settings it was sent under, rows too large for one copy chunk.
 // Each sealed table is compared with the same ALTER run directly on a twin.
+#include <map>
 #include <regex>
 
 #include "deploy_test_util.h"
@@ -137,6 +138,117 @@ TEST_F(TableShapeTest, TheClientsCharacterSetAndTimeZoneGiveTheDefaults) {
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN city VARCHAR(10) NULL DEFAULT 'K\xF6ln'")) << c->last_error();
   EXPECT_FALSE(TableExists("~t_new"));
   EXPECT_TRUE(default_is("city", "274BC3B66C6E27")) << ShowCreate(db_, "t");  // 'Köln'
+}
+
+// Writes rows (id, i = id + 1000000, a) of its own id range — inserts,
+// updates, deletes — and remembers what must be there.
+struct KeyedWriter {
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::string first_error;
+  std::map<int, int> expected;  // id -> a
+  std::thread thread;
+  void Start(const ServerAddress& addr, const std::string& db, int base) {
+    thread = std::thread([=, this] {
+      TestConn c;
+      if (!c.Connect(addr, db)) {
+        ++errors;
+        return;
+      }
+      auto run = [&](const std::string& sql) {
+        if (c.Exec(sql)) return true;
+        if (errors++ == 0) first_error = sql + ": " + c.last_error();
+        return false;
+      };
+      for (int k = 0; !stop; ++k) {
+        int id = base + k;
+        if (run("INSERT INTO t (id, i, a) VALUES (" + std::to_string(id) + ", " + std::to_string(id + 1000000) +
+                ", " + std::to_string(k) + ")")) {
+          expected[id] = k;
+        }
+        if (k % 3 == 2 && expected.count(id - 1) &&
+            run("UPDATE t SET a = a + 7 WHERE id = " + std::to_string(id - 1))) {
+          expected[id - 1] += 7;
+        }
+        if (k % 5 == 4 && expected.count(id - 2) && run("DELETE FROM t WHERE id = " + std::to_string(id - 2))) {
+          expected.erase(id - 2);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      }
+    });
+  }
+  void Join() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+  // "" when every row of the range reads as expected, else the first difference.
+  std::string Check(TestConn& c, int base) {
+    std::map<int, int> found;
+    for (auto& r : c.Query("SELECT id, a FROM t WHERE id >= " + std::to_string(base) + " AND id < " +
+                           std::to_string(base + 100000))) {
+      found[std::stoi(*r[0])] = std::stoi(*r[1]);
+    }
+    for (const auto& [id, a] : expected) {
+      auto it = found.find(id);
+      if (it == found.end()) return "row " + std::to_string(id) + " missing";
+      if (it->second != a) return "row " + std::to_string(id) + " has a=" + std::to_string(it->second);
+    }
+    if (found.size() != expected.size()) return std::to_string(found.size() - expected.size()) + " rows too many";
+    return "";
+  }
+};
+
+// Keys that change but still identify the rows (gh-ost's shared unique key):
+// a widened primary key, a primary key swapped with a unique key, unique keys
+// dropped and added again under new names. Staged and sealed under writers
+// through the proxy and directly, then reverted: every write where it must
+// be, the schema as the server's own ALTER leaves it, and back.
+TEST_F(TableShapeTest, KeysThatChangeButStillIdentifyTheRowsAreMigratedAndReverted) {
+  struct Case {
+    const char* create;
+    const char* alter;
+  };
+  const Case cases[] = {
+      {"CREATE TABLE t (id INT NOT NULL, i INT NOT NULL, a INT NOT NULL, PRIMARY KEY (id))",
+       "ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (id, i)"},
+      {"CREATE TABLE t (id INT NOT NULL, i INT NOT NULL, a INT NOT NULL, PRIMARY KEY (id), UNIQUE KEY ui (i))",
+       "ALTER TABLE t DROP PRIMARY KEY, DROP KEY ui, ADD PRIMARY KEY (i), ADD UNIQUE KEY uid (id)"},
+      {"CREATE TABLE t (id INT NOT NULL, i INT NOT NULL, a INT NOT NULL, UNIQUE KEY uid (id), UNIQUE KEY ui (i))",
+       "ALTER TABLE t DROP KEY uid, DROP KEY ui, ADD UNIQUE KEY uid2 (id), ADD UNIQUE KEY ui2 (i)"},
+  };
+  int n = 0;
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.alter);
+    Both({"DROP TABLE IF EXISTS t", "DROP TABLE IF EXISTS `~t_old`", k.create,
+          "INSERT INTO t SELECT seq, seq + 1000000, seq FROM seq_1_to_3000"});
+    const std::string before = ShowCreate(db_, "t");
+    KeyedWriter proxied, direct;
+    proxied.Start(proxy_.address(), db_, 100000);
+    direct.Start(TestServer(), db_, 200000);
+    std::this_thread::sleep_for(100ms);
+    auto c = Via();
+    const std::string name = "keys" + std::to_string(++n);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE(c->Exec(k.alter)) << c->last_error() << "\n" << proxy_.log();
+    ASSERT_TRUE(c->Exec("END DEPLOY"));
+    auto d = Direct();
+    d->MustExec("UPDATE t SET a = a + 1 WHERE id BETWEEN 10 AND 20");  // rows the copy may have passed
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error() << "\n" << proxy_.log();
+    std::this_thread::sleep_for(200ms);  // writes to the new table
+    TestConn::Open(TestServer(), twin_)->MustExec(k.alter);
+    EXPECT_EQ(ShowCreate(db_, "t"), ShowCreate(twin_, "t"));
+    ASSERT_TRUE(c->Exec("REVERT DEPLOY '" + name + "'")) << c->last_error() << "\n" << proxy_.log();
+    std::this_thread::sleep_for(200ms);  // writes to the old table again
+    proxied.Join();
+    direct.Join();
+    EXPECT_EQ(proxied.errors.load(), 0) << proxied.first_error;
+    EXPECT_EQ(direct.errors.load(), 0) << direct.first_error;
+    EXPECT_EQ(ShowCreate(db_, "t"), before);
+    EXPECT_EQ(proxied.Check(*d, 100000), "");
+    EXPECT_EQ(direct.Check(*d, 200000), "");
+    EXPECT_EQ(d->Scalar("SELECT SUM(a) FROM t WHERE id <= 3000"), "4501511");  // 3000 * 3001 / 2 + 11
+    EXPECT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
+  }
 }
 
 // A plain ALTER sealgate cannot do online (a table with a trigger) is refused
