@@ -110,9 +110,10 @@ std::string Aggregate(const RowParts& row) {
   return "SELECT COUNT(*), IFNULL(SUM(CRC32(" + r + ")), 0)";
 }
 
-std::string Range(const std::vector<std::string>& key, const Cursor& lo, const Cursor& hi) {
-  std::string w = KeyAboveSql(key, lo);
-  if (hi.kind == Cursor::kAt) w += " AND NOT " + KeyAboveSql(key, hi);
+std::string Range(const std::vector<std::string>& key, const Cursor& lo, const Cursor& hi,
+                  const std::vector<const ColumnMeta*>& enums) {
+  std::string w = KeyAboveSql(key, lo, enums);
+  if (hi.kind == Cursor::kAt) w += " AND NOT " + KeyAboveSql(key, hi, enums);
   return w;
 }
 
@@ -146,7 +147,9 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   std::vector<std::string> okey, skey;
   RowParts ocols, scols;
   std::string select_key, order;
+  std::vector<const ColumnMeta*> enums;  // ENUM key columns walk by member number (the same members on both sides)
   for (size_t i = 0; i < spec.key.size(); ++i) {
+    enums.push_back(cols[spec.key[i]].data_type == "enum" ? &cols[spec.key[i]] : nullptr);
     okey.push_back(QuoteIdent(cols[spec.key[i]].name));
     skey.push_back(QuoteIdent(spec.shadow_key[i]));
     select_key += (i ? ", " : "") + KeySelectExpr(cols[spec.key[i]]);
@@ -175,8 +178,8 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
 
   // The key after `rows` rows past `lo`, read on `c`; `end` when fewer are left before it.
   auto boundary = [&](SqlConn& c, const Cursor& lo, const Cursor& end, uint64_t rows) -> StatusOr<Cursor> {
-    std::string within = KeyAboveSql(okey, lo);
-    if (end.kind == Cursor::kAt) within += " AND NOT " + KeyAboveSql(okey, end);
+    std::string within = KeyAboveSql(okey, lo, enums);
+    if (end.kind == Cursor::kAt) within += " AND NOT " + KeyAboveSql(okey, end, enums);
     auto b = c.Query("SELECT " + select_key + " FROM " + original + " WHERE " + within + " ORDER BY " + order +
                      " LIMIT 1 OFFSET " + std::to_string(rows - 1));
     if (!b.ok()) return b.status();
@@ -220,9 +223,9 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   // Both sides of (lo, hi] in the open snapshots: true when they differ (and the report says where).
   auto differs = [&](const Cursor& lo, const Cursor& hi, bool count) -> StatusOr<bool> {
     TimeInto timed(&report.read_time);
-    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi));
+    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, hi, enums));
     if (!orig.ok()) return orig.status();
-    auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi));
+    auto shad = read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, hi, enums));
     if (!shad.ok()) return shad.status();
     if (count) {
       ++report.chunks;
@@ -294,7 +297,7 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
     if (!hi.ok()) return hi.status();
     SEALGATE_RETURN_IF_ERROR(lock_conn->Exec("BEGIN"));
     std::optional<TimeInto> reading(&report.read_time);
-    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, *hi) +
+    auto orig = lock_conn->Query(Aggregate(ocols) + " FROM " + original + " WHERE " + Range(okey, lo, *hi, enums) +
                                  " LOCK IN SHARE MODE");
     reading.reset();
     if (!orig.ok()) return orig.status();
@@ -305,7 +308,7 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
       waited = seq.ok() ? m->WaitApplied(*seq, std::chrono::seconds(120)) : seq.status();
     }
     reading.emplace(&report.read_time);
-    auto shad = waited.ok() ? read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, *hi))
+    auto shad = waited.ok() ? read_conn->Query(Aggregate(scols) + " FROM " + shadow + " WHERE " + Range(skey, lo, *hi, enums))
                             : StatusOr<std::vector<SqlRow>>(waited);
     reading.reset();
     (void)lock_conn->Exec("ROLLBACK");

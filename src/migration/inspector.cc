@@ -216,7 +216,7 @@ bool ColumnsDropped(const sql::AlterTable& alter, const TableSchema::Key& key) {
 bool KeyColumnWalkable(const ColumnMeta& c) {
   static const char* kinds[] = {"tinyint", "smallint", "mediumint", "int",    "bigint",  "decimal", "year",
                                 "date",    "datetime", "timestamp", "time",   "char",    "varchar", "binary",
-                                "varbinary"};
+                                "varbinary", "enum"};
   for (const char* k : kinds) {
     if (strcasecmp(c.data_type.c_str(), k) == 0) return true;
   }
@@ -270,7 +270,7 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
                    QuoteTable(alter.table.schema, alter.table.name) + " has no key the copy can walk: key " +
                        QuoteIdent(unwalkable->name) + " has column " + QuoteIdent(unwalkable_column->name) +
                        " of type " + unwalkable_column->column_type +
-                       ", and ENUM, SET, BIT, FLOAT, DOUBLE, TEXT/BLOB and UUID/INET key columns do not compare "
+                       ", and SET, BIT, FLOAT, DOUBLE, TEXT/BLOB and UUID/INET key columns do not compare "
                        "as their index sorts. Add a PRIMARY KEY or NOT NULL UNIQUE key on integer, DECIMAL, "
                        "string or date/time columns first (as its own deploy), then deploy this ALTER");
   }

@@ -79,9 +79,9 @@ StatusOr<InspectReport> Inspect(SqlConn& admin, const sql::AlterTable& alter, co
                                 PrivilegeCheck* privileges);
 
 // Key column types the copy can walk: their literals (table_schema.cc)
-// reproduce the stored value exactly and compare as the index sorts. Not so
-// ENUM/SET (the index sorts by member number, a literal compares as text),
-// FLOAT/DOUBLE (the text of a value is not the value), BIT (a hex literal
+// reproduce the stored value exactly and compare as the index sorts (an ENUM
+// by member number, the index's order). Not so SET (a literal compares as
+// text), FLOAT/DOUBLE (the text of a value is not the value), BIT (a hex literal
 // compares as a string), TEXT/BLOB (a UNIQUE over them is a hash, not an
 // order) or UUID/INET6 (their text is not a literal the copy writes).
 bool KeyColumnWalkable(const ColumnMeta& c);

@@ -192,7 +192,12 @@ struct MigrationTuning {
 
 // "key > cursor" for key expressions `lhs` (column names or literals),
 // expanded so that the optimizer reads it as a range; "1"/"0" for kNone/kAll.
-std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c);
+// `lhs` (column references or literals) above cursor `c` in key order.
+// `enums`, when given, has one entry per key column: the ENUM column of a
+// column reference (walked by member number, written with its labels), or
+// null.
+std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c,
+                        const std::vector<const ColumnMeta*>& enums = {});
 
 // For integer keys: whether `key` <= `cursor` (tuple order), both decimal
 // literals; nullopt when a literal is not a plain decimal integer.
@@ -308,6 +313,8 @@ class Migration {
   // After a fenced UPDATE: an error when it matched no row (another engine
   // took the migration over); the caller rolls its transaction back.
   Status CheckLeaseFence() const;
+  // Key columns `lhs` (column references, of the original or the shadow)
+  // above `c`: KeyAboveSql with the walking key's ENUM columns.
   std::string KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const;
   void Fail(const Status& status);
   void Log(LogLevel level, const std::string& message) const;

@@ -76,21 +76,29 @@ std::optional<bool> KeyAtOrBelowLocally(const std::vector<std::string>& key, con
 }
 
 std::string Migration::KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const {
-  return KeyAboveSql(lhs, c);
+  std::vector<const ColumnMeta*> enums;
+  for (size_t idx : spec_.key) {
+    const ColumnMeta& col = spec_.original.columns[idx];
+    enums.push_back(col.data_type == "enum" ? &col : nullptr);
+  }
+  return KeyAboveSql(lhs, c, enums);
 }
 
-std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c) {
+std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c,
+                        const std::vector<const ColumnMeta*>& enums) {
   if (c.kind == Cursor::kNone) return "1";
   if (c.kind == Cursor::kAll) return "0";
   // (k1 > c1 OR (k1 = c1 AND (k2 > c2 OR ...))): a form every optimizer turns into a range.
   std::string out;
   size_t n = lhs.size();
   for (size_t i = 0; i < n; ++i) {
-    std::string gt = lhs[i] + " > " + c.literals[i];
+    const ColumnMeta* e = i < enums.size() ? enums[i] : nullptr;
+    std::string gt = e ? EnumKeyAfter(*e, lhs[i], c.literals[i]) : lhs[i] + " > " + c.literals[i];
+    std::string eq = e ? EnumKeyAt(*e, lhs[i], c.literals[i]) : lhs[i] + " = " + c.literals[i];
     if (i + 1 == n) {
       out += gt;
     } else {
-      out += "(" + gt + " OR (" + lhs[i] + " = " + c.literals[i] + " AND ";
+      out += "(" + gt + " OR (" + eq + " AND ";
     }
   }
   for (size_t i = 0; i + 1 < n; ++i) out += "))";
@@ -270,7 +278,10 @@ StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<
   // Integer keys (the common case) are compared here: no round trip per
   // rows event while the copy runs.
   bool integers = true;
-  for (size_t idx : spec_.key) integers = integers && IsIntegerType(spec_.original.columns[idx].data_type);
+  for (size_t idx : spec_.key) {
+    const std::string& type = spec_.original.columns[idx].data_type;
+    integers = integers && (IsIntegerType(type) || type == "enum");  // an ENUM's key literal is its member number
+  }
   if (integers) {
     bool all = true;
     for (size_t i = 0; all && i < keys.size(); ++i) {
@@ -286,7 +297,7 @@ StatusOr<std::vector<bool>> Migration::KeysCopied(const std::vector<std::vector<
     std::string sql = "SELECT ";
     for (size_t i = start; i < end; ++i) {
       if (i > start) sql += ", ";
-      sql += "NOT " + KeyAbove(keys[i], cp_.applied_cursor);
+      sql += "NOT " + KeyAboveSql(keys[i], cp_.applied_cursor);  // literals: member numbers compare as numbers
     }
     auto rows = conn_.Query(sql);
     if (!rows.ok()) return rows.status();

@@ -32,6 +32,13 @@ namespace {
 
 bool SameName(const std::string& a, const std::string& b) { return strcasecmp(a.c_str(), b.c_str()) == 0; }
 
+// A walking key's ENUM column has the same members in the shadow (its key
+// literals are member numbers, read on both sides).
+bool SameMembers(const ColumnMeta& original, const ColumnMeta& shadow) {
+  if (original.data_type != "enum" && shadow.data_type != "enum") return true;
+  return original.data_type == shadow.data_type && original.enum_labels == shadow.enum_labels;
+}
+
 std::string NameList(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -44,10 +51,14 @@ std::string NameList(const std::vector<std::string>& names) {
 // walking key's columns or starting with them, so that the walk's key ranges
 // are ranges of one of the shadow's indexes too. Keys on exactly the walking
 // key's columns first. Null if none.
-const TableSchema::Key* RowKey(const TableSchema& shadow, const std::vector<ProjectedColumn>& columns,
-                               const std::vector<std::string>& walk) {
+const TableSchema::Key* RowKey(const TableSchema& original, const TableSchema& shadow,
+                               const std::vector<ProjectedColumn>& columns, const std::vector<std::string>& walk) {
+  // Filled from the original; an ENUM from one with the same members (ranges
+  // over it go by member number on both sides).
   auto projected = [&](const std::string& c) {
-    return std::any_of(columns.begin(), columns.end(), [&](const ProjectedColumn& p) { return SameName(p.name, c); });
+    auto p = std::find_if(columns.begin(), columns.end(), [&](const ProjectedColumn& p) { return SameName(p.name, c); });
+    if (p == columns.end()) return false;
+    return SameMembers(original.columns[p->source], shadow.columns[size_t(shadow.column_index(c))]);
   };
   auto in_walk = [&](const std::string& c) {
     return std::any_of(walk.begin(), walk.end(), [&](const std::string& w) { return SameName(w, c); });
@@ -104,11 +115,14 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
       auto it = std::find_if(spec.columns.begin(), spec.columns.end(),
                              [&](const ProjectedColumn& p) { return int(p.source) == src; });
       if (src < 0 || it == spec.columns.end()) break;
+      if (!SameMembers(original.columns[size_t(src)], shadow_schema->columns[size_t(shadow_schema->column_index(it->name))])) {
+        break;
+      }
       walk.push_back(size_t(src));
       walk_in_shadow.push_back(it->name);
     }
     if (walk.size() != key.columns.size()) continue;
-    const TableSchema::Key* row_key = RowKey(*shadow_schema, spec.columns, walk_in_shadow);
+    const TableSchema::Key* row_key = RowKey(original, *shadow_schema, spec.columns, walk_in_shadow);
     if (!row_key) continue;
     spec.key = std::move(walk);
     spec.shadow_key = std::move(walk_in_shadow);

@@ -1,5 +1,7 @@
 #include "migration/table_schema.h"
 
+#include <algorithm>
+
 #include <strings.h>
 
 #include <map>
@@ -136,7 +138,8 @@ std::string ColumnLiteral(const ColumnMeta& column, const binlog::Value& v) {
 
 std::string KeyLiteralFromText(const ColumnMeta& column, const std::optional<std::string>& text) {
   if (!text) return "NULL";
-  if (column.is_string() || column.data_type == "enum" || column.data_type == "set") {
+  if (column.data_type == "enum") return *text;  // the member number
+  if (column.is_string() || column.data_type == "set") {
     std::string coll = column.collation.empty() ? "" : " COLLATE " + column.collation;
     std::string cs = column.charset.empty() ? "binary" : column.charset;
     return "_" + cs + " X'" + *text + "'" + coll;  // `text` is HEX() of the value
@@ -147,7 +150,8 @@ std::string KeyLiteralFromText(const ColumnMeta& column, const std::optional<std
 }
 
 std::string KeySelectExpr(const ColumnMeta& column) {
-  if (column.is_string() || column.data_type == "enum" || column.data_type == "set") {
+  if (column.data_type == "enum") return "(" + QuoteIdent(column.name) + " + 0)";
+  if (column.is_string() || column.data_type == "set") {
     return "HEX(" + QuoteIdent(column.name) + ")";
   }
   if (column.data_type == "bit") return "HEX(" + QuoteIdent(column.name) + ")";
@@ -161,12 +165,45 @@ std::string KeyLiteralFromValue(const ColumnMeta& column, const binlog::Value& v
     std::string coll = column.collation.empty() ? "" : " COLLATE " + column.collation;
     return StringLiteral(column, v.bytes) + coll;
   }
-  if (v.kind == ValueKind::kEnum || v.kind == ValueKind::kSet) {
+  if (v.kind == ValueKind::kEnum) return std::to_string(v.u);  // the member number
+  if (v.kind == ValueKind::kSet) {
     std::string coll = column.collation.empty() ? "" : " COLLATE " + column.collation;
     return LabelLiteral(column, Labels(column, v)) + coll;
   }
   if (IsTemporal(column.data_type)) return TemporalCast(column, binlog::ValueToSqlLiteral(v));
   return ColumnLiteral(column, v);
+}
+
+namespace {
+
+// The member number a key literal holds, if it is one of the column's.
+std::optional<size_t> MemberNumber(const ColumnMeta& column, const std::string& number) {
+  if (number.empty() || number.size() > 5 ||
+      !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  size_t n = std::stoul(number);
+  if (n > column.enum_labels.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+std::string EnumKeyAfter(const ColumnMeta& column, const std::string& lhs, const std::string& number) {
+  auto n = MemberNumber(column, number);
+  if (!n) return "(" + lhs + " + 0) > " + number;  // not a member: exact, if slow
+  std::string later;
+  for (size_t i = *n; i < column.enum_labels.size(); ++i) {
+    later += (later.empty() ? "" : ", ") + LabelLiteral(column, column.enum_labels[i]);
+  }
+  return later.empty() ? "0" : lhs + " IN (" + later + ")";
+}
+
+std::string EnumKeyAt(const ColumnMeta& column, const std::string& lhs, const std::string& number) {
+  auto n = MemberNumber(column, number);
+  // 0 is the empty value an invalid member was stored as (no label of its own).
+  if (!n || *n == 0) return "(" + lhs + " + 0) = " + number;
+  return lhs + " = " + LabelLiteral(column, column.enum_labels[*n - 1]);
 }
 
 }  // namespace sealgate::migration

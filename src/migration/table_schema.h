@@ -52,8 +52,17 @@ std::string ColumnLiteral(const ColumnMeta& column, const binlog::Value& v);
 // (strings carry COLLATE of the column, temporals are CAST), so key order is
 // the index's order. `text` is what KeySelectExpr(column) returned for the
 // value in a text result set (HEX for strings and BIT); nullopt is NULL.
+// An ENUM key column walks in its index's order, by member number: its key
+// literal is the number.
 std::string KeyLiteralFromText(const ColumnMeta& column, const std::optional<std::string>& text);
 std::string KeySelectExpr(const ColumnMeta& column);
 std::string KeyLiteralFromValue(const ColumnMeta& column, const binlog::Value& v);
+
+// For an ENUM key column `lhs` (a column reference) and a member number
+// `number` (its key literal): `lhs` after that member, and `lhs` that
+// member, written with the members' labels (IN / =), which the optimizer
+// turns into index ranges; a comparison with the number is not.
+std::string EnumKeyAfter(const ColumnMeta& column, const std::string& lhs, const std::string& number);
+std::string EnumKeyAt(const ColumnMeta& column, const std::string& lhs, const std::string& number);
 
 }  // namespace sealgate::migration
