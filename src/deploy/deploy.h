@@ -64,6 +64,9 @@ struct DeployItem {
   // An ALTER's foreign keys, its own and its children's, as staging found
   // them (SerializeForeignKeys): put back after every swap.
   std::string foreign_keys;
+  // An ALTER's table's triggers as staging found them (SerializeTriggers):
+  // moved to the live table at every swap.
+  std::string triggers;
 };
 
 // The items of the swap that undoes `items` (same order): an ALTER's table

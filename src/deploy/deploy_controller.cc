@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "deploy/foreign_key_swap.h"
+#include "deploy/trigger_swap.h"
 #include "common/utf8.h"
 #include "migration/shadow.h"
 #include "sql/errors.h"
@@ -160,9 +161,14 @@ Status DeployController::Open() {
     }
     // A swap whose foreign keys were not all put back before the stop.
     if ((d.state == DeployState::kSealed || d.state == DeployState::kReverted) && admin.ok()) {
-      Status restored = SettleKeys(*admin, d.state == DeployState::kReverted ? InverseItems(d.items) : d.items);
+      const std::vector<DeployItem> swapped = d.state == DeployState::kReverted ? InverseItems(d.items) : d.items;
+      Status restored = SettleKeys(*admin, swapped);
       if (!restored.ok() && options_.logger) {
         options_.logger->Error("deploy", "deploy=" + d.name + " foreign keys not put back: " + restored.ToString());
+      }
+      Status moved = SettleTriggers(*admin, swapped);
+      if (!moved.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + d.name + " triggers not moved: " + moved.ToString());
       }
     }
     std::string name = d.name;
@@ -218,6 +224,7 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
   }
   if (!renamed) {
     (void)ClearSwapKeys(admin, swap);
+    (void)ClearSwapTriggers(admin, swap);
     if (inverse) {
       d->state = DeployState::kSealed;  // the revert did not happen
       (void)store_.Update(*d);
@@ -226,6 +233,7 @@ void DeployController::RecoverInterruptedSeal(SqlConn& admin, Deploy* d) {
   }
   d->state = inverse ? DeployState::kReverted : DeployState::kSealed;
   (void)SettleKeys(admin, swap);
+  (void)SettleTriggers(admin, swap);
   d->sealed_at = UtcNow();
   d->last_error = std::string(inverse ? "reverted" : "sealed") + " before a restart interrupted the bookkeeping";
   (void)store_.Update(*d);
@@ -632,6 +640,7 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   request.alter_sql = alter_sql;
   request.default_schema = c.database;
   request.settings = c.settings;
+  request.inspect.triggers_moved = true;  // SettleTriggers moves them at the swap
   // Validation runs with the client's own privileges: may this user ALTER the table?
   auto grants_conn = SqlConn::Open(options_.admin);
   std::optional<migration::GrantTablePrivilegeCheck> grants;
@@ -667,6 +676,14 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
     return keys.status();
   }
   item.foreign_keys = SerializeForeignKeys(*keys);
+  // Moved to the live table at the swap (the shadow has none while staging).
+  auto triggers = ReadTriggers(*admin, item.table);
+  if (!triggers.ok()) {
+    release();
+    (void)options_.engine->Cancel(*id);
+    return triggers.status();
+  }
+  item.triggers = SerializeTriggers(*triggers);
   return item;
 }
 

@@ -7,6 +7,7 @@
 
 #include "deploy/deploy_controller.h"
 #include "deploy/foreign_key_swap.h"
+#include "deploy/trigger_swap.h"
 #include "deploy/seal_followers.h"
 #include "sql/alter.h"
 #include "sql/errors.h"
@@ -238,19 +239,33 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       continue;
     }
     if (!inverse) SEALGATE_RETURN_IF_ERROR(CheckKeysUnchanged(*admin, items));
+    SEALGATE_RETURN_IF_ERROR(CheckTriggersUnchanged(*admin, items));
+    // A follower into a table that keeps its triggers until they are moved
+    // (SettleTriggers) starts paused: its writes must not fire them.
+    auto settle = [&] {
+      Status keys = SettleKeys(*admin, items);
+      Status triggers = SettleTriggers(*admin, items);
+      if (triggers.ok()) followers.ResumePaused();
+      return keys.ok() ? triggers : keys;
+    };
     SealHooks hooks;
     hooks.before_rename = [&](const std::string& schema) {
       SEALGATE_RETURN_IF_ERROR(followers.StartIn(items, schema));
-      return AddSwapKeys(*admin, items, schema);
+      SEALGATE_RETURN_IF_ERROR(AddSwapKeys(*admin, items, schema));
+      return AddSwapTriggers(*admin, items, schema);
     };
     hooks.abandoned = [&] {
       followers.Abandoned();
       Status cleared = ClearSwapKeys(*admin, items);
+      Status triggers = ClearSwapTriggers(*admin, items);
       if (!cleared.ok() && options_.logger) {
         options_.logger->Error("deploy", "deploy=" + name + " temporary foreign keys not cleared: " + cleared.ToString());
       }
+      if (!triggers.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + name + " temporary triggers not cleared: " + triggers.ToString());
+      }
     };
-    hooks.after_rename = [&] { (void)SettleKeys(*admin, items); };
+    hooks.after_rename = [&] { (void)settle(); };
     if (!inverse) hooks.keeps_counter = [](const DeployItem& it) { return SetsAutoIncrement(it.statement); };
     auto attempt = seal_.Attempt(items, hooks);
     if (attempt.ok()) {
@@ -265,10 +280,16 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       }
       Fault(step + "feeders_completed");
       // Done under the hold unless something stood in the way; done now, or at the next start.
-      Status keys = SettleKeys(*admin, items);
-      if (!keys.ok() && options_.logger) {
-        options_.logger->Error("deploy", "deploy=" + name + " foreign keys not put back yet: " + keys.ToString());
+      Status settled = settle();
+      for (int tries = 0; !settled.ok() && tries < 10; ++tries) {  // a writer's lock, briefly
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        settled = settle();
       }
+      if (!settled.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + name + " foreign keys or triggers not put back yet: " +
+                                             settled.ToString());
+      }
+      followers.ResumePaused();  // whatever happened: the next start settles what is left
       std::lock_guard<std::mutex> lock(mu_);
       Deploy& d = deploys_[name].deploy;
       for (size_t i = 0; i < items.size() && i < d.items.size(); ++i) {

@@ -142,14 +142,15 @@ Status DeployStore::Open() {
               " table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
               " migration_id BIGINT UNSIGNED NOT NULL DEFAULT 0, shadow VARCHAR(64) NOT NULL DEFAULT '',"
               " old_name VARCHAR(64) NOT NULL DEFAULT '', statement LONGTEXT NOT NULL,"
-              " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0, foreign_keys LONGTEXT NULL,"
+              " follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0, foreign_keys LONGTEXT NULL, triggers LONGTEXT NULL,"
               " PRIMARY KEY (deploy, seq)) ENGINE=InnoDB"));
-  // Metadata written by an older sealgate has no follower_id or foreign_keys yet, and
+  // Metadata written by an older sealgate has no follower_id, foreign_keys or triggers yet, and
   // compares deploy names without regard to case.
   SEALGATE_RETURN_IF_ERROR(Exec("DO 0"));
   SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploys", "name"));
   SEALGATE_RETURN_IF_ERROR(MakeDeployNameColumnExact(conn_, schema_, "deploy_items", "deploy"));
-  for (const char* column : {"follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0", "foreign_keys LONGTEXT NULL"}) {
+  for (const char* column :
+       {"follower_id BIGINT UNSIGNED NOT NULL DEFAULT 0", "foreign_keys LONGTEXT NULL", "triggers LONGTEXT NULL"}) {
     SEALGATE_RETURN_IF_ERROR(Exec("ALTER TABLE " + Table("deploy_items") + " ADD COLUMN IF NOT EXISTS " + column));
   }
   return Status::Ok();
@@ -180,7 +181,7 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
     out.push_back(std::move(d));
   }
   auto items = conn_.Query("SELECT deploy, kind, table_schema, table_name, migration_id, shadow, old_name, statement,"
-                           " follower_id, foreign_keys"
+                           " follower_id, foreign_keys, triggers"
                            " FROM " + Table("deploy_items") + " ORDER BY deploy, seq");
   if (!items.ok()) return items.status();
   for (const auto& r : *items) {
@@ -195,6 +196,7 @@ StatusOr<std::vector<Deploy>> DeployStore::LoadAll() {
       item.statement = r[7].value_or("");
       item.follower_id = strtoull(r[8].value_or("0").c_str(), nullptr, 10);
       item.foreign_keys = r[9].value_or("");
+      item.triggers = r[10].value_or("");
       d.items.push_back(std::move(item));
     }
   }
@@ -211,13 +213,14 @@ Status DeployStore::Create(const Deploy& d) {
 
 Status DeployStore::AddItem(const std::string& deploy, size_t seq, const DeployItem& item) {
   return Exec("INSERT INTO " + Table("deploy_items") +
-              " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement, foreign_keys)"
+              " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement, foreign_keys,"
+              " triggers)"
               " VALUES (" +
               conn_.Quote(deploy) + ", " + std::to_string(seq) + ", " + conn_.Quote(ItemKindName(item.kind)) + ", " +
               conn_.Quote(item.table.schema) + ", " + conn_.Quote(item.table.name) + ", " +
               std::to_string(item.migration_id) + ", " + conn_.Quote(item.shadow) + ", " +
               conn_.Quote(item.old_name) + ", " + conn_.Quote(item.statement) + ", " + conn_.Quote(item.foreign_keys) +
-              ")");
+              ", " + conn_.Quote(item.triggers) + ")");
 }
 
 Status DeployStore::Update(const Deploy& d) {

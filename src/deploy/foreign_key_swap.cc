@@ -1,5 +1,7 @@
 #include "deploy/foreign_key_swap.h"
 
+#include "deploy/record_text.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -15,59 +17,6 @@ namespace {
 std::string NameList(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + QuoteIdent(n);
-  return out;
-}
-
-// Fields are separated by tabs, list items by commas, keys by newlines.
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '\t' || c == '\n' || c == ',') {
-      char buf[4];
-      snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-std::string JoinEscaped(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + Escape(items[i]);
-  return out;
-}
-
-std::vector<std::string> SplitUnescaped(const std::string& s) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  for (const auto& part : Split(s, ',')) out.push_back(Unescape(part));
   return out;
 }
 
@@ -140,26 +89,26 @@ StatusOr<std::vector<ForeignKey>> ReadForeignKeys(SqlConn& conn, const sql::Tabl
 std::string SerializeForeignKeys(const std::vector<ForeignKey>& keys) {
   std::string out;
   for (const auto& k : keys) {
-    out += Escape(k.name) + "\t" + Escape(k.child.schema) + "\t" + Escape(k.child.name) + "\t" +
-           JoinEscaped(k.columns) + "\t" + Escape(k.parent.schema) + "\t" + Escape(k.parent.name) + "\t" +
-           JoinEscaped(k.parent_columns) + "\t" + Escape(k.on_delete) + "\t" + Escape(k.on_update) + "\n";
+    out += EscapeField(k.name) + "\t" + EscapeField(k.child.schema) + "\t" + EscapeField(k.child.name) + "\t" +
+           JoinEscaped(k.columns) + "\t" + EscapeField(k.parent.schema) + "\t" + EscapeField(k.parent.name) + "\t" +
+           JoinEscaped(k.parent_columns) + "\t" + EscapeField(k.on_delete) + "\t" + EscapeField(k.on_update) + "\n";
   }
   return out;
 }
 
 std::vector<ForeignKey> ParseForeignKeys(const std::string& text) {
   std::vector<ForeignKey> out;
-  for (const auto& line : Split(text, '\n')) {
-    auto f = Split(line, '\t');
+  for (const auto& line : SplitAt(text, '\n')) {
+    auto f = SplitAt(line, '\t');
     if (f.size() != 9) continue;
     ForeignKey k;
-    k.name = Unescape(f[0]);
-    k.child = {Unescape(f[1]), Unescape(f[2])};
+    k.name = UnescapeField(f[0]);
+    k.child = {UnescapeField(f[1]), UnescapeField(f[2])};
     k.columns = SplitUnescaped(f[3]);
-    k.parent = {Unescape(f[4]), Unescape(f[5])};
+    k.parent = {UnescapeField(f[4]), UnescapeField(f[5])};
     k.parent_columns = SplitUnescaped(f[6]);
-    k.on_delete = Unescape(f[7]);
-    k.on_update = Unescape(f[8]);
+    k.on_delete = UnescapeField(f[7]);
+    k.on_update = UnescapeField(f[8]);
     out.push_back(std::move(k));
   }
   return out;

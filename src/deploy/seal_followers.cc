@@ -56,7 +56,11 @@ Status SealFollowers::StartIn(const std::vector<DeployItem>& items, const std::s
     if (items[i].kind != ItemKind::kAlter || items[i].table.schema != schema) continue;
     if (!ids_[i]) return Status::FailedPrecondition("no follower prepared for " + items[i].table.name);
     started_[i] = true;  // discarded if the attempt is abandoned, whether or not it got going
-    starting[i] = std::async(std::launch::async, [this, i, pos = *from] { return engine_->StartPrepared(ids_[i], pos); });
+    // Into a table that keeps its triggers until they are moved: paused until then.
+    const bool paused = !items[i].triggers.empty();
+    if (paused) paused_.push_back(ids_[i]);
+    starting[i] = std::async(std::launch::async,
+                             [this, i, pos = *from, paused] { return engine_->StartPrepared(ids_[i], pos, paused); });
   }
   Status first;
   for (size_t i = 0; i < starting.size(); ++i) {
@@ -69,6 +73,12 @@ Status SealFollowers::StartIn(const std::vector<DeployItem>& items, const std::s
 
 void SealFollowers::Abandoned() {
   DiscardWhere([this](size_t i) { return started_[i]; });
+  paused_.clear();
+}
+
+void SealFollowers::ResumePaused() {
+  for (uint64_t id : paused_) (void)engine_->Resume(id);
+  paused_.clear();
 }
 
 std::vector<uint64_t> SealFollowers::Handover() {

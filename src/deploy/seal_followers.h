@@ -4,7 +4,8 @@
 // hold: Prepare records each follower (state 'pending', never resumed) and
 // connects it. Under the hold, while the RENAME holds a database's originals,
 // StartIn records where each follower of that database follows from and
-// starts it: one position read and one UPDATE per follower.
+// starts it: one position read and one UPDATE per follower (paused when its
+// table has triggers still to move: ResumePaused).
 // A follower started by an attempt that was then abandoned is discarded (the
 // next attempt prepares a fresh one); a prepared one is kept for the next
 // attempt. Whatever was not handed over (Handover) is discarded when the
@@ -40,6 +41,10 @@ class SealFollowers {
   void Abandoned();
   // The swap landed: the followers now belong to the deploy's items.
   std::vector<uint64_t> Handover();
+  // The followers StartIn started paused — those into a table that keeps
+  // its triggers until SettleTriggers moves them (their writes must not fire
+  // them) — go on.
+  void ResumePaused();
 
  private:
   void DiscardWhere(const std::function<bool(size_t)>& which);
@@ -48,6 +53,7 @@ class SealFollowers {
   Record record_;
   std::vector<uint64_t> ids_;   // per item; 0: none
   std::vector<bool> started_;   // per item
+  std::vector<uint64_t> paused_;  // started paused, not resumed yet
 };
 
 }  // namespace sealgate::deploy

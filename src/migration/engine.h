@@ -180,7 +180,8 @@ class Engine {
   // that hold) and starts it. The follower starts staged (no copy), writes
   // only the columns it projects, and fails rather than cut a value to fit.
   StatusOr<uint64_t> PrepareInverse(uint64_t id, const std::string& target);
-  Status StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from);
+  // `paused`: it starts with applying paused (Resume lets it go on).
+  Status StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from, bool paused = false);
   // The server's binlog position now (file, offset and GTID state).
   StatusOr<binlog::BinlogPosition> ServerPosition();
   // Stops a migration and marks it cancelled without dropping any table

@@ -261,7 +261,7 @@ StatusOr<binlog::BinlogPosition> Engine::ServerPosition() {
   return impl_->ServerPosition();
 }
 
-Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from) {
+Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from, bool paused) {
   SEALGATE_RETURN_IF_ERROR(impl_->Owned());
   Impl& d = *impl_;
   std::shared_ptr<Migration> follower;
@@ -281,6 +281,7 @@ Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition&
                                     ", updated_at = NOW(6) WHERE id = " + std::to_string(follower_id)));
   }
   follower->SetStartPosition(from);
+  if (paused) follower->Pause();  // not running yet: nothing to wait for
   {
     std::lock_guard<std::mutex> lock(d.mu);
     d.prepared.erase(follower_id);

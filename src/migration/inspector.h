@@ -60,6 +60,10 @@ struct InspectOptions {
   std::optional<uint64_t> available_bytes;
   // Binlogs must be kept at least this long (0 = no requirement).
   std::chrono::seconds min_binlog_retention{std::chrono::hours(24)};
+  // The caller moves the table's triggers to the shadow at the swap (the
+  // deploy does: deploy/trigger_swap.h); otherwise a table with triggers is
+  // refused (7745).
+  bool triggers_moved = false;
 };
 
 struct InspectReport {

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <optional>
+#include <regex>
 #include <string_view>
 
 #include "common/utf8.h"
@@ -265,6 +266,12 @@ Status Migration::CheckStatement(const binlog::QueryEvent& q) {
     }
     if (keys_only) return Status::Ok();
   }
+  // Triggers created or dropped leave rows and columns as they are (a swap
+  // moves them this way; the deploy compares them with what it recorded
+  // before it swaps).
+  static const std::regex kTrigger(
+      R"(^\s*(CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?|DROP\s+)TRIGGER\s)", std::regex::icase);
+  if (std::regex_search(q.statement, kTrigger)) return Status::Ok();
   std::string text = q.statement.size() > 200 ? std::string(Utf8Prefix(q.statement, 200)) + "..." : q.statement;
   return Status::Aborted("`" + spec_.table.schema + "`.`" + spec_.table.name +
                          "` was changed outside row events while staging (" + text +

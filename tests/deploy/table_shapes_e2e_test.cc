@@ -4,6 +4,7 @@
 #include <map>
 #include <regex>
 
+#include "deploy/trigger_swap.h"
 #include "deploy_test_util.h"
 #include "sql/errors.h"
 
@@ -256,21 +257,132 @@ TEST_F(TableShapeTest, KeysThatChangeButStillIdentifyTheRowsAreMigratedAndRevert
   }
 }
 
-// A plain ALTER sealgate cannot do online (a table with a trigger) is refused
-// naming the per-statement way through, and that way lets the server run it.
-TEST_F(TableShapeTest, APlainAlterThatCannotBeOnlineNamesTheWayThroughToTheServer) {
-  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NULL)", "CREATE TABLE audit (id INT NULL)",
-        "CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.id)",
-        "INSERT INTO t SELECT seq, seq FROM seq_1_to_20"});
+// Triggers move with the table: while staging they fire for the
+// application's writes only (never for the copy's or the applier's), after the
+// seal they are the live table's, as the server's own ALTER leaves them —
+// names (64 characters too), order, definer, sql_mode, character set — and a
+// revert moves them back. Every write fires each trigger exactly once.
+TEST_F(TableShapeTest, TriggersMoveWithTheTableAndFireOnceForEveryWrite) {
+  const std::string long_name = "trg_" + std::string(60, 'x');
+  for (const auto& db : {db_, twin_}) {
+    auto c = TestConn::Open(TestServer(), db);
+    c->MustExec("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, i INT NOT NULL, a INT NOT NULL)");
+    c->MustExec("CREATE TABLE audit (n INT AUTO_INCREMENT PRIMARY KEY, tid INT, what VARCHAR(10), val INT)");
+    c->MustExec("INSERT INTO t SELECT seq, seq + 1000000, seq FROM seq_1_to_2000");
+    c->MustExec("CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit (tid, what, val) VALUES (NEW.id, 'ins', NEW.a)");
+    c->MustExec("CREATE TRIGGER t_au AFTER UPDATE ON t FOR EACH ROW INSERT INTO audit (tid, what, val) VALUES (NEW.id, 'upd', NEW.a)");
+    c->MustExec("CREATE TRIGGER `" + long_name + "` AFTER DELETE ON t FOR EACH ROW INSERT INTO audit (tid, what, val) VALUES (OLD.id, 'del', 0)");
+    // Another session's settings: latin1 text, no strict mode; it fires second.
+    c->MustExec("SET NAMES latin1");
+    c->MustExec("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'");
+    c->MustExec("CREATE TRIGGER t_ai2 AFTER INSERT ON t FOR EACH ROW FOLLOWS t_ai INSERT INTO audit (tid, what, val) VALUES (NEW.id, 'caf\xE9', 0)");
+  }
+  auto triggers = [&](const std::string& db) {
+    std::string out;
+    for (auto& r : Direct()->Query(
+             "SELECT TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_ORDER, HEX(ACTION_STATEMENT), "
+             "ACTION_TIMING, SQL_MODE, DEFINER, CHARACTER_SET_CLIENT, COLLATION_CONNECTION, DATABASE_COLLATION FROM "
+             "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '" + db + "' ORDER BY TRIGGER_NAME")) {
+      for (auto& v : r) out += v.value_or("NULL") + "|";
+      out += "\n";
+    }
+    return out;
+  };
+  const std::string before = triggers(db_);
+  ASSERT_EQ(before, triggers(twin_));
+  KeyedWriter proxied, direct;
+  proxied.Start(proxy_.address(), db_, 100000);
+  direct.Start(TestServer(), db_, 200000);
+  std::this_thread::sleep_for(100ms);
   auto c = Via();
-  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE"));
-  EXPECT_EQ(c->last_errno(), error::kInspectTrigger) << c->last_error();
-  EXPECT_NE(c->last_error().find("/*sealgate:passthrough*/"), std::string::npos) << c->last_error();
-  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE /*sealgate:passthrough*/")) << c->last_error();
-  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE t ADD COLUMN b INT NULL, FORCE");
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'trg'"));
+  const std::string alter = "ALTER TABLE t ADD COLUMN note VARCHAR(20) NULL, ADD INDEX ia (a)";
+  ASSERT_TRUE(c->Exec(alter)) << c->last_error() << "\n" << proxy_.log();
+  ASSERT_TRUE(c->Exec("END DEPLOY"));
+  auto d = Direct();
+  d->MustExec("UPDATE t SET a = a + 1000 WHERE id BETWEEN 10 AND 20");
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY 'trg'")) << c->last_error() << "\n" << proxy_.log();
+  TestConn::Open(TestServer(), twin_)->MustExec(alter);
+  EXPECT_EQ(triggers(db_), triggers(twin_)) << "after the seal";
+  std::this_thread::sleep_for(300ms);  // writes to the new table, replicated into the old one
+  ASSERT_TRUE(c->Exec("REVERT DEPLOY 'trg'")) << c->last_error() << "\n" << proxy_.log();
+  EXPECT_EQ(triggers(db_), before) << "after the revert";
+  std::this_thread::sleep_for(300ms);
+  proxied.Join();
+  direct.Join();
+  EXPECT_EQ(proxied.errors.load(), 0) << proxied.first_error;
+  EXPECT_EQ(direct.errors.load(), 0) << direct.first_error;
+  EXPECT_EQ(proxied.Check(*d, 100000), "");
+  EXPECT_EQ(direct.Check(*d, 200000), "");
+  // Exactly once: no action twice (each update sets a new value), none missing.
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM (SELECT tid, what, val FROM audit GROUP BY tid, what, val "
+                      "HAVING COUNT(*) > 1) twice"), "0");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE what = 'upd' AND tid BETWEEN 10 AND 20"), "11");
+  for (auto* w : {&proxied, &direct}) {
+    for (const auto& [id, a] : w->expected) {
+      ASSERT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE what = 'ins' AND tid = " + std::to_string(id)), "1") << id;
+      ASSERT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE what = CONVERT(_utf8mb4 X'636166C3A9' USING utf8mb4) "
+                          "AND tid = " + std::to_string(id)), "1") << id;
+    }
+  }
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE what = 'ins' AND tid <= 2000"), "0") << "the copy fired them";
+  EXPECT_TRUE(c->Exec("FINALIZE DEPLOY 'trg'")) << c->last_error();
+}
+
+// sealgate stops between the RENAME and moving the triggers: the live table
+// has them under their temporary names meanwhile (they fire), and the next
+// start gives them their own names; the kept table has none.
+TEST_F(TableShapeTest, TriggersAreMovedAfterAStopRightAfterTheRename) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NOT NULL)",
+        "CREATE TABLE audit (n INT AUTO_INCREMENT PRIMARY KEY, tid INT)",
+        "INSERT INTO t SELECT seq, seq FROM seq_1_to_500",
+        "CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit (tid) VALUES (NEW.id)"});
+  proxy_.Stop();
+  ProxyProcess crashing;
+  ProxyProcess::Options o;
+  o.metadata_schema = "_sgtest_trg_" + std::to_string(getpid());
+  o.extra_args = {"--fault-points", "seal.keys_restoring=crash"};
+  ASSERT_TRUE(crashing.Start(o)) << crashing.log();
+  {
+    auto c = TestConn::Open(crashing.address(), db_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'stop'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL")) << c->last_error();
+    EXPECT_FALSE(c->Exec("COMMIT DEPLOY 'stop'"));  // the proxy went away
+  }
+  crashing.Kill();
+  auto d = Direct();
+  auto on = [&](const std::string& table) {
+    return d->Scalar("SELECT GROUP_CONCAT(TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = '" +
+                     db_ + "' AND EVENT_OBJECT_TABLE = '" + table + "'").value_or("");
+  };
+  EXPECT_EQ(on("t"), deploy::SwapTriggerName("t_ai")) << "the swap landed before the triggers moved";
+  d->MustExec("INSERT INTO t (id, a) VALUES (9001, 1)");  // the temporary trigger fires
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE tid = 9001"), "1");
+  ProxyProcess again;
+  o.extra_args.clear();
+  ASSERT_TRUE(again.Start(o)) << again.log();
+  EXPECT_TRUE(WaitFor([&] { return on("t") == "t_ai" && on("~t_old").empty(); }, 10s)) << again.log();
+  d->MustExec("INSERT INTO t (id, a) VALUES (9002, 1)");
+  EXPECT_EQ(d->Scalar("SELECT COUNT(*) FROM audit WHERE tid = 9002"), "1");
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE t ADD COLUMN b INT NULL");
   EXPECT_EQ(ShowCreate(db_, "t"), ShowCreate(twin_, "t"));
-  c->MustExec("INSERT INTO t (id) VALUES (99)");
-  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM audit WHERE id = 99"), "1") << "the trigger went with the table";
+  again.Stop();
+  (void)Direct()->Exec("DROP DATABASE IF EXISTS `" + o.metadata_schema + "`");
+}
+
+// A plain ALTER sealgate cannot do online (a table without a key that
+// identifies its rows) is refused naming the per-statement way through, and
+// that way lets the server run it.
+TEST_F(TableShapeTest, APlainAlterThatCannotBeOnlineNamesTheWayThroughToTheServer) {
+  Both({"CREATE TABLE t (a INT NULL, b INT NULL)", "INSERT INTO t SELECT seq, seq FROM seq_1_to_20"});
+  auto c = Via();
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN x INT NULL, FORCE"));
+  EXPECT_EQ(c->last_errno(), error::kInspectNoUniqueKey) << c->last_error();
+  EXPECT_NE(c->last_error().find("/*sealgate:passthrough*/"), std::string::npos) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN x INT NULL, FORCE /*sealgate:passthrough*/")) << c->last_error();
+  TestConn::Open(TestServer(), twin_)->MustExec("ALTER TABLE t ADD COLUMN x INT NULL, FORCE");
+  EXPECT_EQ(ShowCreate(db_, "t"), ShowCreate(twin_, "t"));
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM t"), "20");
 }
 
 // A copy chunk is one transaction, and its rows must fit the binlog cache:
