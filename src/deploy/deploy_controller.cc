@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <ctime>
 #include <thread>
 
@@ -401,7 +402,8 @@ ControlReply DeployController::Execute(const ClientContext& c, const sql::Statem
   }
   // DDL text in another character set than UTF-8 is kept, parsed and run as
   // UTF-8 (meaning the same under the client's converted settings).
-  if (c.settings && !sql.empty()) {
+  const bool ascii = std::all_of(sql.begin(), sql.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
+  if (c.settings && !ascii) {
     ClientContext utf8 = c;
     auto admin = SqlConn::Open(options_.admin);
     if (!admin.ok()) return ControlReply::Error(admin.status());

@@ -56,7 +56,7 @@ Status AddSwapTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& 
 Status SettleTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 Status ClearSwapTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 
-// Refuses (7790-style kDeployUnsupported) when a table about to be swapped
+// Refuses (kDeployUnsupported) when a table about to be swapped
 // out has other triggers than those recorded: the swap would lose the change.
 Status CheckTriggersUnchanged(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 

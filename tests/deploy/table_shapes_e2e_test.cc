@@ -13,134 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class TableShapeTest : public DeployTest {
- protected:
-  void SetUp() override {
-    DeployTest::SetUp();
-    twin_ = db_.substr(0, 56) + "_twin";
-    auto admin = TestConn::Open(TestServer());
-    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
-    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
-  }
-  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
-
-  // Each statement directly in the test's database and in its twin.
-  void Both(const std::vector<std::string>& statements) {
-    for (const auto& db : {db_, twin_}) {
-      auto c = TestConn::Open(TestServer(), db);
-      for (const auto& s : statements) c->MustExec(s);
-    }
-  }
-  std::string ShowCreate(const std::string& db, const std::string& table) {
-    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
-    return rows.empty() ? "" : rows[0][1].value_or("");
-  }
-  std::string Counter(const std::string& db, const std::string& table) {
-    return Direct()
-        ->Scalar("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
-                 "' AND TABLE_NAME = '" + table + "'")
-        .value_or("NULL");
-  }
-  // `statements` on a proxy session (the last one an ALTER, staged in a
-  // deploy and sealed) and directly on the twin: the table must read the same.
-  void StageAndCompare(const std::vector<std::string>& session, const std::string& alter, const std::string& table) {
-    auto c = Via();
-    for (const auto& s : session) c->MustExec(s);
-    const std::string name = "shape" + std::to_string(++deploys_);
-    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
-    ASSERT_TRUE(c->Exec(alter)) << alter << ": " << c->last_error() << "\n" << proxy_.log();
-    ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
-    EXPECT_TRUE(TableExists("~" + table + "_old")) << "not staged as a copy";
-    auto twin = TestConn::Open(TestServer(), twin_);
-    for (const auto& s : session) twin->MustExec(s);
-    twin->MustExec(alter);
-    EXPECT_EQ(ShowCreate(db_, table), ShowCreate(twin_, table)) << alter;
-    EXPECT_EQ(Counter(db_, table), Counter(twin_, table)) << alter;
-    EXPECT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
-  }
-
-  std::string twin_;
-  int deploys_ = 0;
-};
-
-// The counter an ALTER sets is the sealed table's when it is above the rows'
-// own; one below them ends where the server puts it (past the largest id).
-TEST_F(TableShapeTest, TheAutoIncrementAnAlterSetsIsTheSealedTables) {
-  for (const auto& db : {db_, twin_}) {
-    auto c = TestConn::Open(TestServer(), db);
-    c->MustExec("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL)");
-    c->MustExec("INSERT INTO t (a) SELECT seq FROM seq_1_to_20");
-  }
-  StageAndCompare({}, "ALTER TABLE t ADD COLUMN x INT NULL, AUTO_INCREMENT = 1000", "t");
-  EXPECT_EQ(Counter(db_, "t"), "1000");
-  auto c = Via();
-  c->MustExec("INSERT INTO t (a) VALUES (1)");
-  EXPECT_EQ(c->Scalar("SELECT MAX(id) FROM t"), "1000");
-  // Below the largest id: past it, as the server does.
-  Both({"DELETE FROM t WHERE id = 1000"});
-  StageAndCompare({}, "ALTER TABLE t ADD COLUMN y INT NULL, AUTO_INCREMENT = 5", "t");
-  // Not set by the ALTER: the table's own counter, rows written meanwhile included.
-  auto w = Via();
-  ASSERT_TRUE(w->Exec("BEGIN DEPLOY 'plain'"));
-  ASSERT_TRUE(w->Exec("ALTER TABLE t ADD COLUMN z INT NULL")) << w->last_error();
-  ASSERT_TRUE(w->Exec("END DEPLOY"));
-  Direct()->MustExec("INSERT INTO t (id, a) VALUES (5000, 1)");
-  ASSERT_TRUE(w->Exec("COMMIT DEPLOY 'plain'")) << w->last_error();
-  EXPECT_EQ(Counter(db_, "t"), "5001");
-}
-
-// The shadow is altered under the client's sql_mode: what the server refuses
-// the client directly is refused with the server's error, and what it
-// accepts under a looser mode is staged and sealed.
-TEST_F(TableShapeTest, TheClientsSqlModeDecidesWhatTheAlterMeans) {
-  Both({"CREATE TABLE t (id INT PRIMARY KEY, dt DATETIME NULL)", "INSERT INTO t SELECT seq, NOW() FROM seq_1_to_50"});
-  const std::string alter = "ALTER TABLE t CHANGE dt dt DATETIME NOT NULL DEFAULT '1970-00-00 00:00:00'";
-  const std::string strict = "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE'";
-  auto direct = TestConn::Open(TestServer(), twin_);
-  direct->MustExec(strict);
-  ASSERT_FALSE(direct->Exec(alter));
-  const unsigned expected = direct->last_errno();
-  EXPECT_EQ(expected, 1067u) << direct->last_error();
-  auto c = Via();
-  c->MustExec(strict);
-  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'modes'"));
-  EXPECT_FALSE(c->Exec(alter)) << "staged although the server refuses it for this session";
-  EXPECT_EQ(c->last_errno(), expected) << c->last_error();
-  EXPECT_EQ(std::string(mysql_sqlstate(c->handle())), "42000");
-  EXPECT_FALSE(TableExists("~t_new"));
-  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
-  // The same ALTER under a mode that allows zero dates.
-  StageAndCompare({"SET SESSION sql_mode = ''"}, alter, "t");
-}
-
-// The statement's text is in the client's character set, and a TIMESTAMP
-// default is in the client's time zone: the sealed table has the defaults the
-// server gives that client.
-TEST_F(TableShapeTest, TheClientsCharacterSetAndTimeZoneGiveTheDefaults) {
-  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NULL)", "INSERT INTO t SELECT seq, seq FROM seq_1_to_50"});
-  // 0xE9 is 'é' in latin1; the session says so.
-  StageAndCompare({"SET NAMES latin1", "SET SESSION time_zone = '+05:00'"},
-                  "ALTER TABLE t ADD COLUMN name VARCHAR(10) NOT NULL DEFAULT 'caf\xE9', "
-                  "ADD COLUMN since TIMESTAMP NOT NULL DEFAULT '2020-01-01 10:00:00'",
-                  "t");
-  // Whatever the reading connection's character set: compare as UTF-8 bytes.
-  auto default_is = [&](const std::string& column, const std::string& utf8_hex) {
-    return Direct()->Scalar("SELECT HEX(CONVERT(COLUMN_DEFAULT USING utf8mb4)) FROM information_schema.COLUMNS "
-                            "WHERE TABLE_SCHEMA = '" + db_ + "' AND TABLE_NAME = 't' AND COLUMN_NAME = '" + column +
-                            "'") == utf8_hex;
-  };
-  EXPECT_TRUE(default_is("name", "27636166C3A927")) << ShowCreate(db_, "t");  // 'café'
-  auto utc = Direct();
-  utc->MustExec("SET SESSION time_zone = '+00:00'");
-  EXPECT_EQ(utc->Scalar("SELECT since FROM t WHERE id = 1"), "2020-01-01 05:00:00");
-  // A change the server makes in place (no copy) is made under them too.
-  auto c = Via();
-  c->MustExec("SET NAMES latin1");
-  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN city VARCHAR(10) NULL DEFAULT 'K\xF6ln'")) << c->last_error();
-  EXPECT_FALSE(TableExists("~t_new"));
-  EXPECT_TRUE(default_is("city", "274BC3B66C6E27")) << ShowCreate(db_, "t");  // 'Köln'
-}
-
 // Writes rows (id, i = id + 1000000, a) of its own id range — inserts,
 // updates, deletes — and remembers what must be there.
 struct KeyedWriter {
@@ -198,6 +70,154 @@ struct KeyedWriter {
     return "";
   }
 };
+
+class TableShapeTest : public DeployTest {
+ protected:
+  void SetUp() override {
+    DeployTest::SetUp();
+    twin_ = db_.substr(0, 56) + "_twin";
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
+    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
+  }
+  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
+
+  // Each statement directly in the test's database and in its twin.
+  void Both(const std::vector<std::string>& statements) {
+    for (const auto& db : {db_, twin_}) {
+      auto c = TestConn::Open(TestServer(), db);
+      for (const auto& s : statements) c->MustExec(s);
+    }
+  }
+  std::string ShowCreate(const std::string& db, const std::string& table) {
+    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
+    return rows.empty() ? "" : rows[0][1].value_or("");
+  }
+  std::string Counter(const std::string& db, const std::string& table) {
+    return Direct()
+        ->Scalar("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
+                 "' AND TABLE_NAME = '" + table + "'")
+        .value_or("NULL");
+  }
+  // `statements` on a proxy session (the last one an ALTER, staged in a
+  // deploy and sealed) and directly on the twin: the table must read the same.
+  // With `writers`, rows (id, i, a) are written through the proxy and
+  // directly meanwhile, and must all be there.
+  void StageAndCompare(const std::vector<std::string>& session, const std::string& alter, const std::string& table,
+                       bool writers = false) {
+    KeyedWriter proxied, direct;
+    if (writers) {
+      proxied.Start(proxy_.address(), db_, 100000);
+      direct.Start(TestServer(), db_, 200000);
+    }
+    auto c = Via();
+    for (const auto& s : session) c->MustExec(s);
+    const std::string name = "shape" + std::to_string(++deploys_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+    ASSERT_TRUE(c->Exec(alter)) << alter << ": " << c->last_error() << "\n" << proxy_.log();
+    ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error() << "\n" << proxy_.log();
+    if (writers) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      proxied.Join();
+      direct.Join();
+      EXPECT_EQ(proxied.errors.load(), 0) << proxied.first_error;
+      EXPECT_EQ(direct.errors.load(), 0) << direct.first_error;
+      auto d = Direct();
+      EXPECT_EQ(proxied.Check(*d, 100000), "");
+      EXPECT_EQ(direct.Check(*d, 200000), "");
+    }
+    EXPECT_TRUE(TableExists("~" + table + "_old")) << "not staged as a copy";
+    auto twin = TestConn::Open(TestServer(), twin_);
+    for (const auto& s : session) twin->MustExec(s);
+    twin->MustExec(alter);
+    EXPECT_EQ(ShowCreate(db_, table), ShowCreate(twin_, table)) << alter;
+    EXPECT_EQ(Counter(db_, table), Counter(twin_, table)) << alter;
+    EXPECT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
+  }
+
+  std::string twin_;
+  int deploys_ = 0;
+};
+
+// The counter an ALTER sets is the sealed table's when it is above the rows'
+// own; one below them ends where the server puts it (past the largest id).
+TEST_F(TableShapeTest, TheAutoIncrementAnAlterSetsIsTheSealedTables) {
+  for (const auto& db : {db_, twin_}) {
+    auto c = TestConn::Open(TestServer(), db);
+    c->MustExec("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL)");
+    c->MustExec("INSERT INTO t (a) SELECT seq FROM seq_1_to_20");
+  }
+  StageAndCompare({}, "ALTER TABLE t ADD COLUMN x INT NULL, AUTO_INCREMENT = 1000", "t");
+  EXPECT_EQ(Counter(db_, "t"), "1000");
+  auto c = Via();
+  c->MustExec("INSERT INTO t (a) VALUES (1)");
+  EXPECT_EQ(c->Scalar("SELECT MAX(id) FROM t"), "1000");
+  // Below the largest id: past it, as the server does.
+  Both({"DELETE FROM t WHERE id = 1000"});
+  StageAndCompare({}, "ALTER TABLE t ADD COLUMN y INT NULL, AUTO_INCREMENT = 5", "t");
+  // Not set by the ALTER: the table's own counter, rows written meanwhile included.
+  auto w = Via();
+  ASSERT_TRUE(w->Exec("BEGIN DEPLOY 'plain'"));
+  ASSERT_TRUE(w->Exec("ALTER TABLE t ADD COLUMN z INT NULL")) << w->last_error();
+  ASSERT_TRUE(w->Exec("END DEPLOY"));
+  Direct()->MustExec("INSERT INTO t (id, a) VALUES (5000, 1)");
+  ASSERT_TRUE(w->Exec("COMMIT DEPLOY 'plain'")) << w->last_error();
+  EXPECT_EQ(Counter(db_, "t"), "5001");
+}
+
+// The shadow is altered under the client's sql_mode: what the server refuses
+// the client directly is refused with the server's error, and what it
+// accepts under a looser mode is staged and sealed.
+TEST_F(TableShapeTest, TheClientsSqlModeDecidesWhatTheAlterMeans) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, i INT NOT NULL, a INT NOT NULL, dt DATETIME NULL DEFAULT '2020-01-01')",
+        "INSERT INTO t SELECT seq, seq, seq, NOW() FROM seq_1_to_50"});
+  const std::string alter = "ALTER TABLE t CHANGE dt dt DATETIME NOT NULL DEFAULT '1970-00-00 00:00:00'";
+  const std::string strict = "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE'";
+  auto direct = TestConn::Open(TestServer(), twin_);
+  direct->MustExec(strict);
+  ASSERT_FALSE(direct->Exec(alter));
+  const unsigned expected = direct->last_errno();
+  EXPECT_EQ(expected, 1067u) << direct->last_error();
+  auto c = Via();
+  c->MustExec(strict);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'modes'"));
+  EXPECT_FALSE(c->Exec(alter)) << "staged although the server refuses it for this session";
+  EXPECT_EQ(c->last_errno(), expected) << c->last_error();
+  EXPECT_EQ(std::string(mysql_sqlstate(c->handle())), "42000");
+  EXPECT_FALSE(TableExists("~t_new"));
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  // The same ALTER under a mode that allows zero dates.
+  StageAndCompare({"SET SESSION sql_mode = ''"}, alter, "t", /*writers=*/true);
+}
+
+// The statement's text is in the client's character set, and a TIMESTAMP
+// default is in the client's time zone: the sealed table has the defaults the
+// server gives that client.
+TEST_F(TableShapeTest, TheClientsCharacterSetAndTimeZoneGiveTheDefaults) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, i INT NOT NULL, a INT NULL)",
+        "INSERT INTO t SELECT seq, seq, seq FROM seq_1_to_50"});
+  // 0xE9 is 'é' in latin1; the session says so.
+  StageAndCompare({"SET NAMES latin1", "SET SESSION time_zone = '+05:00'"},
+                  "ALTER TABLE t ADD COLUMN name VARCHAR(10) NOT NULL DEFAULT 'caf\xE9', "
+                  "ADD COLUMN since TIMESTAMP NOT NULL DEFAULT '2020-01-01 10:00:00'",
+                  "t", /*writers=*/true);
+  // Whatever the reading connection's character set: compare as UTF-8 bytes.
+  auto default_is = [&](const std::string& column, const std::string& utf8_hex) {
+    return Direct()->Scalar("SELECT HEX(CONVERT(COLUMN_DEFAULT USING utf8mb4)) FROM information_schema.COLUMNS "
+                            "WHERE TABLE_SCHEMA = '" + db_ + "' AND TABLE_NAME = 't' AND COLUMN_NAME = '" + column +
+                            "'") == utf8_hex;
+  };
+  EXPECT_TRUE(default_is("name", "27636166C3A927")) << ShowCreate(db_, "t");  // 'café'
+  auto utc = Direct();
+  utc->MustExec("SET SESSION time_zone = '+00:00'");
+  EXPECT_EQ(utc->Scalar("SELECT since FROM t WHERE id = 1"), "2020-01-01 05:00:00");
+  // A change the server makes in place (no copy) is made under them too.
+  auto c = Via();
+  c->MustExec("SET NAMES latin1");
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN city VARCHAR(10) NULL DEFAULT 'K\xF6ln'")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_new"));
+  EXPECT_TRUE(default_is("city", "274BC3B66C6E27")) << ShowCreate(db_, "t");  // 'Köln'
+}
 
 // Keys that change but still identify the rows (gh-ost's shared unique key):
 // a widened primary key, a primary key swapped with a unique key, unique keys
