@@ -680,10 +680,11 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
   item.foreign_keys = SerializeForeignKeys(*keys);
   // Moved to the live table at the swap (the shadow has none while staging).
   auto triggers = ReadTriggers(*admin, item.table);
-  if (!triggers.ok()) {
+  Status movable = triggers.ok() ? CheckTriggersCanMove(*admin, item.table, item.shadow, *triggers) : triggers.status();
+  if (!movable.ok()) {
     release();
     (void)options_.engine->Cancel(*id);
-    return triggers.status();
+    return movable;
   }
   item.triggers = SerializeTriggers(*triggers);
   return item;

@@ -196,6 +196,29 @@ Status ClearSwapTriggers(SqlConn& conn, const std::vector<DeployItem>& items) {
   return first;
 }
 
+Status CheckTriggersCanMove(SqlConn& conn, const sql::TableName& table, const std::string& shadow,
+                            const std::vector<Trigger>& triggers) {
+  std::vector<std::string> tried;
+  for (const auto& t : triggers) {
+    if (std::find(tried.begin(), tried.end(), t.definer) != tried.end()) continue;
+    tried.push_back(t.definer);
+    Trigger probe = t;
+    probe.body = "DO 0";
+    const std::string name = SwapTriggerName("probe " + t.name);
+    Status made = CreateTrigger(conn, probe, {table.schema, shadow}, name);
+    const std::string why = made.ok() ? "" : conn.server_error();
+    (void)conn.Exec("DROP TRIGGER IF EXISTS " + QuoteTable(table.schema, name));
+    if (made.ok()) continue;
+    return DeployError(error::kDeployUnsupported,
+                       "trigger " + QuoteIdent(t.name) + " of " + QuoteTable(table.schema, table.name) +
+                           " is defined by " + t.definer + ", and sealgate's account cannot create it again on the new "
+                           "table at the seal (" + why + "): grant that account SET USER (SUPER "
+                           "before MariaDB 10.5.2), or drop the trigger and create it after the seal",
+                       error::kSqlstateNotSupported);
+  }
+  return Status::Ok();
+}
+
 Status CheckTriggersUnchanged(SqlConn& conn, const std::vector<DeployItem>& items) {
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;

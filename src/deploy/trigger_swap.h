@@ -56,6 +56,12 @@ Status AddSwapTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& 
 Status SettleTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 Status ClearSwapTriggers(migration::SqlConn& conn, const std::vector<DeployItem>& items);
 
+// At staging: sealgate's account can create each of `triggers` again (its
+// definer may be another account: that takes SET USER or SUPER), tried on
+// the fresh `shadow` of `table` with a trigger created and dropped at once.
+Status CheckTriggersCanMove(migration::SqlConn& conn, const sql::TableName& table, const std::string& shadow,
+                            const std::vector<Trigger>& triggers);
+
 // Refuses (kDeployUnsupported) when a table about to be swapped
 // out has other triggers than those recorded: the swap would lose the change.
 Status CheckTriggersUnchanged(migration::SqlConn& conn, const std::vector<DeployItem>& items);

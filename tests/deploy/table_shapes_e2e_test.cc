@@ -390,6 +390,37 @@ TEST_F(TableShapeTest, TriggersAreMovedAfterAStopRightAfterTheRename) {
   (void)Direct()->Exec("DROP DATABASE IF EXISTS `" + o.metadata_schema + "`");
 }
 
+// A trigger defined by another account can be created again at the seal
+// only with SET USER: without it the ALTER is refused at staging, saying so,
+// and nothing is left behind.
+TEST_F(TableShapeTest, ATriggerSealgateCouldNotCreateAgainIsRefusedAtStaging) {
+  auto admin = TestConn::Open(TestServer());
+  (void)admin->Exec("DROP USER IF EXISTS 'sg_noset'@'127.0.0.1'");
+  admin->MustExec("CREATE USER 'sg_noset'@'127.0.0.1' IDENTIFIED BY 'sg_noset'");
+  admin->MustExec("GRANT ALL PRIVILEGES ON *.* TO 'sg_noset'@'127.0.0.1'");
+  admin->MustExec("REVOKE SUPER, SET USER ON *.* FROM 'sg_noset'@'127.0.0.1'");
+  struct DropUser {
+    ~DropUser() { (void)TestConn::Open(TestServer())->Exec("DROP USER IF EXISTS 'sg_noset'@'127.0.0.1'"); }
+  } drop_user;
+  Both({"CREATE TABLE t (id INT PRIMARY KEY, a INT NULL)", "CREATE TABLE audit (tid INT)",
+        "CREATE DEFINER = 'root'@'localhost' TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.id)"});
+  ProxyProcess limited;
+  ProxyProcess::Options o;
+  o.upstream.user = "sg_noset";
+  o.upstream.password = "sg_noset";
+  ASSERT_TRUE(limited.Start(o)) << limited.log();
+  auto c = TestConn::Open(limited.address(), db_);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'noset'")) << c->last_error();
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD COLUMN b INT NULL"));
+  EXPECT_EQ(c->last_errno(), error::kDeployUnsupported) << c->last_error();
+  EXPECT_NE(c->last_error().find("SET USER"), std::string::npos) << c->last_error();
+  EXPECT_NE(c->last_error().find("root@localhost"), std::string::npos) << c->last_error();
+  EXPECT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_new"));
+  limited.Stop();
+  (void)Direct()->Exec("DROP DATABASE IF EXISTS `_sgtest_" + std::to_string(limited.address().port) + "`");
+}
+
 // A plain ALTER sealgate cannot do online (a table without a key that
 // identifies its rows) is refused naming the per-statement way through, and
 // that way lets the server run it.

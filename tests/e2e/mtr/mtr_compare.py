@@ -46,6 +46,13 @@ SELECTION = ["ps", "ps_1general", "ps_2myisam", "ps_3innodb", "ps_4heap", "ps_5m
 # Not main.union: it writes files into the server's data directory and removes
 # them by a path that --extern does not know, so each run breaks the next.
 # A test that restarts or shuts down the server cannot run with --extern.
+# Tests that compare a GLOBAL status counter around a step of their own:
+# sealgate's own connections to the server (its lease, heartbeats, lag
+# probes) are other clients, and may move the counter in between. Such a test
+# that ends differently through sealgate is run through sealgate once more.
+SERVER_WIDE_COUNTERS = {
+    "main.change_user": "reads GLOBAL com_select before and after a change_user",
+}
 RESTARTS = re.compile(r"restart_mysqld|shutdown_mysqld|kill_mysqld|shutdown_server|start_mysqld|kill_and_restart")
 RESULT = re.compile(r"^(\w+\.\S+)\s+(?:'[^']*'\s+)?\[ (pass|fail|skipped|disabled) \]\s*(.*)$")
 MYSQLTEST_ERROR = re.compile(r"^mysqltest: .*$", re.M)
@@ -210,6 +217,12 @@ def main():
         through, through_s = side("sealgate", proxy_port, tests)
         differing = sorted(t for t in direct if through.get(t) != direct[t])
         again = side("direct-again", port, differing)[0] if differing else {}
+        # Tests that read server-wide counters, which sealgate's own
+        # connections move too: once more through sealgate before they count.
+        shared = [t for t in differing if t in SERVER_WIDE_COUNTERS and through.get(t) != again.get(t)]
+        if shared:
+            print("run through sealgate again (they read server-wide counters): " + " ".join(shared))
+            through.update(side("sealgate-again", proxy_port, shared)[0])
     finally:
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(30)
