@@ -21,4 +21,12 @@ inline std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {
   return text.substr(0, cut);
 }
 
+// Every byte below 0x80: the same text in every ASCII-compatible character set.
+inline bool IsAscii(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 }  // namespace sealgate

@@ -16,29 +16,6 @@ using migration::SqlConn;
 
 namespace {
 
-bool Ascii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-bool Utf8Family(const std::string& cs) { return cs == "utf8mb4" || cs == "utf8mb3" || cs == "utf8"; }
-
-std::string Hex(const std::string& bytes) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-std::string Unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
 // DEFINER as CREATE TRIGGER takes it: 'user'@'host', or a role's name.
 std::string DefinerClause(SqlConn& conn, const std::string& definer) {
   size_t at = definer.rfind('@');
@@ -89,14 +66,14 @@ StatusOr<std::vector<Trigger>> ReadTriggers(SqlConn& conn, const sql::TableName&
               r[4].value_or(""), r[5].value_or(""), r[6].value_or(""), r[7].value_or("")};
     // information_schema gives the body as UTF-8; it was written (and is
     // created again) in the trigger's own character set.
-    if (!Ascii(t.body) && !Utf8Family(t.character_set_client)) {
-      if (!Ascii(t.character_set_client)) return Status::Internal("trigger character set " + t.character_set_client);
+    if (!IsAscii(t.body) && !migration::IsUtf8Charset(t.character_set_client)) {
+      if (!IsAscii(t.character_set_client)) return Status::Internal("trigger character set " + t.character_set_client);
       auto bytes = conn.Scalar("SELECT HEX(CONVERT(ACTION_STATEMENT USING " + t.character_set_client +
                                ")) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = " +
                                conn.Quote(table.schema) + " AND EVENT_OBJECT_TABLE = " + conn.Quote(table.name) +
                                " AND TRIGGER_NAME = " + conn.Quote(t.name));
       if (!bytes.ok()) return bytes.status();
-      t.body = Unhex(bytes->value_or(""));
+      t.body = migration::BytesFromHex(bytes->value_or(""));
     }
     out.push_back(std::move(t));
   }
@@ -106,7 +83,7 @@ StatusOr<std::vector<Trigger>> ReadTriggers(SqlConn& conn, const sql::TableName&
 std::string SerializeTriggers(const std::vector<Trigger>& triggers) {
   std::string out;
   for (const auto& t : triggers) {
-    out += EscapeField(t.name) + "\t" + EscapeField(t.timing) + "\t" + EscapeField(t.event) + "\t" + Hex(t.body) +
+    out += EscapeField(t.name) + "\t" + EscapeField(t.timing) + "\t" + EscapeField(t.event) + "\t" + migration::HexBytes(t.body) +
            "\t" + EscapeField(t.definer) + "\t" + EscapeField(t.sql_mode) + "\t" + EscapeField(t.character_set_client) +
            "\t" + EscapeField(t.collation_connection) + "\n";
   }
@@ -118,7 +95,7 @@ std::vector<Trigger> ParseTriggers(const std::string& text) {
   for (const auto& line : SplitAt(text, '\n')) {
     auto f = SplitAt(line, '\t');
     if (f.size() != 8) continue;
-    out.push_back({UnescapeField(f[0]), UnescapeField(f[1]), UnescapeField(f[2]), Unhex(f[3]), UnescapeField(f[4]),
+    out.push_back({UnescapeField(f[0]), UnescapeField(f[1]), UnescapeField(f[2]), migration::BytesFromHex(f[3]), UnescapeField(f[4]),
                    UnescapeField(f[5]), UnescapeField(f[6]), UnescapeField(f[7])});
   }
   return out;

@@ -147,9 +147,9 @@ StatusOr<ChecksumReport> Engine::Checksum(uint64_t id) {
   std::vector<std::string> okey, skey;
   RowParts ocols, scols;
   std::string select_key, order;
-  std::vector<const ColumnMeta*> enums;  // ENUM key columns walk by member number (the same members on both sides)
+  // ENUM key columns walk by member number (the same members on both sides).
+  const std::vector<const ColumnMeta*> enums = KeyEnumColumns(spec);
   for (size_t i = 0; i < spec.key.size(); ++i) {
-    enums.push_back(cols[spec.key[i]].data_type == "enum" ? &cols[spec.key[i]] : nullptr);
     okey.push_back(QuoteIdent(cols[spec.key[i]].name));
     skey.push_back(QuoteIdent(spec.shadow_key[i]));
     select_key += (i ? ", " : "") + KeySelectExpr(cols[spec.key[i]]);

@@ -121,6 +121,7 @@ Migration::Migration(MigrationSpec spec, Checkpoint checkpoint, MigrationState s
       queue_(tuning.queue_bytes),
       cp_(std::move(checkpoint)),
       chunk_rows_(tuning.initial_chunk_rows),
+      key_enums_(KeyEnumColumns(spec_)),
       state_(state) {
   // A copy mark committed but not yet seen by the applier (restart mid-window).
   // Only the newest chunk's cursor is recorded, so chunks that were in
@@ -418,7 +419,7 @@ MigrationProgress Migration::Progress() const {
   p.rows_applied = rows_applied_;
   p.pace = pace_.Report();
   if (state_ == MigrationState::kCopying) p.copy_blocked = copy_blocked_note_;
-  p.chunk_rows = std::min(chunk_rows_, chunk_bytes_.max_rows());
+  p.chunk_rows = ChunkRows();
   p.copy_running = has_slot_;
   p.copy_paused = copy_paused_;
   p.throttle_ratio = throttle_ratio_;

@@ -198,6 +198,8 @@ struct MigrationTuning {
 // null.
 std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c,
                         const std::vector<const ColumnMeta*>& enums = {});
+// KeyAboveSql's `enums` for `spec`'s walking key (pointers into spec.original).
+std::vector<const ColumnMeta*> KeyEnumColumns(const MigrationSpec& spec);
 
 // For integer keys: whether `key` <= `cursor` (tuple order), both decimal
 // literals; nullopt when a literal is not a plain decimal integer.
@@ -335,6 +337,9 @@ class Migration {
   bool restart_undo_ = false;  // undo chunks in flight at the last stop before copying on
   uint64_t chunk_rows_;
   ChunkByteBudget chunk_bytes_;  // rows a chunk may carry by size (binlog cache)
+  // The next chunk's rows: the adaptive count within what the bytes allow.
+  uint64_t ChunkRows() const { return std::min(chunk_rows_, chunk_bytes_.max_rows()); }
+  const std::vector<const ColumnMeta*> key_enums_;  // KeyEnumColumns(spec_)
   bool mysql_ = false;  // the server is MySQL (FOR SHARE NOWAIT), not MariaDB (LOCK IN SHARE MODE NOWAIT)
   int copy_conflicts_ = 0;          // consecutive copy conflicts on the same entry
   int copy_conflict_attempts_ = 0;  // copy conflicts since the last chunk that went in

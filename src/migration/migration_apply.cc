@@ -76,13 +76,17 @@ std::optional<bool> KeyAtOrBelowLocally(const std::vector<std::string>& key, con
   return true;
 }
 
-std::string Migration::KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const {
+std::vector<const ColumnMeta*> KeyEnumColumns(const MigrationSpec& spec) {
   std::vector<const ColumnMeta*> enums;
-  for (size_t idx : spec_.key) {
-    const ColumnMeta& col = spec_.original.columns[idx];
+  for (size_t idx : spec.key) {
+    const ColumnMeta& col = spec.original.columns[idx];
     enums.push_back(col.data_type == "enum" ? &col : nullptr);
   }
-  return KeyAboveSql(lhs, c, enums);
+  return enums;
+}
+
+std::string Migration::KeyAbove(const std::vector<std::string>& lhs, const Cursor& c) const {
+  return KeyAboveSql(lhs, c, key_enums_);
 }
 
 std::string KeyAboveSql(const std::vector<std::string>& lhs, const Cursor& c,

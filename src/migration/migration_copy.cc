@@ -47,7 +47,7 @@ std::string Migration::ShareLockClause(bool nowait) const {
 
 Status Migration::CopyChunk() {
   auto t0 = std::chrono::steady_clock::now();
-  const uint64_t chunk_rows = std::min(chunk_rows_, chunk_bytes_.max_rows());
+  const uint64_t chunk_rows = ChunkRows();
   auto hi = NextBoundary(chunk_rows);
   if (!hi.ok()) return hi.status();
   // The final chunk waits for the deferred indexes: staged means complete.

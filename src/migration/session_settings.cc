@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "common/utf8.h"
+
 namespace sealgate::migration {
 namespace {
 
@@ -72,22 +74,16 @@ std::string SessionSettings::AssignmentSql() const {
   return sql;
 }
 
+bool IsUtf8Charset(const std::string& charset) {
+  return charset == "utf8mb4" || charset == "utf8mb3" || charset == "utf8";
+}
+
 StatusOr<std::string> SessionSettings::TextAsUtf8(SqlConn& conn, const std::string& text) {
-  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   auto client = std::find_if(values.begin(), values.end(), [](const auto& v) { return v.first == "character_set_client"; });
-  if (ascii || client == values.end()) return text;
+  if (IsAscii(text) || client == values.end() || IsUtf8Charset(client->second)) return text;
   const std::string& cs = client->second;
-  if (cs == "utf8mb4" || cs == "utf8mb3" || cs == "utf8") return text;
-  static const char* kHex = "0123456789ABCDEF";
-  std::string hex;
-  hex.reserve(text.size() * 2);
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    hex.push_back(kHex[c >> 4]);
-    hex.push_back(kHex[c & 15]);
-  }
   // `cs` is a plain word (FromRow checked it), the server's own name for it.
-  auto converted = conn.Scalar("SELECT CONVERT(_" + cs + " X'" + hex + "' USING utf8mb4)");
+  auto converted = conn.Scalar("SELECT CONVERT(_" + cs + " X'" + HexBytes(text) + "' USING utf8mb4)");
   if (!converted.ok()) return converted.status();
   if (!converted->has_value()) return Status::InvalidArgument("the statement's text is not valid " + cs);
   client->second = "utf8mb4";

@@ -48,6 +48,9 @@ struct SessionSettings {
   StatusOr<std::string> TextAsUtf8(SqlConn& conn, const std::string& text);
 };
 
+// utf8mb4, utf8mb3 or utf8: text in it is already UTF-8.
+bool IsUtf8Charset(const std::string& charset);
+
 // Runs `body` on `conn` with `settings` applied (if any), then gives the
 // connection its own settings back.
 Status WithSessionSettings(SqlConn& conn, const std::optional<SessionSettings>& settings,

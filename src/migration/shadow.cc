@@ -136,13 +136,13 @@ StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& al
     }
     return spec;
   }
-  const std::string walk = keys.empty() ? std::string("id") : NameList(keys.front().columns);
+  std::string example = keys.empty() ? "" : " (for example ADD UNIQUE KEY (" + NameList(keys.front().columns) + "))";
   return Refusal(error::kInspectNoUniqueKey,
                  "after the ALTER, no unique key of `" + alter.table.name +
                      "` identifies the rows a unique key of the original does: the copy walks the original by one of "
-                     "its keys (" + walk + ") and must find each row in the new table by a NOT NULL unique key on "
-                     "those columns, on some of them, or starting with them: keep one in this ALTER (for example "
-                     "ADD UNIQUE KEY (" + walk + ")), or change keys in a separate deploy");
+                     "its keys and must find each row in the new table by a NOT NULL unique key on those columns, on "
+                     "some of them, or starting with them: keep one in this ALTER" + example +
+                     ", or change keys in a separate deploy");
 }
 
 StatusOr<MigrationSpec> DescribeShadow(SqlConn& admin, const sql::AlterTable& alter, const TableSchema& original,

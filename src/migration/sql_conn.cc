@@ -190,6 +190,13 @@ std::string QuoteTable(const std::string& schema, const std::string& table) {
   return schema.empty() ? QuoteIdent(table) : QuoteIdent(schema) + "." + QuoteIdent(table);
 }
 
+std::string BytesFromHex(const std::string& hex) {
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
 std::string HexBytes(const std::string& bytes) {
   static const char* digits = "0123456789ABCDEF";
   std::string out;

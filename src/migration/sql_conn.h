@@ -81,5 +81,7 @@ std::string QuoteIdent(const std::string& name);
 std::string QuoteTable(const std::string& schema, const std::string& table);
 // Uppercase hex of bytes.
 std::string HexBytes(const std::string& bytes);
+// The bytes HexBytes wrote (an odd last digit is ignored).
+std::string BytesFromHex(const std::string& hex);
 
 }  // namespace sealgate::migration

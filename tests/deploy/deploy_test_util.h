@@ -131,6 +131,35 @@ class DeployTest : public ::testing::Test {
   std::string db_;
 };
 
+// A DeployTest with a twin database: the same statements run directly there
+// give what sealgate's result must equal.
+class TwinDeployTest : public DeployTest {
+ protected:
+  void SetUp() override {
+    DeployTest::SetUp();
+    twin_ = db_.substr(0, 56) + "_twin";
+    auto admin = TestConn::Open(TestServer());
+    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
+    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
+  }
+  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
+
+  // Runs each statement directly in the test's database and in its twin.
+  void Both(const std::vector<std::string>& statements) {
+    for (const auto& db : {db_, twin_}) {
+      auto c = TestConn::Open(TestServer(), db);
+      for (const auto& s : statements) c->MustExec(s);
+    }
+  }
+  // SHOW CREATE TABLE as the server gives it ("" if the table is not there).
+  std::string ShowCreateExactly(const std::string& db, const std::string& table) {
+    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
+    return rows.empty() ? "" : rows[0][1].value_or("");
+  }
+
+  std::string twin_;
+};
+
 // Writers that log what was acknowledged, so nothing acknowledged may be missing.
 struct Writers {
   std::atomic<bool> stop{false};

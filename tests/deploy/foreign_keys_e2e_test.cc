@@ -15,24 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ForeignKeyTest : public DeployTest {
+class ForeignKeyTest : public TwinDeployTest {
  protected:
-  void SetUp() override {
-    DeployTest::SetUp();
-    twin_ = db_.substr(0, 56) + "_twin";
-    auto admin = TestConn::Open(TestServer());
-    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
-    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
-  }
-  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
-
-  // Runs each statement directly in the test's database and in its twin.
-  void Both(const std::vector<std::string>& statements) {
-    for (const auto& db : {db_, twin_}) {
-      auto c = TestConn::Open(TestServer(), db);
-      for (const auto& s : statements) c->MustExec(s);
-    }
-  }
   // A parent p (`parents` rows) and a child c (`children` rows, every tenth
   // pid NULL), with an index on c.pid if `index`, in both databases.
   void ParentAndChild(int parents, int children, bool index) {
@@ -44,10 +28,8 @@ class ForeignKeyTest : public DeployTest {
               "), CONCAT('n', seq) FROM seq_1_to_" + std::to_string(children)});
   }
   std::string ShowCreate(const std::string& db, const std::string& table) {
-    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
-    if (rows.empty()) return "";
     // The counter moves with the writers; the rest must be equal.
-    return std::regex_replace(rows[0][1].value_or(""), std::regex(" AUTO_INCREMENT=[0-9]+"), "");
+    return std::regex_replace(ShowCreateExactly(db, table), std::regex(" AUTO_INCREMENT=[0-9]+"), "");
   }
   // `alter` through the proxy here and directly in the twin; every table
   // named must then read the same in both.
@@ -62,8 +44,6 @@ class ForeignKeyTest : public DeployTest {
     return Direct()->Scalar("SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES WHERE NAME = '" + db_ + "/" +
                             table + "'").value_or("none");
   }
-
-  std::string twin_;
 };
 
 // Inserts children with existing parents through the proxy until stopped;

@@ -71,28 +71,9 @@ struct KeyedWriter {
   }
 };
 
-class TableShapeTest : public DeployTest {
+class TableShapeTest : public TwinDeployTest {
  protected:
-  void SetUp() override {
-    DeployTest::SetUp();
-    twin_ = db_.substr(0, 56) + "_twin";
-    auto admin = TestConn::Open(TestServer());
-    admin->MustExec("DROP DATABASE IF EXISTS `" + twin_ + "`");
-    admin->MustExec("CREATE DATABASE `" + twin_ + "` CHARACTER SET utf8mb4");
-  }
-  void TearDown() override { (void)TestConn::Open(TestServer())->Exec("DROP DATABASE IF EXISTS `" + twin_ + "`"); }
-
-  // Each statement directly in the test's database and in its twin.
-  void Both(const std::vector<std::string>& statements) {
-    for (const auto& db : {db_, twin_}) {
-      auto c = TestConn::Open(TestServer(), db);
-      for (const auto& s : statements) c->MustExec(s);
-    }
-  }
-  std::string ShowCreate(const std::string& db, const std::string& table) {
-    auto rows = TestConn::Open(TestServer(), db)->Query("SHOW CREATE TABLE `" + table + "`");
-    return rows.empty() ? "" : rows[0][1].value_or("");
-  }
+  std::string ShowCreate(const std::string& db, const std::string& table) { return ShowCreateExactly(db, table); }
   std::string Counter(const std::string& db, const std::string& table) {
     return Direct()
         ->Scalar("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
@@ -135,7 +116,6 @@ class TableShapeTest : public DeployTest {
     EXPECT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
   }
 
-  std::string twin_;
   int deploys_ = 0;
 };
 

@@ -54,6 +54,25 @@ class MigrationInspectorRefusal : public ::testing::Test {
               std::optional<std::string>("0"));
   }
 
+  // Inspects `alter` on mig_insp.e (the walking key must be `key`), starts
+  // it and waits until it is staged; its id (0 after a failed assertion).
+  uint64_t StagedWalking(const std::string& alter, const std::string& key) {
+    MigrationRequest req;
+    req.alter_sql = alter;
+    req.default_schema = "mig_insp";
+    auto report = engine_->Inspect(req);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return 0;
+    EXPECT_EQ(report->key.name, key);
+    auto id = engine_->Start(req);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    if (!id.ok()) return 0;
+    EXPECT_TRUE(WaitFor([&] { return engine_->Progress(*id)->state != MigrationState::kCopying; },
+                        std::chrono::seconds(60)));
+    EXPECT_EQ(engine_->Progress(*id)->state, MigrationState::kStaged) << engine_->Progress(*id)->last_error;
+    return *id;
+  }
+
   std::unique_ptr<TestConn> conn_;
   std::unique_ptr<Engine> engine_;
 };
@@ -103,20 +122,11 @@ TEST_F(MigrationInspectorRefusal, OtherUniqueKeyIsUsedWhenThePrimaryKeyCannotBeW
   conn_->MustExec("CREATE TABLE mig_insp.e (k DOUBLE NOT NULL, n INT NOT NULL, v INT, "
                   "PRIMARY KEY (k, n), UNIQUE KEY by_n (n)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_insp.e SELECT 1.5 * (seq % 3), seq, seq % 7 FROM mig_insp.seq_1_to_2000");
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE e ADD COLUMN c INT DEFAULT 5";
-  req.default_schema = "mig_insp";
-  auto report = engine_->Inspect(req);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(report->key.name, "by_n");
-  auto id = engine_->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(WaitFor([&] { return engine_->Progress(*id)->state != MigrationState::kCopying; },
-                      std::chrono::seconds(60)));
-  ASSERT_EQ(engine_->Progress(*id)->state, MigrationState::kStaged) << engine_->Progress(*id)->last_error;
+  uint64_t id = StagedWalking("ALTER TABLE e ADD COLUMN c INT DEFAULT 5", "by_n");
+  ASSERT_NE(id, 0u);
   EXPECT_EQ(Dump(*conn_, "SELECT k, n, v, 5 FROM mig_insp.e ORDER BY n"),
             Dump(*conn_, "SELECT k, n, v, c FROM mig_insp._e_new ORDER BY n"));
-  EXPECT_TRUE(engine_->Cancel(*id).ok());
+  EXPECT_TRUE(engine_->Cancel(id).ok());
 }
 
 // An ENUM key walks in its index's order, by member number (not as the
@@ -127,23 +137,14 @@ TEST_F(MigrationInspectorRefusal, AnEnumKeyIsWalkedByMemberNumber) {
                   "PRIMARY KEY (k, n)) ENGINE=InnoDB");
   conn_->MustExec("INSERT INTO mig_insp.e SELECT ELT(1 + seq % 3, 'zeta', 'alpha', 'mid'), seq, seq % 7 "
                   "FROM mig_insp.seq_1_to_5000");
-  MigrationRequest req;
-  req.alter_sql = "ALTER TABLE e ADD COLUMN c INT DEFAULT 5";
-  req.default_schema = "mig_insp";
-  auto report = engine_->Inspect(req);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(report->key.name, "PRIMARY");
-  auto id = engine_->Start(req);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(WaitFor([&] { return engine_->Progress(*id)->state != MigrationState::kCopying; },
-                      std::chrono::seconds(60)));
-  ASSERT_EQ(engine_->Progress(*id)->state, MigrationState::kStaged) << engine_->Progress(*id)->last_error;
+  uint64_t id = StagedWalking("ALTER TABLE e ADD COLUMN c INT DEFAULT 5", "PRIMARY");
+  ASSERT_NE(id, 0u);
   EXPECT_EQ(Dump(*conn_, "SELECT k, n, v, 5 FROM mig_insp.e ORDER BY k, n"),
             Dump(*conn_, "SELECT k, n, v, c FROM mig_insp._e_new ORDER BY k, n"));
-  auto sum = engine_->Checksum(*id);
+  auto sum = engine_->Checksum(id);
   ASSERT_TRUE(sum.ok()) << sum.status().ToString();
   EXPECT_TRUE(sum->match) << sum->mismatch;
-  EXPECT_TRUE(engine_->Cancel(*id).ok());
+  EXPECT_TRUE(engine_->Cancel(id).ok());
   ExpectRefusal("ALTER TABLE e MODIFY k ENUM('alpha','zeta','mid') NOT NULL", error::kInspectNoUniqueKey,
                 "ADD UNIQUE KEY (k, n)");
 }
