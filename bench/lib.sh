@@ -2,12 +2,17 @@
 # build/sealgate (Release), starts the private benchmark MariaDB, and starts
 # sealgate in front of it. Defines db_port, proxy_port, proxy_pid, state and
 # stops both on exit. Call: bench_start PROXY_PORT LOG [extra sealgate flags...]
+# BENCH_SKIP_BUILD=1: no build; the existing build/sealgate is used as it is.
 bench_start() {
   local port=$1 log=$2
   shift 2
   scripts/deps.sh bench >/dev/null
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSEALGATE_TESTS=OFF >/dev/null
-  cmake --build build -j2 --target sealgate >/dev/null
+  if [[ ${BENCH_SKIP_BUILD:-0} == 1 ]]; then
+    [[ -x build/sealgate ]] || { echo "BENCH_SKIP_BUILD=1 but there is no build/sealgate" >&2; return 1; }
+  else
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSEALGATE_TESTS=OFF >/dev/null
+    cmake --build build -j2 --target sealgate >/dev/null
+  fi
   state=build/bench-mariadb
   db_port=${BENCH_MARIADB_PORT:-23307}
   proxy_port=$port

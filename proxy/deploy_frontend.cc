@@ -103,11 +103,46 @@ void DeployFrontend::Handle(LocalRequest request, std::function<void(LocalReply)
       if (request.session.ddl_settings) {
         client.settings = migration::SessionSettings::FromRow(*request.session.ddl_settings);
       }
+      ProgressReporter reporter(service->controller.get(), request.session.session_id, request.progress_every, reply);
       answer = service->controller->Execute(client, request.statement, request.sql);
     }
-    reply(LocalReply{Render(answer, request.session)});
+    LocalReply answered;
+    answered.forward = answer.kind == deploy::ControlReply::Kind::kForward;
+    if (!answered.forward) answered.packets = Render(answer, request.session);
+    reply(std::move(answered));
     --running_;
   }).detach();
+}
+
+DeployFrontend::ProgressReporter::ProgressReporter(deploy::DeployController* controller, uint64_t session_id,
+                                                   std::chrono::milliseconds every,
+                                                   std::function<void(LocalReply)> reply) {
+  if (every.count() <= 0) return;
+  thread_ = std::thread([this, controller, session_id, every, reply = std::move(reply)] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, every, [this] { return done_; })) {
+      lock.unlock();
+      if (auto wait = controller->ProgressOfWait(session_id)) {
+        protocol::ProgressReport report;
+        report.stage = static_cast<uint8_t>(wait->stage);
+        report.max_stage = static_cast<uint8_t>(wait->max_stage);
+        report.percent = wait->percent;
+        report.stage_name = wait->stage_name;
+        reply(LocalReply{protocol::BuildProgressReport(report), /*progress=*/true});
+      }
+      lock.lock();
+    }
+  });
+}
+
+DeployFrontend::ProgressReporter::~ProgressReporter() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
 }
 
 std::string DeployFrontend::Render(const deploy::ControlReply& reply, const SessionView& session) {
@@ -131,6 +166,8 @@ std::string DeployFrontend::Render(const deploy::ControlReply& reply, const Sess
       out = protocol::BuildTextResultSet(columns, reply.rows, flags, session.result_sets);
       break;
     }
+    case deploy::ControlReply::Kind::kForward:
+      break;  // no answer of sealgate's: Handle() has the session send the statement on
   }
   return out;
 }

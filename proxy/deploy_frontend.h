@@ -12,6 +12,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <optional>
 #include <string>
@@ -65,6 +69,25 @@ class DeployFrontend : public StatementInterceptor {
   static std::string Render(const deploy::ControlReply& reply, const SessionView& session);
 
  private:
+  // While a request runs: every `every`, the controller's progress of the
+  // session's wait sent to the client as a progress report (none when
+  // `every` is zero). Its thread ends, joined, when it goes out of scope:
+  // before the request's answer is sent.
+  class ProgressReporter {
+   public:
+    ProgressReporter(deploy::DeployController* controller, uint64_t session_id, std::chrono::milliseconds every,
+                     std::function<void(LocalReply)> reply);
+    ~ProgressReporter();
+    ProgressReporter(const ProgressReporter&) = delete;
+    ProgressReporter& operator=(const ProgressReporter&) = delete;
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+  };
+
   deploy::ControlReply MetadataWriteRefusal() const;
 
   DeployOwnership* ownership_;

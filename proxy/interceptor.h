@@ -5,10 +5,12 @@
 // idle (no response in flight); it must be cheap and must not block. If it
 // returns true, Handle() is called (also on the loop thread, also
 // non-blocking); the interceptor does its work elsewhere and calls `reply`
-// exactly once, from any thread. Until then the session forwards nothing else
+// exactly once with the answer, from any thread, after any number of
+// progress reports. Until then the session forwards nothing else
 // for that client, and keeps the client's upstream connection alive.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -41,11 +43,20 @@ struct LocalRequest {
   SessionView session;
   std::string sql;
   sql::Statement statement;
+  // Non-zero: the client takes MariaDB progress reports and wants one this
+  // often while it waits (its progress_report_time).
+  std::chrono::milliseconds progress_every{0};
 };
 
-// The complete answer as protocol frames, sequence ids starting at 1.
+// The complete answer as protocol frames, sequence ids starting at 1; or,
+// with `progress`, one progress report's payload (protocol::BuildProgressReport)
+// that the session frames and sends ahead of the answer.
+// With `forward`, no answer: the session sends the client's command to the
+// server as it would without sealgate (before any progress report).
 struct LocalReply {
   std::string packets;
+  bool progress = false;
+  bool forward = false;
 };
 
 class StatementInterceptor {

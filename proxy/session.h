@@ -17,7 +17,9 @@
 #include <string_view>
 
 #include "protocol/response_tracker.h"
+#include "proxy/account_query.h"
 #include "proxy/interceptor.h"
+#include "proxy/prepared_ddl.h"
 #include "proxy/session_state.h"
 #include "proxy/tls_channel.h"
 
@@ -85,19 +87,34 @@ class Session {
   static constexpr uint64_t kTagChangesDatabase = 1ull << 42;  // COM_INIT_DB
   static constexpr uint64_t kTagAccount = 1ull << 43;  // sealgate's own SELECT CURRENT_USER()
   static constexpr uint64_t kTagKillQuery = 1ull << 44;  // the client's KILL QUERY of kill_target_
+  static constexpr uint64_t kTagSqlPrepare = 1ull << 45;  // PREPARE name FROM ... (PreparedDdl)
 
   void OnClientData(const char* data, size_t n);
   void ProcessBufferedCommands();
   bool AtBoundary() const;
   // The connection id of a `KILL [HARD|SOFT] QUERY n` statement, else nullopt.
   static std::optional<uint64_t> KillQueryTarget(std::string_view sql);
-  Gate DecideGate(std::string_view payload, sql::Statement* statement);
-  void OnCommandForwarded(std::string_view payload);
+  // kIntercept: `*statement` is what sealgate answers and `*local_sql` its
+  // text (the command's own, unless it executes DDL the session prepared).
+  Gate DecideGate(std::string_view payload, sql::Statement* statement, std::string_view* local_sql);
+  // Whether sealgate runs `ddl`, held by a prepared statement or EXECUTE
+  // IMMEDIATE, itself; if so `*statement` and `*local_sql` become it.
+  bool RunsHeldDdl(const std::string& ddl, sql::Statement* statement, std::string_view* local_sql);
+  // `statement`: what DecideGate classified (a COM_QUERY's; else empty).
+  void OnCommandForwarded(std::string_view payload, const sql::Statement& statement);
   SessionView View() const;
   void StartLocalRequest(std::string_view sql, sql::Statement statement);
   static bool ImpliesCommit(sql::StatementKind kind);
   // Statements whose DDL sealgate runs itself (with the session's settings).
   static bool RunsDdl(sql::StatementKind kind);
+  // Statements whose answer can take long (a seal, a copy): the client that
+  // negotiated MariaDB progress reports gets sealgate's while it waits.
+  static bool ReportsProgress(sql::StatementKind kind);
+  // An ALTER or index statement of a TEMPORARY table the session created:
+  // the server's alone (sealgate's connections cannot see it, and a base
+  // table of the same name is another table).
+  bool ChangesTemporaryTable(const sql::Statement& st) const;
+  bool progress_negotiated() const;
   void ParseChangeUser(std::string_view payload);
   // A statement sealgate answers. First, once per login, asks the server
   // which account it authenticated the session as (privilege checks judge
@@ -183,6 +200,12 @@ class Session {
   // read with the account just before each DDL statement sealgate runs.
   std::optional<std::vector<std::optional<std::string>>> ddl_settings_;
   std::optional<std::string> account_host_;  // Host of CURRENT_USER(), when the server said
+  AccountQuery account_query_;  // what the account query in flight asks
+  double progress_seconds_ = 0;  // the client's progress_report_time, read with the account (0: none)
+  uint8_t local_seq_ = 1;        // next sequence id of a local answer (after its progress reports)
+  PreparedDdl prepared_ddl_;
+  std::string held_sql_;  // the DDL text a prepared statement held, while it is answered
+  std::string local_command_;  // the client's command sealgate is answering (payload)
 };
 
 }  // namespace sealgate::proxy

@@ -24,8 +24,6 @@ namespace {
 constexpr const char* kMultiStatementRefusal =
     "DEPLOY statements and DDL that sealgate stages must be sent alone, not inside a multi-statement query; "
     "send them one at a time";
-constexpr const char* kPreparedDdlRefusal =
-    "DDL cannot be prepared through sealgate (it would bypass staging); send it as a plain statement";
 
 }  // namespace
 
@@ -90,7 +88,7 @@ std::optional<uint64_t> Session::KillQueryTarget(std::string_view sql) {
   return std::strtoull(w.c_str(), nullptr, 10);
 }
 
-Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* statement) {
+Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* statement, std::string_view* local_sql) {
   auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
   // sealgate's own commands (keepalive, implicit COMMIT) finish before the client's next one.
   if (internal_pending_ > 0) return Gate::kWait;
@@ -128,20 +126,40 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
       return Gate::kForward;
     }
     *statement = sql::Classify(text);
+    // DDL held by EXECUTE IMMEDIATE 'text' or by a statement the session
+    // prepared (PREPARE s FROM 'text'; EXECUTE s) runs as that DDL.
+    const std::string* held = nullptr;
+    if (statement->kind == sql::StatementKind::kExecuteImmediate && !statement->passthrough_hint &&
+        !statement->inner_sql.empty()) {
+      held = &statement->inner_sql;
+    } else if (statement->kind == sql::StatementKind::kExecute) {
+      held = prepared_ddl_.FindSql(statement->prepared_name);
+    }
+    if (held && RunsHeldDdl(*held, statement, local_sql)) return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
+    if (ChangesTemporaryTable(*statement)) return Gate::kForward;
     if (interceptor->Wants(*statement, View())) {
       // Earlier pipelined responses go to the client before the local answer.
       return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
     }
   }
-  if (cmd == Command::kStmtPrepare && SessionState::MayBeInteresting(text)) {
-    sql::Statement st = sql::Classify(text);
-    if (Session::ImpliesCommit(st.kind) && interceptor->Wants(st, View())) {
-      statement->kind = sql::StatementKind::kOther;
-      statement->syntax_error = kPreparedDdlRefusal;
-      return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
-    }
+  if (cmd == Command::kStmtExecute && payload.size() >= 5) {
+    auto id = static_cast<uint32_t>(protocol::LoadLE(reinterpret_cast<const unsigned char*>(payload.data()) + 1, 4));
+    const std::string* held = prepared_ddl_.FindBinary(id);
+    if (held && RunsHeldDdl(*held, statement, local_sql)) return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
   }
   return Gate::kForward;
+}
+
+bool Session::RunsHeldDdl(const std::string& ddl, sql::Statement* statement, std::string_view* local_sql) {
+  sql::Statement inner = sql::Classify(ddl);
+  if (!ImpliesCommit(inner.kind) || ChangesTemporaryTable(inner) || !worker_->interceptor()->Wants(inner, View())) {
+    return false;
+  }
+  // A copy: `ddl` may live in the statement it replaces.
+  held_sql_ = ddl;
+  *statement = std::move(inner);
+  *local_sql = held_sql_;
+  return true;
 }
 
 size_t Session::ForwardCommands(const char* data, size_t n) {
@@ -180,7 +198,8 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
         return n;
       }
       sql::Statement statement;
-      Gate gate = DecideGate(payload, &statement);
+      std::string_view local_sql = payload.substr(1);
+      Gate gate = DecideGate(payload, &statement, &local_sql);
       if (gate == Gate::kWait) {
         paused_ = true;
         break;
@@ -190,12 +209,13 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
         // As in MySQL, DDL sent inside a transaction first commits it
         // (migration frameworks wrap their ALTERs in BEGIN).
         bool commit_first = tracker_->in_transaction() && ImpliesCommit(statement.kind);
-        BeginLocalRequest(payload.substr(1), std::move(statement), commit_first);
+        local_command_.assign(payload.data(), payload.size());  // sent on if sealgate does not answer
+        BeginLocalRequest(local_sql, std::move(statement), commit_first);
         pos += wire;
         span = pos;
         break;
       }
-      OnCommandForwarded(payload);
+      OnCommandForwarded(payload, statement);
     }
     pos += wire;
   }
@@ -204,7 +224,7 @@ size_t Session::ForwardCommands(const char* data, size_t n) {
   return pos;
 }
 
-void Session::OnCommandForwarded(std::string_view payload) {
+void Session::OnCommandForwarded(std::string_view payload, const sql::Statement& statement) {
   worker_->stats()->commands_forwarded.fetch_add(1, std::memory_order_relaxed);
   auto cmd = static_cast<Command>(static_cast<uint8_t>(payload[0]));
   if (worker_->client_latency() && protocol::ResponseTracker::HasResponse(cmd)) {
@@ -213,12 +233,34 @@ void Session::OnCommandForwarded(std::string_view payload) {
   }
   uint64_t tag = 0;
   if (cmd == Command::kQuery) {
-    tag = state_.OnQuerySent(payload.substr(1));
+    tag = state_.OnQuerySent(payload.substr(1), database_);
     worker_->NoteStatement(server_connection_id_, id_, payload.substr(1));
     if (auto target = KillQueryTarget(payload.substr(1))) {
       kill_target_ = *target;
       tag |= kTagKillQuery;
     }
+  }
+  if (cmd == Command::kQuery && statement.kind == sql::StatementKind::kPrepare) {
+    std::optional<std::string> ddl;
+    if (!statement.inner_sql.empty() && ImpliesCommit(sql::Classify(statement.inner_sql).kind)) {
+      ddl = statement.inner_sql;
+    }
+    prepared_ddl_.OnSqlPrepareSent(statement.prepared_name, std::move(ddl));
+    tag |= kTagSqlPrepare;
+  }
+  // Forgotten when sent: a DEALLOCATE of a name the server knows succeeds.
+  if (cmd == Command::kQuery && statement.kind == sql::StatementKind::kDeallocatePrepare) {
+    prepared_ddl_.OnSqlDeallocate(statement.prepared_name);
+  }
+  if (cmd == Command::kStmtPrepare) {
+    std::string_view text = payload.substr(1);
+    std::optional<std::string> ddl;
+    if (SessionState::MayBeInteresting(text) && ImpliesCommit(sql::Classify(text).kind)) ddl = std::string(text);
+    prepared_ddl_.OnBinaryPrepareSent(std::move(ddl));
+  }
+  if (cmd == Command::kStmtClose && payload.size() >= 5) {
+    prepared_ddl_.OnBinaryClose(
+        static_cast<uint32_t>(protocol::LoadLE(reinterpret_cast<const unsigned char*>(payload.data()) + 1, 4)));
   }
   if (cmd == Command::kChangeUser || cmd == Command::kResetConnection) tag = kTagResetsSession;
   if (cmd == Command::kInitDb) {
@@ -276,6 +318,25 @@ bool Session::RunsDdl(sql::StatementKind kind) {
   return kind == K::kAlterTable || kind == K::kCreateTable || kind == K::kCreateIndex || kind == K::kDropIndex;
 }
 
+bool Session::ChangesTemporaryTable(const sql::Statement& st) const {
+  using K = sql::StatementKind;
+  if (st.kind != K::kAlterTable && st.kind != K::kCreateIndex && st.kind != K::kDropIndex) return false;
+  for (const auto& t : st.tables) {
+    if (state_.MayHaveTemporaryTable(t.schema.empty() ? database_ : t.schema, t.name)) return true;
+  }
+  return false;
+}
+
+bool Session::ReportsProgress(sql::StatementKind kind) {
+  using K = sql::StatementKind;
+  return kind == K::kAlterTable || kind == K::kCreateIndex || kind == K::kDropIndex || kind == K::kCommitDeploy ||
+         kind == K::kRevertDeploy;
+}
+
+bool Session::progress_negotiated() const {
+  return (server_caps_ & client_caps_ & protocol::cap::kMariaDbProgress) != 0;
+}
+
 bool Session::ImpliesCommit(sql::StatementKind kind) {
   using K = sql::StatementKind;
   return kind == K::kAlterTable || kind == K::kCreateTable || kind == K::kDropTable || kind == K::kCreateIndex ||
@@ -295,9 +356,11 @@ void Session::SendInternal(Command cmd, std::string_view argument, uint64_t tag)
 void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, bool commit_first) {
   // DDL runs on sealgate's connection with the session's own settings, read
   // now (with the account): they can have changed since the last statement.
-  bool ask_settings = RunsDdl(statement.kind);
-  bool ask_account = !account_asked_ || ask_settings;
+  account_query_.settings = RunsDdl(statement.kind);
+  account_query_.progress = ReportsProgress(statement.kind) && progress_negotiated();
+  bool ask_account = !account_asked_ || account_query_.settings || account_query_.progress;
   ddl_settings_.reset();
+  progress_seconds_ = 0;
   if (!ask_account && !commit_first) return StartLocalRequest(sql, std::move(statement));
   local_request_active_ = true;
   paused_ = true;
@@ -310,10 +373,7 @@ void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, 
     account_asked_ = true;
     account_response_.clear();
     capturing_account_ = true;
-    SendInternal(Command::kQuery,
-                 ask_settings ? "SELECT CURRENT_USER(), " + migration::SessionSettings::SelectList()
-                              : std::string("SELECT CURRENT_USER()"),
-                 kTagAccount);
+    SendInternal(Command::kQuery, account_query_.Sql(), kTagAccount);
   }
   if (commit_first) SendInternal(Command::kQuery, "COMMIT");
 }
@@ -321,8 +381,12 @@ void Session::BeginLocalRequest(std::string_view sql, sql::Statement statement, 
 void Session::StartLocalRequest(std::string_view sql, sql::Statement statement) {
   local_request_active_ = true;
   paused_ = true;
+  local_seq_ = 1;
   StartKeepalive();
   LocalRequest request{View(), std::string(sql), std::move(statement)};
+  if (ReportsProgress(request.statement.kind) && progress_negotiated() && progress_seconds_ > 0) {
+    request.progress_every = std::chrono::milliseconds(static_cast<int64_t>(progress_seconds_ * 1000));
+  }
   Worker* worker = worker_;
   uint64_t id = id_;
   worker_->interceptor()->Handle(std::move(request), [worker, id](LocalReply reply) {
@@ -334,9 +398,29 @@ void Session::StartLocalRequest(std::string_view sql, sql::Statement statement) 
 
 void Session::OnLocalReply(LocalReply reply) {
   if (phase_ == Phase::kClosing) return;
+  if (reply.progress) {
+    if (!local_request_active_) return;
+    std::string frame;
+    local_seq_ = protocol::AppendPacket(&frame, local_seq_, reply.packets);
+    Send(Side::kClient, frame.data(), frame.size());
+    return;
+  }
   local_request_active_ = false;
   StopKeepalive();
-  Send(Side::kClient, reply.packets.data(), reply.packets.size());
+  if (reply.forward) {
+    // The server runs it as it would without sealgate; its answer goes to the client.
+    std::string frame;
+    protocol::AppendPacket(&frame, 0, local_command_);
+    Send(Side::kUpstream, frame.data(), frame.size());
+    OnCommandForwarded(local_command_, sql::Statement{});
+    local_command_.clear();
+    Resume();
+    if (close_when_idle_ && idle()) Close("shutdown");
+    return;
+  }
+  local_command_.clear();
+  // After the progress reports sent meanwhile, the answer's sequence ids go on from theirs.
+  SendShifted(Side::kClient, reply.packets.data(), reply.packets.size(), local_seq_ - 1);
   Resume();
   if (close_when_idle_ && idle()) Close("shutdown");
 }
@@ -403,13 +487,14 @@ void Session::AfterUpstreamResponse() {
       --internal_pending_;
       if (done.tag == kTagAccount) {
         capturing_account_ = false;
-        // "user@host": the host is after the last '@'. Not known (an error,
-        // or no answer): the check considers every matching account.
-        auto row = done.ok ? protocol::FirstTextRow(account_response_) : std::nullopt;
-        auto account = row && !row->empty() ? row->front() : std::nullopt;
-        size_t at = account ? account->rfind('@') : std::string::npos;
-        if (at != std::string::npos) account_host_ = account->substr(at + 1);
-        if (row && row->size() > 1) ddl_settings_.emplace(row->begin() + 1, row->end());
+        // Not known (an error, or no answer): the check considers every
+        // matching account, the DDL runs with the server's defaults, and no
+        // progress is reported.
+        AccountQuery::Answer answer;
+        if (done.ok) answer = account_query_.Read(account_response_);
+        if (answer.account_host) account_host_ = std::move(answer.account_host);
+        ddl_settings_ = std::move(answer.settings);
+        progress_seconds_ = answer.progress_seconds.value_or(0);
         account_response_.clear();
       } else if (has_deferred_request_ && !done.ok) {
         deferred_commit_failed_ = true;
@@ -439,6 +524,8 @@ void Session::AfterUpstreamResponse() {
       // session waiting on sealgate (COMMIT DEPLOY, an online ALTER), its wait ends too.
       worker_->interceptor()->OnKillQuery(kill_target_);
     }
+    if (done.command == Command::kStmtPrepare) prepared_ddl_.OnBinaryPrepareDone(done.ok, done.statement_id);
+    if (done.command == Command::kQuery && (done.tag & kTagSqlPrepare)) prepared_ddl_.OnSqlPrepareDone(done.ok);
     if (done.command == Command::kQuery) {
       uint32_t effects = static_cast<uint32_t>(done.tag);
       state_.OnQueryDone(effects, done.ok);
@@ -446,6 +533,7 @@ void Session::AfterUpstreamResponse() {
     }
     if ((done.tag & kTagResetsSession) && done.ok) {
       state_.OnSessionReset();
+      prepared_ddl_.Clear();
       if (done.command == Command::kChangeUser) {
         user_ = pending_user_;
         database_ = pending_database_;

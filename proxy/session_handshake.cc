@@ -182,6 +182,7 @@ void Session::HandleAuthFromServer() {
       protocol::ResponseFormat format;
       format.deprecate_eof = (both & protocol::cap::kDeprecateEof) != 0;
       format.cache_metadata = (both & protocol::cap::kMariaDbCacheMetadata) != 0;
+      format.progress_reports = (both & protocol::cap::kMariaDbProgress) != 0;
       tracker_ = std::make_unique<protocol::ResponseTracker>(format);
       deprecate_eof_ = format.deprecate_eof;
       phase_ = Phase::kCommand;

@@ -44,12 +44,21 @@ bool MayHaveEffects(std::string_view sql) {
 
 bool SessionState::MayBeInteresting(std::string_view sql) { return !StartsWithPlainDml(sql); }
 
-uint32_t SessionState::OnQuerySent(std::string_view sql) {
+uint32_t SessionState::OnQuerySent(std::string_view sql, const std::string& database) {
   if (!MayHaveEffects(sql)) return 0;
   uint32_t effects = 0;
+  std::string db = database;
   for (std::string_view piece : sql::SplitStatements(sql)) {
     sql::Statement st = sql::Classify(piece);
+    auto key = [&](const sql::TableName& t) { return std::make_pair(t.schema.empty() ? db : t.schema, t.name); };
     switch (st.kind) {
+      case sql::StatementKind::kCreateTable:
+        if (st.temporary && !st.tables.empty()) temporary_tables_.insert(key(st.tables[0]));
+        break;
+      case sql::StatementKind::kDropTable:
+        // DROP TABLE drops the temporary table of that name first.
+        for (const auto& t : st.tables) temporary_tables_.erase(key(t));
+        break;
       case sql::StatementKind::kLockTables:
       case sql::StatementKind::kFlushTablesWithReadLock:
         effects |= kLocksTables;
@@ -69,6 +78,7 @@ uint32_t SessionState::OnQuerySent(std::string_view sql) {
       case sql::StatementKind::kUse:
         effects |= kChangesDatabase;
         last_use_database_ = st.database;
+        db = st.database;
         break;
       default: break;
     }
@@ -96,7 +106,12 @@ void SessionState::OnQueryDone(uint32_t effects, bool ok) {
   if (effects & kMayReleaseUserLock) user_locks_ = false;
 }
 
+bool SessionState::MayHaveTemporaryTable(const std::string& database, const std::string& table) const {
+  return temporary_tables_.count({database, table}) > 0;
+}
+
 void SessionState::OnSessionReset() {
+  temporary_tables_.clear();
   table_locks_ = false;
   handlers_ = 0;
   user_locks_ = false;

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -24,9 +26,10 @@ class SessionState {
   // be a DEPLOY statement, DDL or a session-state change worth classifying.
   static bool MayBeInteresting(std::string_view sql);
 
-  // A COM_QUERY text is about to be forwarded; returns a tag describing its
-  // effects, to be passed to OnQueryDone when its response completes.
-  uint32_t OnQuerySent(std::string_view sql);
+  // A COM_QUERY text is about to be forwarded (`database`: the session's
+  // current one); returns a tag describing its effects, to be passed to
+  // OnQueryDone when its response completes.
+  uint32_t OnQuerySent(std::string_view sql, const std::string& database = "");
   // The response to a query completed (ok: not an ERR) with these status flags.
   void OnQueryDone(uint32_t effects, bool ok);
   // COM_CHANGE_USER / COM_RESET_CONNECTION succeeded: the server forgot everything.
@@ -38,12 +41,17 @@ class SessionState {
   bool holds_session_locks() const { return table_locks_ || handlers_ > 0 || user_locks_; }
   // The database named by the last USE seen (valid when kChangesDatabase completed OK).
   const std::string& last_use_database() const { return last_use_database_; }
+  // The session may have a TEMPORARY table of this name (CREATE TEMPORARY
+  // TABLE sent, no DROP TABLE of it since): only the server knows it, and a
+  // statement naming it means it rather than a base table of the same name.
+  bool MayHaveTemporaryTable(const std::string& database, const std::string& table) const;
 
  private:
   bool table_locks_ = false;  // LOCK TABLES or FLUSH TABLES ... WITH READ LOCK
   int handlers_ = 0;          // HANDLER ... OPEN without CLOSE
   bool user_locks_ = false;   // GET_LOCK taken and not known to be released
   std::string last_use_database_;
+  std::set<std::pair<std::string, std::string>> temporary_tables_;  // (database, table)
 };
 
 }  // namespace sealgate::proxy

@@ -15,6 +15,7 @@
 
 #include "deploy/deploy_controller.h"
 #include "deploy/seal.h"
+#include "migration/table_identity.h"
 
 namespace sealgate::deploy {
 namespace {
@@ -39,6 +40,8 @@ struct MigrationRow {
   sql::TableName table;
   std::string state;
   int64_t age_seconds = 0;
+  std::string writes_into;              // shadow_name: its shadow, or a follower's kept table
+  std::optional<uint64_t> bound_to;     // that table's InnoDB id when it was bound (table_identity.h)
 };
 
 struct Metadata {
@@ -78,7 +81,8 @@ StatusOr<Metadata> ReadMetadata(SqlConn& admin, const std::string& schema) {
     m.items.emplace_back(r[0].value_or(""), std::move(it));
   }
   auto migrations = admin.Query("SELECT id, table_schema, table_name, state, "
-                                "TIMESTAMPDIFF(SECOND, created_at, NOW(6)) FROM " + QuoteTable(schema, "migrations"));
+                                "TIMESTAMPDIFF(SECOND, created_at, NOW(6)), shadow_name, target_table_id FROM " +
+                                QuoteTable(schema, "migrations"));
   if (!migrations.ok()) return migrations.status();
   for (const auto& r : *migrations) {
     MigrationRow row;
@@ -86,6 +90,8 @@ StatusOr<Metadata> ReadMetadata(SqlConn& admin, const std::string& schema) {
     row.table = {r[1].value_or(""), r[2].value_or("")};
     row.state = r[3].value_or("");
     row.age_seconds = std::strtoll(r[4].value_or("0").c_str(), nullptr, 10);
+    row.writes_into = r[5].value_or("");
+    if (r[6]) row.bound_to = std::strtoull(r[6]->c_str(), nullptr, 10);
     m.migrations[row.id] = std::move(row);
   }
   (void)admin.Exec("COMMIT");
@@ -259,6 +265,35 @@ void CheckMigrations(const Metadata& m, const std::string& schema, std::vector<F
   }
 }
 
+// A migration of a live deploy whose shadow's (or kept table's) name is
+// taken by another table than the one it was bound to: it never writes there.
+Status CheckBindings(SqlConn& admin, const Metadata& m, std::vector<Finding>* out) {
+  for (const auto& [deploy, it] : m.items) {
+    auto d = m.deploys.find(deploy);
+    if (it.kind != ItemKind::kAlter || d == m.deploys.end() || !HoldsTables(d->second.state)) continue;
+    for (uint64_t id : {it.migration_id, it.follower_id}) {
+      auto row = m.migrations.find(id);
+      if (!id || row == m.migrations.end() || !row->second.bound_to) continue;
+      if (row->second.state == "cancelled" || row->second.state == "completed") continue;
+      // A missing table is reported by the item checks; here, another table under its name.
+      auto now = migration::InnodbTableId(admin, row->second.table.schema, row->second.writes_into);
+      if (!now.ok()) return now.status();
+      if (!*now || *now == row->second.bound_to) continue;
+      Status bound = migration::CheckBoundTable(admin, row->second.table.schema, row->second.writes_into,
+                                                row->second.bound_to);
+      if (bound.code() != StatusCode::kFailedPrecondition) {
+        SEALGATE_RETURN_IF_ERROR(bound);
+        continue;
+      }
+      out->push_back({"migration", deploy, it.table, "migration " + std::to_string(id) + ": " + bound.message(),
+                      IsActive(d->second.state)
+                          ? "ROLLBACK DEPLOY '" + deploy + "' (the table under that name is left alone)"
+                          : "FINALIZE DEPLOY '" + deploy + "' (the table under that name is left alone)"});
+    }
+  }
+  return Status::Ok();
+}
+
 void CheckItemsAndDeploys(const Metadata& m, const TableSet& exists, const std::string& schema,
                           std::vector<Finding>* out) {
   TableSet live;
@@ -318,6 +353,8 @@ ControlReply DeployController::ShowCheck(const ClientContext& c) {
   std::vector<Finding> findings;
   CheckItemsAndDeploys(*m, *exists, options_.metadata_schema, &findings);
   CheckMigrations(*m, options_.metadata_schema, &findings);
+  Status bindings = CheckBindings(*admin, *m, &findings);
+  if (!bindings.ok()) return ControlReply::Error(bindings);
   Status gates = CheckGates(*admin, *m, &findings);
   if (!gates.ok()) return ControlReply::Error(gates);
 

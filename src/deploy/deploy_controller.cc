@@ -73,6 +73,12 @@ StatusOr<std::string> IndexStatementAsAlter(const sql::Statement& st, const std:
 }
 
 
+ControlReply ControlReply::Forward() {
+  ControlReply r;
+  r.kind = Kind::kForward;
+  return r;
+}
+
 ControlReply ControlReply::Ok(std::string info, uint64_t affected) {
   ControlReply r;
   r.kind = Kind::kOk;
@@ -329,11 +335,6 @@ bool DeployController::Wants(const sql::Statement& st, const SessionFacts& sessi
     }
     return true;
   }
-  if ((st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) && !st.inner_sql.empty()) {
-    sql::Statement inner = sql::Classify(st.inner_sql);
-    return IsStageableDdl(inner.kind) && !inner.passthrough_hint && !st.passthrough_hint &&
-           options_.plain_alter != PlainAlterMode::kPassthrough;
-  }
   if (st.kind == StatementKind::kSetSessionVariable && active_deploys_.load() > 0) {
     for (const auto& v : st.variables) {
       if (v == "sql_log_bin" || v == "binlog_format" || v == "binlog_row_image") return true;
@@ -388,8 +389,8 @@ ControlReply DeployController::ExecuteDdl(const ClientContext& c, const sql::Sta
   if (!block.empty()) return Stage(c, st, sql, block);
   if (st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) {
     return ControlReply::Error(DeployError(error::kDeployUnsupported,
-                                           "DDL cannot be run through PREPARE or EXECUTE IMMEDIATE on sealgate "
-                                           "(it would bypass staging); send the statement itself",
+                                           "DDL cannot be run through PREPARE or EXECUTE IMMEDIATE here; send the "
+                                           "statement itself",
                                            error::kSqlstateNotSupported));
   }
   if (st.kind == StatementKind::kSetSessionVariable) {
@@ -425,9 +426,28 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
     return ControlReply::Error(DeployError(error::kDeploySyntax, "a deploy name has 1 to 128 characters",
                                            error::kSqlstateSyntax));
   }
-  if (deploys_.count(d.name)) {
-    return ControlReply::Error(DeployError(error::kDeployNameTaken, "deploy name '" + d.name +
-                                                                         "' is taken; choose another name"));
+  if (auto taken = deploys_.find(d.name); taken != deploys_.end()) {
+    const DeployState was = taken->second.deploy.state;
+    if (was != DeployState::kRolledBack && was != DeployState::kFinalized) {
+      return ControlReply::Error(DeployError(
+          error::kDeployNameTaken, "deploy name '" + d.name + "' is taken by a deploy that is " +
+                                       DeployStateName(was) + "; " +
+                                       (IsActive(was) ? "COMMIT DEPLOY or ROLLBACK DEPLOY" : "FINALIZE DEPLOY") +
+                                       " it first, or choose another name"));
+    }
+    // An ended deploy keeps its history under "name#n"; the name is free again.
+    std::string retired;
+    for (int n = 1; retired.empty() || deploys_.count(retired); ++n) retired = d.name + "#" + std::to_string(n);
+    Status moved = store_.Retire(d.name, retired);
+    if (!moved.ok()) return ControlReply::Error(moved);
+    Entry old = std::move(taken->second);
+    deploys_.erase(taken);
+    old.deploy.name = retired;
+    deploys_[retired] = std::move(old);
+    if (options_.logger) {
+      options_.logger->Info("deploy", "deploy=" + d.name + " (" + DeployStateName(was) + ") is kept as '" + retired +
+                                          "': the name is used again");
+    }
   }
   Status s = store_.Create(d);
   if (!s.ok()) {
@@ -498,9 +518,10 @@ Status DeployController::CancelItems(const std::vector<DeployItem>& items) {
       s = options_.engine->Cancel(it.migration_id);
       if (s.code() == StatusCode::kNotFound && admin.ok()) {
         // Not running (a rollback interrupted by a restart already stopped
-        // it): the deploy still owns the table, so the shadow is its own.
+        // it, or its shadow was not the table it made): the shadow is
+        // dropped if it is still the migration's own.
         (void)options_.engine->Discard(it.migration_id);
-        s = admin->Exec("DROP TABLE IF EXISTS " + QuoteTable(it.table.schema, it.shadow));
+        s = options_.engine->DropBoundTable(it.migration_id);
       }
       Fault("rollback.item_cancelled");
     }

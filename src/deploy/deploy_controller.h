@@ -53,15 +53,26 @@ struct ClientContext {
   std::optional<migration::SessionSettings> settings;
 };
 
+// A wait as a client's progress report shows it: "Stage: 1 of 3 'copying
+// rows' 45% of stage done".
+struct WaitProgress {
+  int stage = 1;
+  int max_stage = 1;
+  double percent = 0;  // of the stage, 0..100; 0 where it cannot be told
+  std::string stage_name;
+};
+
 // What Wants() knows of the session asking (cheap to fill on an event loop).
 struct SessionFacts {
   uint64_t session_id = 0;
   bool holds_table_locks = false;  // LOCK TABLES or FLUSH TABLES ... WITH READ LOCK in force
 };
 
-// What the proxy sends back: an OK, an ERR (status carries errno/SQLSTATE) or a result set.
+// What the proxy sends back: an OK, an ERR (status carries errno/SQLSTATE) or
+// a result set; or kForward: sealgate does not answer, the proxy sends the
+// client's statement to the server as it would go without sealgate.
 struct ControlReply {
-  enum class Kind { kOk, kError, kResultSet } kind = Kind::kOk;
+  enum class Kind { kOk, kError, kResultSet, kForward } kind = Kind::kOk;
   uint64_t affected_rows = 0;
   std::string info;
   Status error;
@@ -70,6 +81,7 @@ struct ControlReply {
 
   static ControlReply Ok(std::string info, uint64_t affected = 0);
   static ControlReply Error(Status status);
+  static ControlReply Forward();
 };
 
 // CREATE INDEX / DROP INDEX as the equivalent ALTER TABLE (`db`: the session's database).
@@ -114,7 +126,9 @@ class DeployController {
   // Whether the proxy should hand this statement to Execute() (cheap). Not
   // wanted outside a deploy block, so run by the server as without sealgate:
   // ALTER TABLE t DISABLE/ENABLE KEYS alone, and (ddl.plain_alter = online)
-  // a plain ALTER from a session under its own LOCK TABLES.
+  // a plain ALTER from a session under its own LOCK TABLES. The proxy asks
+  // for the statement a prepared statement or EXECUTE IMMEDIATE holds, and
+  // runs it as that statement.
   bool Wants(const sql::Statement& statement, const SessionFacts& session) const;
   // A deploy block is open in this session (cheap).
   bool InBlock(uint64_t session_id) const;
@@ -124,6 +138,12 @@ class DeployController {
   // KILL QUERY of a session: a COMMIT DEPLOY, REVERT DEPLOY or online ALTER
   // it waits on stops (nothing half-done) and answers error 1317.
   void CancelWait(uint64_t session_id);
+
+  // Where the COMMIT DEPLOY, REVERT DEPLOY or online ALTER that `session_id`
+  // waits on stands now, as a client progress report shows it; nullopt when
+  // the session waits on none. May wait for the controller's lock: not on a
+  // loop thread.
+  std::optional<WaitProgress> ProgressOfWait(uint64_t session_id);
 
   // SHOW DEPLOYS, and SHOW DEPLOY STATUS over every active or sealed deploy, for /status and /metrics.
   ControlReply ShowDeploysReply() { return ShowDeploys(ClientContext{}); }
@@ -139,6 +159,7 @@ class DeployController {
     // QUERY); read and written under mu_, waited on with busy_cv_.
     bool cancel = false;
     uint64_t waiter = 0;  // the client session whose COMMIT/REVERT waits (0: none)
+    bool checked = false;  // that COMMIT's checksum is done (or not asked): sealing is what is left
     // The session whose BEGIN DEPLOY (or plain ALTER) opened it; 0 when not
     // known (loaded after a restart).
     uint64_t opened_by = 0;
@@ -181,6 +202,12 @@ class DeployController {
   std::optional<ControlReply> RefuseOthersDeploy(const ClientContext& c, const std::string& name, const char* action);
   ControlReply ShowStatus(const ClientContext& c, const std::optional<std::string>& name);
   ControlReply PlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
+  // Why a plain ALTER (or CREATE/DROP INDEX) has no online way whatever the
+  // table holds, so that the server runs it as without sealgate: a table
+  // that is not InnoDB (MyISAM, Aria, MEMORY, CSV: nothing to copy under a
+  // transaction), a view, one that does not exist (the server's own error),
+  // or a change to such an engine. nullopt: the online way applies.
+  std::optional<std::string> ServerRunsIt(const sql::Statement& st, const std::string& sql, const std::string& db);
   // A plain ALTER the server makes itself under the hold (DirectAlter):
   // done, or refused. nullopt: not possible that way, stage it.
   std::optional<ControlReply> TryDirect(const ClientContext& c, const std::string& sql);

@@ -83,6 +83,7 @@ ControlReply DeployController::Commit(const ClientContext& c, const std::optiona
     e.busy = true;
     e.cancel = false;
     e.waiter = c.session_id & ~(1ull << 63);
+    e.checked = false;
     e.deploy.state = DeployState::kSealing;
     (void)Persist(e.deploy);
   }
@@ -129,7 +130,14 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
     auto p = options_.engine->Progress(it.migration_id);
-    if (!p.ok()) return p.status();
+    if (!p.ok()) {
+      // Not running: a shadow that is not the migration's own is why, if it is.
+      Status bound = options_.engine->CheckBound(it.migration_id);
+      if (bound.code() == StatusCode::kFailedPrecondition) {
+        return std::move(bound).WithMysqlError(error::kMigrationShadowFailed, error::kSqlstateGeneral);
+      }
+      return p.status();
+    }
     if (p->state == migration::MigrationState::kFailed) {
       return Status::FailedPrecondition("migration " + std::to_string(it.migration_id) + " of " + it.table.name +
                                         " failed: " + p->last_error).WithMysqlError(p->server_errno, p->server_sqlstate);
@@ -141,6 +149,11 @@ Status DeployController::VerifyShadows(const std::string& name, const std::vecto
   }
   for (const auto& it : items) {
     if (it.kind != ItemKind::kAlter) continue;
+    Status bound = options_.engine->CheckBound(it.migration_id);
+    if (bound.code() == StatusCode::kFailedPrecondition) {
+      return std::move(bound).WithMysqlError(error::kMigrationShadowFailed, error::kSqlstateGeneral);
+    }
+    if (!bound.ok()) return Status::Unavailable("checking the shadow of " + it.table.name + ": " + bound.message());
     auto started = std::chrono::steady_clock::now();
     auto report = options_.engine->Checksum(it.migration_id);
     if (!report.ok()) return report.status().Annotate("checksum of " + it.table.name);
@@ -204,6 +217,8 @@ Status DeployController::SealWithRetries(const std::string& name, bool inverse) 
       }
       if (!v.ok()) return v;
       verified = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      deploys_[name].checked = true;
     }
     // Each ALTER's table gets a follower the other way: prepared (and
     // recorded) now, started while the RENAME holds the tables.

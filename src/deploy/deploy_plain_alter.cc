@@ -2,6 +2,8 @@
 // block — made by the server under the seal's hold when it can be
 // (DirectAlter), split in two steps for keys on new columns, or staged as a
 // one-statement deploy that replies once sealed.
+#include <strings.h>
+
 #include <set>
 
 #include "deploy/deploy_controller.h"
@@ -76,6 +78,14 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
                                            "this session holds LOCK TABLES: an online ALTER would wait for its own "
                                            "locks at the seal; UNLOCK TABLES first"));
   }
+  if (auto why = ServerRunsIt(st, sql, c.database)) {
+    if (options_.logger) {
+      options_.logger->Info("deploy", "session=" + std::to_string(c.session_id & ~(1ull << 63)) + ": its " +
+                                          sql::StatementKindName(st.kind) + " goes to the server as is, not online: " +
+                                          *why);
+    }
+    return ControlReply::Forward();
+  }
   if (st.kind == sql::StatementKind::kAlterTable) {
     auto direct = TryDirect(c, sql);
     // Too large for the server under the hold (new columns with keys, or a
@@ -92,6 +102,38 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
     }
   }
   return StagePlainAlter(c, st, sql);
+}
+
+std::optional<std::string> DeployController::ServerRunsIt(const sql::Statement& st, const std::string& sql,
+                                                          const std::string& db) {
+  std::string alter_sql = sql;
+  if (st.kind == sql::StatementKind::kCreateIndex || st.kind == sql::StatementKind::kDropIndex) {
+    auto as_alter = IndexStatementAsAlter(st, sql, db);
+    if (!as_alter.ok()) return std::nullopt;
+    alter_sql = *as_alter;
+  } else if (st.kind != sql::StatementKind::kAlterTable) {
+    return std::nullopt;
+  }
+  auto alter = sql::AnalyzeAlter(alter_sql);
+  if (!alter.ok()) {
+    if (alter.status().mysql_errno() == error::kAlterNonTransactionalEngine) {
+      return std::string("it changes the table to an engine sealgate does not stage (only InnoDB)");
+    }
+    return std::nullopt;  // staging says what is wrong with it
+  }
+  const sql::TableName table = {alter->table.schema.empty() ? db : alter->table.schema, alter->table.name};
+  if (table.schema.empty()) return std::nullopt;
+  auto admin = migration::SqlConn::Open(options_.admin);
+  if (!admin.ok()) return std::nullopt;
+  auto rows = admin->Query("SELECT IFNULL(ENGINE, ''), TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                           admin->Quote(table.schema) + " AND TABLE_NAME = " + admin->Quote(table.name));
+  if (!rows.ok()) return std::nullopt;
+  const std::string name = table.schema + "." + table.name;
+  if (rows->empty()) return name + " does not exist here (the server answers)";
+  const std::string engine = (*rows)[0][0].value_or(""), type = (*rows)[0][1].value_or("");
+  if (type != "BASE TABLE") return name + " is a " + (type.empty() ? std::string("table of another kind") : type);
+  if (strcasecmp(engine.c_str(), "InnoDB") != 0) return name + " is a " + engine + " table (sealgate stages InnoDB tables)";
+  return std::nullopt;
 }
 
 std::optional<ControlReply> DeployController::SplitForeignKeys(const ClientContext& c, const std::string& sql) {

@@ -180,8 +180,11 @@ ControlReply DeployController::Finalize(const ClientContext& c, const std::strin
     if (it.kind == ItemKind::kAlter) {
       Status s = options_.engine->Cancel(it.migration_id);
       if (s.code() == StatusCode::kNotFound) {
+        // Not running: its kept table (`old_name` once sealed, the shadow
+        // once reverted) is dropped if it is still the one it followed into.
         (void)options_.engine->Discard(it.migration_id);
-        drop = sealed ? it.old_name : it.shadow;
+        Status dropped = options_.engine->DropBoundTable(it.migration_id);
+        if (!dropped.ok() && first.ok()) first = dropped;
       } else if (!s.ok() && first.ok()) {
         first = s;
       }

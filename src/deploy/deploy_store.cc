@@ -211,6 +211,13 @@ Status DeployStore::Create(const Deploy& d) {
   return s;
 }
 
+Status DeployStore::Retire(const std::string& name, const std::string& retired) {
+  // One statement: the deploy and its items move together or not at all.
+  return Exec("UPDATE " + Table("deploys") + " d LEFT JOIN " + Table("deploy_items") + " i ON i.deploy = d.name SET " +
+              "i.deploy = " + conn_.Quote(retired) + ", d.name = " + conn_.Quote(retired) + " WHERE d.name = " +
+              conn_.Quote(name));
+}
+
 Status DeployStore::AddItem(const std::string& deploy, size_t seq, const DeployItem& item) {
   return Exec("INSERT INTO " + Table("deploy_items") +
               " (deploy, seq, kind, table_schema, table_name, migration_id, shadow, old_name, statement, foreign_keys,"

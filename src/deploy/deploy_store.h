@@ -48,6 +48,9 @@ class DeployStore {
   StatusOr<std::vector<Deploy>> LoadAll();
   // Inserts the deploy row (AlreadyExists if the name is taken).
   Status Create(const Deploy& deploy);
+  // Gives an ended deploy (rolled back or finalized) and its items the name
+  // `retired` (one statement), so that its own name can be used again.
+  Status Retire(const std::string& name, const std::string& retired);
   Status AddItem(const std::string& deploy, size_t seq, const DeployItem& item);
   // Updates an item's migration_id and follower_id (`seq` counts from 1, as AddItem's).
   Status UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item);

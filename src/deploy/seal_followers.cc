@@ -51,7 +51,7 @@ Status SealFollowers::StartIn(const std::vector<DeployItem>& items, const std::s
   // position is exactly where the followers' tables start to differ.
   auto from = engine_->ServerPosition();
   if (!from.ok()) return from.status();
-  std::vector<std::future<Status>> starting(items.size());
+  std::vector<migration::Engine::FollowerStart> starting;
   for (size_t i = 0; i < items.size() && i < ids_.size(); ++i) {
     if (items[i].kind != ItemKind::kAlter || items[i].table.schema != schema) continue;
     if (!ids_[i]) return Status::FailedPrecondition("no follower prepared for " + items[i].table.name);
@@ -59,16 +59,9 @@ Status SealFollowers::StartIn(const std::vector<DeployItem>& items, const std::s
     // Into a table that keeps its triggers until they are moved: paused until then.
     const bool paused = !items[i].triggers.empty();
     if (paused) paused_.push_back(ids_[i]);
-    starting[i] = std::async(std::launch::async,
-                             [this, i, pos = *from, paused] { return engine_->StartPrepared(ids_[i], pos, paused); });
+    starting.push_back({ids_[i], paused});
   }
-  Status first;
-  for (size_t i = 0; i < starting.size(); ++i) {
-    if (!starting[i].valid()) continue;
-    Status s = starting[i].get();
-    if (!s.ok() && first.ok()) first = s.Annotate(items[i].table.name);
-  }
-  return first;
+  return engine_->StartPrepared(starting, *from);
 }
 
 void SealFollowers::Abandoned() {

@@ -4,8 +4,11 @@
 // hold: Prepare records each follower (state 'pending', never resumed) and
 // connects it. Under the hold, while the RENAME holds a database's originals,
 // StartIn records where each follower of that database follows from and
-// starts it: one position read and one UPDATE per follower (paused when its
-// table has triggers still to move: ResumePaused).
+// starts them: one position read and one UPDATE for all of them — the one
+// metadata write under the hold, which must be durable before any client
+// writes to a swapped table (else a stop right after the hold would leave a
+// revert nowhere to start from). Paused when the table has triggers still
+// to move: ResumePaused.
 // A follower started by an attempt that was then abandoned is discarded (the
 // next attempt prepares a fresh one); a prepared one is kept for the next
 // attempt. Whatever was not handed over (Handover) is discarded when the

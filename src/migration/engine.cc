@@ -158,6 +158,8 @@ Status Engine::Impl::CreateMetadata() {
   };
   SEALGATE_RETURN_IF_ERROR(add_if_missing("role", "VARCHAR(8) NOT NULL DEFAULT 'stage'"));
   SEALGATE_RETURN_IF_ERROR(add_if_missing("lease_epoch", "BIGINT UNSIGNED NOT NULL DEFAULT 0"));
+  // The InnoDB table id of the table the migration writes into (table_identity.h).
+  SEALGATE_RETURN_IF_ERROR(add_if_missing("target_table_id", "BIGINT UNSIGNED NULL"));
   SEALGATE_RETURN_IF_ERROR(admin.Exec(EngineLease::TableDdl(options.metadata_schema)));
   // One heartbeat row per engine (keyed by its replica id), so engines
   // sharing a metadata schema never read each other's sentinels.
@@ -324,6 +326,7 @@ void Engine::Impl::RecoverLost() {
       auto row = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
                              " WHERE id = " + std::to_string(m->spec().id));
       if (!row.ok() || row->empty()) return;
+      if (!CheckBound(row->front()).ok()) return;
       auto loaded = LoadOne(row->front());
       if (!loaded.ok()) return;
       fresh.push_back(*loaded);

@@ -157,6 +157,13 @@ class Engine {
 
   // Stops the migration and drops its shadow; the original is never touched.
   Status Cancel(uint64_t id);
+  // Drops the table migration `id` (running or not) writes into — its shadow,
+  // or a follower's kept table — if it is still the table the migration was
+  // bound to (table_identity.h); another table of that name is left alone.
+  Status DropBoundTable(uint64_t id);
+  // Ok when the table migration `id` writes into is still the one it was
+  // bound to; FailedPrecondition saying what stands there otherwise.
+  Status CheckBound(uint64_t id);
 
   // Copy control (ALTER DEPLOY). Applying the binlog goes on whatever these
   // say; Progress() reports them. PauseCopy: no copy chunks until ResumeCopy
@@ -180,8 +187,14 @@ class Engine {
   // that hold) and starts it. The follower starts staged (no copy), writes
   // only the columns it projects, and fails rather than cut a value to fit.
   StatusOr<uint64_t> PrepareInverse(uint64_t id, const std::string& target);
-  // `paused`: it starts with applying paused (Resume lets it go on).
-  Status StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from, bool paused = false);
+  struct FollowerStart {
+    uint64_t id = 0;
+    bool paused = false;  // it starts with applying paused (Resume lets it go on)
+  };
+  // Starts prepared followers from one position: one metadata write for all
+  // of them (the hold waits for it), then each goes. Nothing is started
+  // unless the write is made.
+  Status StartPrepared(const std::vector<FollowerStart>& followers, const binlog::BinlogPosition& from);
   // The server's binlog position now (file, offset and GTID state).
   StatusOr<binlog::BinlogPosition> ServerPosition();
   // Stops a migration and marks it cancelled without dropping any table

@@ -3,6 +3,7 @@
 
 #include "migration/engine_internal.h"
 #include "migration/shadow.h"
+#include "migration/table_identity.h"
 #include "sql/errors.h"
 
 namespace sealgate::migration {
@@ -33,6 +34,13 @@ Status Engine::Impl::LoadMigrations() {
                                           "'orphaned: its deploy moved on' WHERE id = " + std::to_string(id)));
       continue;
     }
+    Status bound = CheckBound(r);
+    if (!bound.ok()) {
+      Log(LogLevel::kError, "migration " + std::to_string(id) + " is not resumed: " + bound.message());
+      SEALGATE_RETURN_IF_ERROR(admin.Exec("UPDATE " + Table("migrations") + " SET state = 'failed', last_error = " +
+                                          admin.Quote(bound.message()) + " WHERE id = " + std::to_string(id)));
+      continue;
+    }
     auto m = LoadOne(r);
     if (!m.ok()) {
       Log(LogLevel::kError, "cannot resume migration " + r[0].value_or("?") + ": " + m.status().ToString());
@@ -42,6 +50,48 @@ Status Engine::Impl::LoadMigrations() {
     migrations[(*m)->spec().id] = *m;
   }
   return Status::Ok();
+}
+
+namespace {
+
+Status NoSuch(uint64_t id) { return Status::NotFound("no migration with id " + std::to_string(id)); }
+
+std::optional<uint64_t> RecordedBinding(const std::optional<std::string>& value) {
+  if (!value || value->empty()) return std::nullopt;
+  return std::strtoull(value->c_str(), nullptr, 10);
+}
+
+std::string Binding(const std::optional<uint64_t>& id) { return id ? std::to_string(*id) : std::string("NULL"); }
+
+}  // namespace
+
+Status Engine::Impl::CheckBound(const SqlRow& r) {
+  return CheckBoundTable(admin, r[1].value_or(""), r[3].value_or(""), RecordedBinding(r[18]));
+}
+
+std::optional<uint64_t> Engine::Impl::BindingOf(const std::string& schema, const std::string& table) {
+  auto id = InnodbTableId(admin, schema, table);
+  if (id.ok() && *id) return *id;
+  if (!binding_warned) {
+    binding_warned = true;
+    Log(LogLevel::kWarn, "cannot read InnoDB table ids (" + (id.ok() ? std::string("not found") : id.status().message()) +
+                             "; the PROCESS privilege is needed): migrations are bound to their tables by name only");
+  }
+  return std::nullopt;
+}
+
+Status Engine::Impl::DropBound(uint64_t id) {
+  auto row = admin.Query("SELECT table_schema, shadow_name, target_table_id FROM " + Table("migrations") +
+                         " WHERE id = " + std::to_string(id));
+  if (!row.ok()) return row.status();
+  if (row->empty()) return NoSuch(id);
+  const std::string schema = (*row)[0][0].value_or(""), table = (*row)[0][1].value_or("");
+  Status bound = CheckBoundTable(admin, schema, table, RecordedBinding((*row)[0][2]));
+  if (!bound.ok()) {
+    Log(LogLevel::kWarn, "migration " + std::to_string(id) + ": not dropped: " + bound.message());
+    return Status::Ok();
+  }
+  return admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, table));
 }
 
 StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
@@ -145,6 +195,7 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   if (!pos.ok()) return pos.status();
   auto spec = BuildShadow(d.admin, *alter, *report, *shadow, request.settings);
   if (!spec.ok()) return spec.status();
+  const std::optional<uint64_t> bound = d.BindingOf(alter->table.schema, *shadow);
   auto cascades = ReadCascades(d.admin, alter->table);
   if (!cascades.ok()) {
     (void)d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(alter->table.schema, *shadow));
@@ -154,12 +205,13 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   SqlConn& a = d.admin;
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, rows_estimated, "
-                     "applied_gtid, applied_file, applied_pos, created_at, updated_at, lease_epoch) VALUES (" +
+                     "applied_gtid, applied_file, applied_pos, created_at, updated_at, lease_epoch, target_table_id) "
+                     "VALUES (" +
                      a.Quote(alter->table.schema) + ", " + a.Quote(alter->table.name) + ", " + a.Quote(*shadow) +
                      ", " + a.Quote(request.alter_sql) + ", " + a.Quote(spec->key_index) + ", 'copying', " +
                      std::to_string(report->estimated_rows) + ", " + a.Quote(pos->gtid_state) + ", " +
                      a.Quote(pos->file) + ", " + std::to_string(pos->offset) + ", NOW(6), NOW(6), " +
-                     std::to_string(d.epoch) + ")");
+                     std::to_string(d.epoch) + ", " + Binding(bound) + ")");
   auto id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
   if (!id.ok()) {
     (void)a.Exec("DROP TABLE IF EXISTS " + QuoteTable(alter->table.schema, *shadow));
@@ -183,11 +235,6 @@ StatusOr<uint64_t> Engine::Start(const MigrationRequest& request) {
   return m->spec().id;
 }
 
-namespace {
-
-Status NoSuch(uint64_t id) { return Status::NotFound("no migration with id " + std::to_string(id)); }
-
-}  // namespace
 
 // Removes a migration from the engine's map (it no longer receives binlog work).
 StatusOr<std::shared_ptr<Migration>> TakeMigration(std::mutex& mu,
@@ -211,7 +258,24 @@ Status Engine::Cancel(uint64_t id) {
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   SEALGATE_RETURN_IF_ERROR(m->Finish(MigrationState::kCancelled, d.admin));
   // Only the shadow is dropped; the original is never touched.
-  return d.admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(m->spec().table.schema, m->spec().shadow));
+  return d.DropBound(id);
+}
+
+Status Engine::DropBoundTable(uint64_t id) {
+  SEALGATE_RETURN_IF_ERROR(impl_->Owned());
+  std::lock_guard<std::mutex> admin_lock(impl_->admin_mu);
+  SEALGATE_RETURN_IF_ERROR(impl_->ReopenAdmin());
+  return impl_->DropBound(id);
+}
+
+Status Engine::CheckBound(uint64_t id) {
+  std::lock_guard<std::mutex> admin_lock(impl_->admin_mu);
+  SEALGATE_RETURN_IF_ERROR(impl_->ReopenAdmin());
+  auto row = impl_->admin.Query(std::string(kSelectMigrationSql) + impl_->Table("migrations") +
+                                " WHERE id = " + std::to_string(id));
+  if (!row.ok()) return row.status();
+  if (row->empty()) return NoSuch(id);
+  return impl_->CheckBound(row->front());
 }
 
 StatusOr<uint64_t> Engine::PrepareInverse(uint64_t id, const std::string& target) {
@@ -225,17 +289,22 @@ StatusOr<uint64_t> Engine::PrepareInverse(uint64_t id, const std::string& target
   std::unique_lock<std::mutex> admin_lock(d.admin_mu);
   SEALGATE_RETURN_IF_ERROR(d.ReopenAdmin());
   SqlConn& a = d.admin;
+  // The swap renames the table now under the followed name to `target`,
+  // keeping its id: the follower is bound to it.
+  const std::optional<uint64_t> bound = d.BindingOf(spec.table.schema, spec.table.name);
   // Recorded 'pending': never resumed, and taken for nothing by a restart,
   // until StartPrepared records where it follows from. The ALTER and key name
   // stay those of the staged migration: a follower is always described by
   // the projection old schema -> new schema.
   Status st = a.Exec("INSERT INTO " + d.Table("migrations") +
                      " (table_schema, table_name, shadow_name, alter_sql, key_name, state, copy_cursor, applied_cursor,"
-                     " applied_gtid, applied_file, applied_pos, created_at, updated_at, role, lease_epoch) "
+                     " applied_gtid, applied_file, applied_pos, created_at, updated_at, role, lease_epoch, "
+                     "target_table_id) "
                      "SELECT table_schema, " +
                      a.Quote(inv.table.name) + ", " + a.Quote(target) + ", alter_sql, key_name, 'pending', '*', '*', "
                      "'', '', 0, NOW(6), NOW(6), " + a.Quote(MigrationRoleName(inv.role)) + ", " +
-                     std::to_string(d.epoch) + " FROM " + d.Table("migrations") + " WHERE id = " + std::to_string(id));
+                     std::to_string(d.epoch) + ", " + Binding(bound) + " FROM " + d.Table("migrations") +
+                     " WHERE id = " + std::to_string(id));
   auto new_id = st.ok() ? a.Scalar("SELECT LAST_INSERT_ID()") : StatusOr<std::optional<std::string>>(st);
   if (!new_id.ok()) return new_id.status();
   inv.id = std::stoull(new_id->value_or("0"));
@@ -261,15 +330,20 @@ StatusOr<binlog::BinlogPosition> Engine::ServerPosition() {
   return impl_->ServerPosition();
 }
 
-Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition& from, bool paused) {
+Status Engine::StartPrepared(const std::vector<FollowerStart>& followers, const binlog::BinlogPosition& from) {
   SEALGATE_RETURN_IF_ERROR(impl_->Owned());
+  if (followers.empty()) return Status::Ok();
   Impl& d = *impl_;
-  std::shared_ptr<Migration> follower;
+  std::vector<std::shared_ptr<Migration>> found;
+  std::string ids;
   {
     std::lock_guard<std::mutex> lock(d.mu);
-    auto it = d.prepared.find(follower_id);
-    if (it == d.prepared.end()) return NoSuch(follower_id);
-    follower = it->second;
+    for (const auto& f : followers) {
+      auto it = d.prepared.find(f.id);
+      if (it == d.prepared.end()) return NoSuch(f.id);
+      found.push_back(it->second);
+      ids += (ids.empty() ? "" : ", ") + std::to_string(f.id);
+    }
   }
   {
     std::lock_guard<std::mutex> admin_lock(d.admin_mu);
@@ -278,19 +352,22 @@ Status Engine::StartPrepared(uint64_t follower_id, const binlog::BinlogPosition&
     SEALGATE_RETURN_IF_ERROR(a.Exec("UPDATE " + d.Table("migrations") + " SET state = 'staged', applied_gtid = " +
                                     a.Quote(from.gtid_state) + ", applied_file = " + a.Quote(from.file) +
                                     ", applied_pos = " + std::to_string(from.offset) +
-                                    ", updated_at = NOW(6) WHERE id = " + std::to_string(follower_id)));
+                                    ", updated_at = NOW(6) WHERE id IN (" + ids + ")"));
   }
-  follower->SetStartPosition(from);
-  if (paused) follower->Pause();  // not running yet: nothing to wait for
-  {
-    std::lock_guard<std::mutex> lock(d.mu);
-    d.prepared.erase(follower_id);
-    d.migrations[follower_id] = follower;
+  for (size_t i = 0; i < followers.size(); ++i) {
+    const std::shared_ptr<Migration>& follower = found[i];
+    follower->SetStartPosition(from);
+    if (followers[i].paused) follower->Pause();  // not running yet: nothing to wait for
+    {
+      std::lock_guard<std::mutex> lock(d.mu);
+      d.prepared.erase(followers[i].id);
+      d.migrations[followers[i].id] = follower;
+    }
+    follower->Launch();
+    d.Log(LogLevel::kInfo, "migration " + std::to_string(followers[i].id) + " (" +
+                               MigrationRoleName(follower->spec().role) + ") follows " + follower->spec().table.name +
+                               " into " + follower->spec().shadow + " from " + from.ToString());
   }
-  follower->Launch();
-  d.Log(LogLevel::kInfo, "migration " + std::to_string(follower_id) + " (" +
-                             MigrationRoleName(follower->spec().role) + ") follows " + follower->spec().table.name +
-                             " into " + follower->spec().shadow + " from " + from.ToString());
   return Status::Ok();
 }
 

@@ -18,7 +18,7 @@ namespace sealgate::migration {
 inline constexpr const char* kSelectMigrationSql =
     "SELECT id, table_schema, table_name, shadow_name, alter_sql, key_name, state, IFNULL(last_error, ''), "
     "copy_seq, copy_cursor, rows_copied, rows_estimated, applied_seq, applied_cursor, applied_gtid, applied_file, "
-    "applied_pos, role FROM ";
+    "applied_pos, role, target_table_id FROM ";
 
 struct Engine::Impl : public MigrationHost {
   explicit Impl(EngineOptions o) : options(std::move(o)), catalog(options.server) {}
@@ -52,6 +52,17 @@ struct Engine::Impl : public MigrationHost {
   Status CreateMetadata();
   Status LoadMigrations();
   StatusOr<std::shared_ptr<Migration>> LoadOne(const SqlRow& row);
+  // The table a migration row writes into (its shadow_name) is still the one
+  // it was bound to (table_identity.h).
+  Status CheckBound(const SqlRow& row);
+  // Drops the table migration `id` writes into, if it is still the one it
+  // was bound to; another table under that name is left alone (logged).
+  // admin_mu held.
+  Status DropBound(uint64_t id);
+  // The InnoDB table id to bind a migration to, or nullopt when it cannot be
+  // read (logged once): bound by name only then. admin_mu held.
+  std::optional<uint64_t> BindingOf(const std::string& schema, const std::string& table);
+  bool binding_warned = false;
   Status StartStream(const binlog::BinlogPosition& from);
   // The tables whose binlog rows the engine reads: the metadata tables the
   // dispatcher watches and every migration's table (mu held).

@@ -20,7 +20,7 @@ Status Truncated(const char* what) { return Status::InvalidArgument(std::string(
 
 uint64_t OpaqueCapabilities() {
   return cap::kCompress | cap::kZstdCompression | cap::kQueryAttributes | cap::kOptionalResultsetMetadata |
-         cap::kSsl | cap::kMariaDbProgress | cap::kMariaDbComMulti;
+         cap::kSsl | cap::kMariaDbComMulti;
 }
 
 static StatusOr<Greeting> ParseGreetingWithLayout(std::string_view payload, GreetingLayout* layout) {

@@ -3,8 +3,7 @@
 //
 // sealgate relays authentication: it never computes or stores credentials. It
 // only clears capability bits that would make later packets opaque to it
-// (compression, query attributes, optional metadata, MariaDB progress reports
-// and metadata caching, ...), in both directions.
+// (compression, query attributes, optional metadata, ...), in both directions.
 #pragma once
 
 #include <cstdint>

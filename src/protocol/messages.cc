@@ -126,6 +126,44 @@ std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view 
   return p;
 }
 
+bool IsProgressReport(std::string_view head) {
+  return head.size() >= 3 && static_cast<uint8_t>(head[0]) == kErrHeader &&
+         LoadLE(reinterpret_cast<const unsigned char*>(head.data()) + 1, 2) == kProgressReportErrno;
+}
+
+std::string BuildProgressReport(const ProgressReport& report) {
+  std::string p;
+  PutU8(&p, kErrHeader);
+  PutU16(&p, kProgressReportErrno);
+  PutU8(&p, 1);
+  uint8_t stage = report.stage == 0 ? 1 : report.stage;
+  PutU8(&p, stage);
+  PutU8(&p, report.max_stage < stage ? stage : report.max_stage);
+  double pct = report.percent < 0 ? 0 : (report.percent > 100 ? 100 : report.percent);
+  uint32_t thousandths = static_cast<uint32_t>(pct * 1000.0 + 0.5);
+  p.push_back(static_cast<char>(thousandths & 0xff));
+  p.push_back(static_cast<char>((thousandths >> 8) & 0xff));
+  p.push_back(static_cast<char>((thousandths >> 16) & 0xff));
+  PutLenencString(&p, report.stage_name);
+  return p;
+}
+
+StatusOr<ProgressReport> ParseProgressReport(std::string_view payload) {
+  if (!IsProgressReport(payload)) return Status::InvalidArgument("not a progress report");
+  ByteReader r(payload.substr(3));
+  uint8_t kind, stage, max_stage;
+  std::string_view raw, name;
+  if (!r.U8(&kind) || !r.U8(&stage) || !r.U8(&max_stage) || !r.Bytes(3, &raw) || !r.LenencString(&name)) {
+    return Status::InvalidArgument("truncated progress report");
+  }
+  ProgressReport out;
+  out.stage = stage;
+  out.max_stage = max_stage;
+  out.percent = static_cast<double>(LoadLE(reinterpret_cast<const unsigned char*>(raw.data()), 3)) / 1000.0;
+  out.stage_name = std::string(name);
+  return out;
+}
+
 std::string BuildEof(uint16_t status_flags, uint16_t warnings) {
   std::string p;
   PutU8(&p, kEofHeader);

@@ -53,6 +53,24 @@ std::string BuildOk(uint64_t affected_rows, uint64_t last_insert_id, uint16_t st
 std::string BuildErr(uint16_t code, std::string_view sqlstate, std::string_view message);
 std::string BuildEof(uint16_t status_flags, uint16_t warnings = 0);
 
+// MariaDB progress reports (MARIADB_CLIENT_PROGRESS): while a command runs,
+// the server may send packets shaped as an ERR with error number 0xffff:
+// 0xff, 0xffff, 1, stage, max_stage, progress (3 bytes, thousandths of a
+// percent: 0..100000), then the stage's name length-encoded. A client that
+// negotiated the capability shows them and reads on; they do not end a
+// response.
+struct ProgressReport {
+  uint8_t stage = 1;      // 1-based
+  uint8_t max_stage = 1;
+  double percent = 0;     // of this stage, 0..100
+  std::string stage_name;
+};
+inline constexpr uint16_t kProgressReportErrno = 0xffff;
+// Whether a packet's head (its first 3 bytes or more) is a progress report.
+bool IsProgressReport(std::string_view head);
+std::string BuildProgressReport(const ProgressReport& report);
+StatusOr<ProgressReport> ParseProgressReport(std::string_view payload);
+
 // Column types sealgate uses in its own result sets.
 enum class ColumnType : uint8_t { kLongLong = 0x08, kDouble = 0x05, kVarString = 0xfd };
 

@@ -76,7 +76,7 @@ bool ResponseTracker::OnFrame(const PacketScanner::Frame& frame) {
 
 void ResponseTracker::Complete(bool ok) {
   const Pending& p = pending_.front();
-  completions_.push_back(Completion{p.tag, p.command, ok, status_flags_});
+  completions_.push_back(Completion{p.tag, p.command, ok, status_flags_, ok ? p.statement_id : 0});
   pending_.pop_front();
 }
 
@@ -115,6 +115,7 @@ Status ResponseTracker::OnResultStart(Pending& p, const PacketScanner::Frame& fr
         return Status::InvalidArgument("truncated COM_STMT_PREPARE response");
       }
       p.prepare_columns = columns;
+      p.statement_id = stmt_id;
       p.remaining = params;
       p.state = State::kPrepareParams;
       if (params == 0) AfterPrepareParams(p);
@@ -171,6 +172,7 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
     }
     return Status::InvalidArgument("unexpected empty packet from server");
   }
+  if (format_.progress_reports && IsProgressReport(frame.head)) return Status::Ok();
   uint8_t first = static_cast<uint8_t>(frame.head[0]);
   switch (p.state) {
     case State::kResultStart:

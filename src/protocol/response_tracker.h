@@ -26,6 +26,9 @@ struct ResponseFormat {
   // "metadata follows" byte; when it is 0 the column definitions are left out
   // (a prepared statement's result, unchanged since the client last saw it).
   bool cache_metadata = false;
+  // MARIADB_CLIENT_PROGRESS: progress reports (protocol::IsProgressReport)
+  // may come before and between a command's results; they end nothing.
+  bool progress_reports = false;
 };
 
 class ResponseTracker {
@@ -38,6 +41,7 @@ class ResponseTracker {
     Command command;
     bool ok;             // false: the response ended with an ERR packet
     uint16_t status_flags;
+    uint32_t statement_id = 0;  // of a COM_STMT_PREPARE that succeeded
   };
 
   // Whether a COM_STMT_EXECUTE asked the server for a cursor (its flags byte:
@@ -104,6 +108,7 @@ class ResponseTracker {
     State state;
     uint64_t remaining = 0;  // column/param definitions left
     uint16_t prepare_columns = 0;
+    uint32_t statement_id = 0;
     Cursor cursor = Cursor::kNone;
   };
 

@@ -380,6 +380,70 @@ TEST_F(DeployTest, PlainAlterUnderTheSessionsOwnLockTablesRunsOnTheServer) {
   EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "under_lock"}));
 }
 
+// A plain ALTER that has no online way whatever the table holds (another
+// engine than InnoDB, a session's TEMPORARY table, a table that is not there)
+// is the server's, as without sealgate; inside a block it is still refused.
+TEST_F(DeployTest, PlainAlterWithNoOnlineWayRunsOnTheServer) {
+  Fill("t", 50);
+  auto direct = Direct();
+  direct->MustExec("CREATE TABLE my (id INT PRIMARY KEY, a INT) ENGINE=MyISAM");
+  direct->MustExec("CREATE TABLE ar (id INT PRIMARY KEY, a INT) ENGINE=Aria");
+  direct->MustExec("CREATE TABLE mem (id INT PRIMARY KEY, a INT) ENGINE=MEMORY");
+  direct->MustExec("CREATE TABLE cs (id INT NOT NULL, a INT NOT NULL) ENGINE=CSV");
+  direct->MustExec("INSERT INTO my VALUES (1, 1), (2, 2)");
+  direct->MustExec("CREATE VIEW v AS SELECT id FROM t");
+  auto c = Via();
+  EXPECT_TRUE(c->Exec("ALTER TABLE my ADD COLUMN x INT NULL")) << c->last_error();
+  EXPECT_TRUE(c->Exec("ALTER TABLE ar ADD INDEX by_a (a)")) << c->last_error();
+  EXPECT_TRUE(c->Exec("CREATE INDEX by_a ON mem (a)")) << c->last_error();
+  EXPECT_TRUE(c->Exec("ALTER TABLE cs ADD COLUMN b INT NOT NULL")) << c->last_error();
+  EXPECT_EQ(Columns("my"), (std::vector<std::string>{"id", "a", "x"}));
+  EXPECT_EQ(Columns("cs"), (std::vector<std::string>{"id", "a", "b"}));
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + db_ +
+                           "' AND INDEX_NAME='by_a'"),
+            "2");
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM my"), "2");
+  // To another engine: the server converts it.
+  EXPECT_TRUE(c->Exec("ALTER TABLE t ENGINE=MyISAM")) << c->last_error();
+  EXPECT_EQ(direct->Scalar("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA='" + db_ +
+                           "' AND TABLE_NAME='t'"),
+            "MyISAM");
+  // Not there: the server's own error, as directly.
+  EXPECT_FALSE(c->Exec("ALTER TABLE no_such_table ADD COLUMN x INT"));
+  EXPECT_EQ(c->last_errno(), 1146u) << c->last_error();
+  EXPECT_STREQ(mysql_sqlstate(c->handle()), "42S02");
+  EXPECT_FALSE(c->Exec("ALTER TABLE v ADD COLUMN x INT"));
+  EXPECT_FALSE(direct->Exec("ALTER TABLE v ADD COLUMN x INT"));
+  EXPECT_EQ(c->last_errno(), direct->last_errno()) << c->last_error() << " vs " << direct->last_error();
+  for (const char* table : {"my", "ar", "mem", "cs", "t"}) {
+    EXPECT_FALSE(TableExists(std::string("~") + table + "_new")) << table;
+    EXPECT_FALSE(TableExists(std::string("~") + table + "_old")) << table << ": staged instead of run by the server";
+  }
+  EXPECT_NE(proxy_.log().find("goes to the server as is, not online: " + db_ + ".my is a MyISAM table"),
+            std::string::npos)
+      << proxy_.log();
+
+  // A TEMPORARY table is the session's own, also where a base table has its name.
+  Fill("base", 20);
+  ASSERT_TRUE(c->Exec("CREATE TEMPORARY TABLE base (id INT PRIMARY KEY, only_here INT) ENGINE=InnoDB"));
+  EXPECT_TRUE(c->Exec("ALTER TABLE base ADD COLUMN tmp_col INT NULL")) << c->last_error();
+  EXPECT_TRUE(c->Exec("CREATE INDEX by_only ON base (only_here)")) << c->last_error();
+  EXPECT_EQ(Columns("base"), (std::vector<std::string>{"id", "a", "b", "c"})) << "the base table was changed";
+  EXPECT_FALSE(TableExists("~base_old"));
+  ASSERT_TRUE(c->Exec("INSERT INTO base (id, only_here, tmp_col) VALUES (1, 2, 3)")) << c->last_error();
+  ASSERT_TRUE(c->Exec("DROP TEMPORARY TABLE base"));
+  // Dropped: the name is the base table's again, changed online.
+  ASSERT_TRUE(c->Exec("ALTER TABLE base MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_TRUE(TableExists("~base_old"));
+
+  // Inside a block: refused before anything is copied, as before.
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY")) << c->last_error();
+  EXPECT_FALSE(c->Exec("ALTER TABLE my ADD COLUMN y INT NULL"));
+  EXPECT_EQ(c->last_errno(), 7749u) << c->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+  EXPECT_EQ(Columns("my"), (std::vector<std::string>{"id", "a", "x"}));
+}
+
 TEST_F(DeployTest, PrivilegesOfTheCallerDecide) {
   Fill("t", 100);
   auto admin = TestConn::Open(TestServer());

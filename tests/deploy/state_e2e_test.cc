@@ -28,6 +28,64 @@ class DeployStateTest : public DeployTest {
   }
 };
 
+// A migration is bound to the shadow it created (its InnoDB table id), not
+// to the shadow's name: a table put under that name while sealgate was down
+// is never applied into, resumed on or dropped, and the deploy says why.
+TEST_F(DeployStateTest, AMigrationNeverWritesIntoAShadowItDidNotCreate) {
+  Fill("t", 500);
+  const std::string name = "bound_" + db_;
+  const std::string schema = "_sgtest_bound_" + std::to_string(getpid());
+  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+  ProxyProcess::Options options;
+  options.metadata_schema = schema;
+  ProxyProcess first;
+  ASSERT_TRUE(first.Start(options)) << first.log();
+  {
+    auto c = TestConn::Open(first.address(), db_);
+    ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+    ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT NULL")) << c->last_error();
+    ASSERT_TRUE(c->Exec("END DEPLOY")) << c->last_error();
+  }
+  ASSERT_TRUE(WaitFor([&] { return Direct()->Scalar("SELECT COUNT(*) FROM `~t_new`") == "500"; }, 30s));
+  first.Kill();
+  // Another table under the shadow's name, with rows of its own.
+  auto direct = Direct();
+  direct->MustExec("DROP TABLE `~t_new`");
+  direct->MustExec("CREATE TABLE `~t_new` LIKE t");
+  direct->MustExec("ALTER TABLE `~t_new` ADD COLUMN z INT NULL");
+  direct->MustExec("INSERT INTO `~t_new` SELECT *, 7 FROM t WHERE id <= 10");
+
+  ProxyProcess second;
+  ASSERT_TRUE(second.Start(options)) << second.log();
+  direct->MustExec("UPDATE t SET a = -1 WHERE id <= 5");
+  direct->MustExec("INSERT INTO t (id, a) VALUES (9001, 1)");
+  std::this_thread::sleep_for(2s);  // what a resumed applier would have applied by now
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM `~t_new`"), "10");
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM `~t_new` WHERE a = -1"), "0");
+  EXPECT_NE(second.log().find("is not resumed"), std::string::npos) << second.log();
+  EXPECT_NE(second.log().find("is not the table this migration created"), std::string::npos) << second.log();
+
+  auto c = TestConn::Open(second.address(), db_);
+  bool reported = false;
+  for (auto& r : c->Query("SHOW DEPLOY CHECK")) {
+    reported |= r[1] == name && r[3].value_or("").find("not the table this migration created") != std::string::npos;
+  }
+  EXPECT_TRUE(reported) << "SHOW DEPLOY CHECK does not report the shadow that is not the migration's";
+  EXPECT_FALSE(c->Exec("COMMIT DEPLOY '" + name + "'"));
+  EXPECT_EQ(c->last_errno(), 7754u) << c->last_error();
+  EXPECT_NE(c->last_error().find("not the table this migration created"), std::string::npos) << c->last_error();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c"}));
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_TRUE(TableExists("~t_new")) << "a table the migration did not create was dropped";
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM `~t_new`"), "10");
+  // The table can be changed again, with a shadow of its own.
+  EXPECT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error() << second.log();
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM t"), "501");
+  EXPECT_EQ(direct->Scalar("SELECT COUNT(*) FROM `~t_new`"), "10");
+  second.Stop();
+  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+}
+
 // Every form that would change the metadata schema is refused with 7772 /
 // 42000, alone or inside a multi-statement packet, qualified or after USE;
 // reading it works; and nothing in it changed.
@@ -242,6 +300,58 @@ TEST_F(DeployStateTest, DeploysAreShownOnlyToThoseWhoMayControlThem) {
   ASSERT_TRUE(owner->Exec("ROLLBACK DEPLOY '" + name + "'"));
   admin->MustExec("DROP USER 'vis_reader'@'127.0.0.1'");
   admin->MustExec("DROP USER 'vis_owner'@'%'");
+}
+
+// A migration file that failed inside a named block is run again under the
+// same name: once its deploy is rolled back (or finalized) the name is free,
+// and the ended deploy is kept as 'name#1', also across a restart.
+TEST_F(DeployStateTest, ANameIsFreeAgainOnceItsDeployEnded) {
+  Fill("t", 50);
+  auto c = Via();
+  const std::string name = "again_" + db_.substr(0, 40);
+  auto state_of = [&](const std::string& deploy) {
+    std::string state;
+    for (auto& r : c->Query("SHOW DEPLOYS")) {
+      if (r[0] == deploy) state = r[1].value_or("");
+    }
+    return state;
+  };
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  // While it is open (and while sealed) the name is taken, and the refusal says by what.
+  auto other = Via();
+  EXPECT_FALSE(other->Exec("BEGIN DEPLOY '" + name + "'"));
+  EXPECT_EQ(other->last_errno(), 7762u);
+  EXPECT_NE(other->last_error().find("ROLLBACK DEPLOY"), std::string::npos) << other->last_error();
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
+
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  EXPECT_EQ(state_of(name), "sealed");
+  EXPECT_EQ(state_of(name + "#1"), "rolled_back");
+  EXPECT_FALSE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  EXPECT_NE(c->last_error().find("FINALIZE DEPLOY"), std::string::npos) << c->last_error();
+  ASSERT_TRUE(c->Exec("FINALIZE DEPLOY '" + name + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN y INT")) << c->last_error();
+  ASSERT_TRUE(c->Exec("END DEPLOY")) << c->last_error();
+  EXPECT_EQ(state_of(name + "#2"), "finalized");
+  // The history and the new deploy survive a restart, each under its name.
+  ASSERT_EQ(proxy_.Stop(), 0);
+  ProxyProcess::Options options;
+  options.metadata_schema = Meta();
+  ProxyProcess again;
+  ASSERT_TRUE(again.Start(options)) << again.log();
+  c = TestConn::Open(again.address(), db_);
+  EXPECT_EQ(state_of(name), "detached");
+  EXPECT_EQ(state_of(name + "#1"), "rolled_back");
+  EXPECT_EQ(state_of(name + "#2"), "finalized");
+  size_t items = 0;
+  for (auto& r : c->Query("SHOW DEPLOY STATUS '" + name + "#1'")) items += r[0] == name + "#1";
+  EXPECT_EQ(items, 1u) << "the ended deploy's item moved with it";
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_EQ(Columns("t").back(), "y");
 }
 
 // Deploy names compare exactly, in memory and in the metadata schema: 'Coll'

@@ -25,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseOk(in);
   (void)ParseErr(in);
   (void)ParseEofStatus(in);
+  (void)ParseProgressReport(in);
   (void)OkStatusFlags(in);
   (void)FirstTextValue(in);
   (void)FirstTextRow(in);
@@ -32,9 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   // The first byte picks the pending commands (bit 7: executes ask for a
   // cursor); the rest is server output, fed in both EOF modes, with and
-  // without MariaDB metadata caching.
-  for (int mode = 0; mode < 4; ++mode) {
-    ResponseTracker tracker(ResponseFormat{(mode & 1) != 0, (mode & 2) != 0});
+  // without MariaDB metadata caching and progress reports.
+  for (int mode = 0; mode < 8; ++mode) {
+    ResponseTracker tracker(ResponseFormat{(mode & 1) != 0, (mode & 2) != 0, (mode & 4) != 0});
     uint8_t selector = data[0];
     static const Command kCommands[] = {Command::kQuery, Command::kStmtPrepare, Command::kStmtExecute,
                                         Command::kFieldList, Command::kStatistics, Command::kChangeUser,

@@ -357,6 +357,81 @@ TEST_P(TrackerTest, CachedMetadataLeftOutOfAResult) {
   }
 }
 
+// MARIADB_CLIENT_PROGRESS: reports before a statement's OK and between the
+// results of a multi-statement end nothing; without the capability a packet
+// with error number 0xffff is an ERR like any other.
+TEST_P(TrackerTest, ProgressReportsEndNothing) {
+  ProgressReport report;
+  report.stage = 1;
+  report.max_stage = 2;
+  report.percent = 45.5;
+  report.stage_name = "copy to tmp table";
+  const std::string progress = BuildProgressReport(report);
+  Stream s(deprecate());
+  s.Raw(progress).Raw(progress).Ok();
+  s.NewResponse().Raw(progress).ResultSet(1, 2, status::kAutocommit | status::kMoreResultsExist).Raw(progress).Ok();
+  s.NewResponse().Ok();
+  for (size_t step : {size_t{1}, size_t{5}, s.bytes().size()}) {
+    ResponseTracker t(ResponseFormat{deprecate(), false, /*progress_reports=*/true});
+    t.Expect(Command::kQuery, 1);
+    t.Expect(Command::kQuery, 2);
+    t.Expect(Command::kPing, 3);
+    auto done = FeedAll(t, s.bytes(), step);
+    ASSERT_EQ(done.size(), 3u) << "step " << step;
+    for (const auto& d : done) EXPECT_TRUE(d.ok) << d.tag;
+    EXPECT_TRUE(t.idle());
+  }
+  ResponseTracker plain(deprecate());
+  plain.Expect(Command::kQuery, 1);
+  auto done = FeedAll(plain, Stream(deprecate()).Raw(progress).bytes(), 64);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_FALSE(done[0].ok);
+}
+
+TEST(ProgressReport, BuiltAsTheServerSendsAndParsedBack) {
+  ProgressReport report;
+  report.stage = 2;
+  report.max_stage = 3;
+  report.percent = 12.345;
+  report.stage_name = "catching up";
+  std::string p = BuildProgressReport(report);
+  ASSERT_GE(p.size(), 9u);
+  EXPECT_EQ(p.substr(0, 4), std::string("\xff\xff\xff\x01", 4));
+  EXPECT_EQ(static_cast<uint8_t>(p[4]), 2);
+  EXPECT_EQ(static_cast<uint8_t>(p[5]), 3);
+  EXPECT_EQ(LoadLE(reinterpret_cast<const unsigned char*>(p.data()) + 6, 3), 12345u);
+  EXPECT_TRUE(IsProgressReport(p));
+  auto back = ParseProgressReport(p);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->stage, 2);
+  EXPECT_EQ(back->max_stage, 3);
+  EXPECT_DOUBLE_EQ(back->percent, 12.345);
+  EXPECT_EQ(back->stage_name, "catching up");
+  EXPECT_FALSE(IsProgressReport(BuildErr(1146, "42S02", "no table")));
+  for (size_t cut = 0; cut < p.size(); ++cut) EXPECT_FALSE(ParseProgressReport(p.substr(0, cut)).ok()) << cut;
+}
+
+TEST_P(TrackerTest, APreparedStatementsIdIsReported) {
+  Stream s(deprecate());
+  std::string ok;
+  PutU8(&ok, 0);
+  PutU32(&ok, 0x01020304);
+  PutU16(&ok, 0);
+  PutU16(&ok, 0);
+  PutU8(&ok, 0);
+  PutU16(&ok, 0);
+  s.Raw(ok).NewResponse().Err();
+  ResponseTracker t(deprecate());
+  t.Expect(Command::kStmtPrepare, 1);
+  t.Expect(Command::kStmtPrepare, 2);
+  auto done = FeedAll(t, s.bytes(), 3);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_TRUE(done[0].ok);
+  EXPECT_EQ(done[0].statement_id, 0x01020304u);
+  EXPECT_FALSE(done[1].ok);
+  EXPECT_EQ(done[1].statement_id, 0u);
+}
+
 // Without its "metadata follows" byte a column count cannot be followed.
 TEST_P(TrackerTest, CachedMetadataColumnCountWithoutItsByteIsAnError) {
   Stream s(deprecate());

@@ -54,6 +54,22 @@ TEST(SessionStateTest, HandlersAndUserLocks) {
   EXPECT_FALSE(s.holds_user_locks());
 }
 
+TEST(SessionStateTest, TemporaryTablesOfTheSession) {
+  SessionState s;
+  s.OnQuerySent("CREATE TEMPORARY TABLE tmp (id INT)", "app");
+  s.OnQuerySent("USE other; CREATE TEMPORARY TABLE IF NOT EXISTS `x y` LIKE app.t", "app");
+  EXPECT_TRUE(s.MayHaveTemporaryTable("app", "tmp"));
+  EXPECT_TRUE(s.MayHaveTemporaryTable("other", "x y"));
+  EXPECT_FALSE(s.MayHaveTemporaryTable("other", "tmp"));
+  s.OnQuerySent("CREATE TABLE base (id INT)", "app");
+  EXPECT_FALSE(s.MayHaveTemporaryTable("app", "base"));
+  s.OnQuerySent("DROP TABLE IF EXISTS app.tmp, nothing", "other");
+  EXPECT_FALSE(s.MayHaveTemporaryTable("app", "tmp"));
+  EXPECT_TRUE(s.MayHaveTemporaryTable("other", "x y"));
+  s.OnSessionReset();
+  EXPECT_FALSE(s.MayHaveTemporaryTable("other", "x y"));
+}
+
 TEST(SessionStateTest, PlainDmlHasNoEffects) {
   SessionState s;
   EXPECT_EQ(s.OnQuerySent("SELECT c FROM sbtest1 WHERE id=42"), 0u);

@@ -68,7 +68,8 @@ bool RawClient::SendRaw(const std::string& bytes) {
   return true;
 }
 
-bool RawClient::Login(const std::string& user, const std::string& password, const std::string& database) {
+bool RawClient::Login(const std::string& user, const std::string& password, const std::string& database,
+                      uint64_t mariadb_caps) {
   std::string greeting;
   if (!ReadPacket(&greeting)) {
     error_ = "no greeting";
@@ -86,6 +87,11 @@ bool RawClient::Login(const std::string& user, const std::string& password, cons
   pos += 2 + 1 + 2;
   uint32_t caps_high = static_cast<unsigned char>(greeting[pos]) | (static_cast<unsigned char>(greeting[pos + 1]) << 8);
   server_caps_ = caps_low | (static_cast<uint64_t>(caps_high) << 16);
+  if (!(caps_low & 1)) {  // a MariaDB server: its extended capabilities end the reserved bytes
+    uint64_t extended = 0;
+    for (int i = 0; i < 4; ++i) extended |= static_cast<uint64_t>(static_cast<unsigned char>(greeting[pos + 9 + i])) << (8 * i);
+    server_caps_ |= extended << 32;
+  }
   pos += 2 + 1 + 10;
   salt += greeting.substr(pos, 12);
 
@@ -99,11 +105,13 @@ bool RawClient::Login(const std::string& user, const std::string& password, cons
 
   uint32_t caps = 0x00000001 | 0x00000200 | 0x00008000 | 0x00080000 | 0x00010000 | 0x00020000 | 0x00002000;
   if (!database.empty()) caps |= 0x8;
+  if (mariadb_caps != 0) caps &= ~0x00000001u;  // CLIENT_MYSQL off: the extended capabilities follow
   std::string resp;
   for (int i = 0; i < 4; ++i) resp.push_back(static_cast<char>(caps >> (8 * i)));
   resp.append("\x00\x00\x00\x01", 4);  // max packet
   resp.push_back(45);                  // utf8mb4
-  resp.append(23, '\0');
+  resp.append(19, '\0');
+  for (int i = 0; i < 4; ++i) resp.push_back(static_cast<char>((mariadb_caps >> 32) >> (8 * i)));
   resp.append(user);
   resp.push_back('\0');
   resp.push_back(static_cast<char>(password.empty() ? 0 : 20));

@@ -18,8 +18,11 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool Connect(int port);  // TCP only, no handshake
-  // Full handshake with mysql_native_password; false with error() set on failure.
-  bool Login(const std::string& user, const std::string& password, const std::string& database = "");
+  // Full handshake with mysql_native_password; false with error() set on
+  // failure. Non-zero `mariadb_caps` (bits 32..63 of the capabilities, e.g.
+  // MariaDB progress reports) are asked for as a MariaDB client does.
+  bool Login(const std::string& user, const std::string& password, const std::string& database = "",
+             uint64_t mariadb_caps = 0);
 
   bool SendRaw(const std::string& bytes);
   // Appends one packet frame (seq given) to `out`.
