@@ -466,7 +466,7 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
   return ControlReply::Ok(st.deploy_name ? "deploy '" + name + "' opened" : "deploy opened");
 }
 
-Status DeployController::TableBusy(const sql::TableName& t, const std::string& owner) const {
+Status DeployController::TableBusy(const sql::TableName& t, const std::string& owner, uint64_t session_id) const {
   auto it = deploys_.find(owner);
   if (it != deploys_.end() && !IsActive(it->second.deploy.state)) {
     return DeployError(error::kDeployTableBusy,
@@ -475,8 +475,33 @@ Status DeployController::TableBusy(const sql::TableName& t, const std::string& o
                            RevertUntil(it->second.deploy) + ": FINALIZE DEPLOY '" + owner +
                            "' (or REVERT DEPLOY it) before changing the table again");
   }
+  if (BlockOf(session_id) == owner) {
+    return DeployError(error::kDeployTableBusy,
+                       "table " + Qualified(t) + " is already changed in this deploy block, and a deploy takes one "
+                       "statement per table: write both changes in one ALTER TABLE (the block stays open)");
+  }
+  if (it != deploys_.end() && it->second.deploy.anonymous) {
+    // Another session's unnamed block, or a plain ALTER's own one-statement
+    // deploy (its session id has bit 63): say which, and how to end it.
+    const Entry& e = it->second;
+    std::string statement;
+    for (const auto& item : e.deploy.items) {
+      if (item.table == t) statement = item.statement;
+    }
+    if (statement.size() > 200) statement = std::string(Utf8Prefix(statement, 200)) + "...";
+    const bool plain = (e.opened_by >> 63) != 0;
+    return DeployError(error::kDeployTableBusy,
+                       "table " + Qualified(t) + " is still being changed by " +
+                           (plain ? std::string("an earlier ALTER") : std::string("another session's deploy block")) +
+                           (statement.empty() ? "" : " (`" + statement + "`)") +
+                           (plain ? ", which goes on online after its client went away (as the server's own ALTER "
+                                    "does) and finishes by itself"
+                                  : "") +
+                           ": wait for it, or cancel it with ROLLBACK DEPLOY '" + owner + "'");
+  }
   return DeployError(error::kDeployTableBusy,
-                     "table " + Qualified(t) + " is already in deploy '" + owner + "'; commit or roll that back first");
+                     "table " + Qualified(t) + " is already in deploy '" + owner + "'; COMMIT DEPLOY '" + owner +
+                         "' or ROLLBACK DEPLOY '" + owner + "' first");
 }
 
 Status DeployController::FinalizeImplicitOwner(const sql::TableName& t) {

@@ -242,7 +242,9 @@ class DeployController {
   void RecoverInterruptedSeal(migration::SqlConn& admin, Deploy* d);  // REQUIRES(mu_)
   Status Persist(const Deploy& d);
   std::optional<std::string> TableOwner(const sql::TableName& t) const;  // REQUIRES(mu_)
-  Status TableBusy(const sql::TableName& t, const std::string& owner) const;  // REQUIRES(mu_)
+  // Why `session_id` cannot stage a change of `t`, which deploy `owner`
+  // holds, in words that say what to do. REQUIRES(mu_)
+  Status TableBusy(const sql::TableName& t, const std::string& owner, uint64_t session_id) const;
   // A plain ALTER's sealed implicit deploy that holds `t` is finalized: the
   // table's next change ends its revert window. Named deploys are left alone.
   Status FinalizeImplicitOwner(const sql::TableName& t);

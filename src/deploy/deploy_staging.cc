@@ -138,7 +138,7 @@ StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const 
     if (reserved_.count({t.schema, t.name})) {
       return DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is being staged by another session");
     }
-    if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
+    if (auto owner = TableOwner(t)) return TableBusy(t, *owner, c.session_id);
     int staged = 0;
     for (const auto& [n, e] : deploys_) {
       if (!IsActive(e.deploy.state)) continue;
@@ -229,7 +229,7 @@ StatusOr<DeployItem> DeployController::StageCreate(const ClientContext& c, const
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
+    if (auto owner = TableOwner(t)) return TableBusy(t, *owner, c.session_id);
   }
   auto shadow = migration::ChooseShadowName(*admin, t, "~");
   if (!shadow.ok()) return shadow.status();
@@ -305,7 +305,7 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto owner = TableOwner(t)) return TableBusy(t, *owner);
+  if (auto owner = TableOwner(t)) return TableBusy(t, *owner, c.session_id);
   DeployItem item;
   item.kind = ItemKind::kDrop;
   item.table = t;

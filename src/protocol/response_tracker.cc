@@ -192,10 +192,14 @@ Status ResponseTracker::OnPacket(Pending& p, const PacketScanner::Frame& frame) 
       if (!flags.ok()) return flags.status();
       status_flags_ = *flags;
       // The cursor a COM_STMT_EXECUTE asked for is open: rows come later
-      // through COM_STMT_FETCH. Any other result flagged CURSOR_EXISTS (a
-      // stored program's SELECT while one of its own cursors is open) has
-      // its rows right here.
-      if (p.cursor == Cursor::kRequested && (*flags & status::kCursorExists)) {
+      // through COM_STMT_FETCH. The server opens one for a single SELECT
+      // only, never with more results to follow: any other result flagged
+      // CURSOR_EXISTS (a stored program's SELECT while one of its own
+      // cursors is open, also in a CALL or block executed with a cursor
+      // requested, whose results all say MORE_RESULTS_EXIST) has its rows
+      // right here.
+      if (p.cursor == Cursor::kRequested && (*flags & status::kCursorExists) &&
+          !(*flags & status::kMoreResultsExist)) {
         Complete(true);
       } else {
         p.state = State::kRows;

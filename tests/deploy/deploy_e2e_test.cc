@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "deploy/deploy_test_util.h"
+#include "support/raw_client.h"
 
 namespace sealgate::test {
 namespace {
@@ -122,6 +123,10 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
   EXPECT_FALSE(c->Exec("ALTER TABLE nokey ADD COLUMN b INT"));
   EXPECT_EQ(c->last_errno(), 7743u) << c->last_error();
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
+  // A second statement on the same table in the same block: said as such.
+  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD INDEX by_z (z)"));
+  EXPECT_EQ(c->last_errno(), 7763u);
+  EXPECT_NE(c->last_error().find("already changed in this deploy block"), std::string::npos) << c->last_error();
   // Another session: the name is taken, the table is busy.
   auto other = Via();
   EXPECT_FALSE(other->Exec("BEGIN DEPLOY '" + name + "'"));
@@ -137,6 +142,50 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
   // The block survived every refusal.
   ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
   EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c", "z"}));
+}
+
+// A plain ALTER goes on after its client is gone (as the server's own does);
+// running it again says so in the user's words, and names the deploy to
+// roll back to stop it.
+TEST_F(DeployTest, ARerunAfterAKilledClientSaysTheEarlierAlterGoesOn) {
+  Fill("t", 100000);
+  proxy_.Stop();
+  ProxyProcess::Options options;
+  options.extra_args = {"--copy-max-chunk-rows", "25", "--copy-target-chunk-ms", "20"};
+  ASSERT_TRUE(proxy_.Start(options)) << proxy_.log();
+  {
+    RawClient gone;
+    ASSERT_TRUE(gone.Connect(proxy_.port()));
+    ASSERT_TRUE(gone.Login(TestServer().user, TestServer().password, db_)) << gone.error();
+    std::string out;
+    RawClient::Frame(&out, 0, "\x03" "ALTER TABLE t MODIFY c BIGINT NULL");
+    ASSERT_TRUE(gone.SendRaw(out));
+    ASSERT_TRUE(WaitFor([&] { return TableExists("~t_new"); }, 30s));
+  }  // the client goes away while its ALTER copies
+  auto c = Via();
+  // Once it is staged (until then: "being staged by another session").
+  std::string message;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        EXPECT_FALSE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL"));
+        EXPECT_EQ(c->last_errno(), 7763u);
+        message = c->last_error();
+        return message.find("being staged") == std::string::npos;
+      },
+      30s))
+      << message;
+  EXPECT_NE(message.find("an earlier ALTER (`ALTER TABLE t MODIFY c BIGINT NULL`)"), std::string::npos) << message;
+  EXPECT_NE(message.find("finishes by itself"), std::string::npos) << message;
+  size_t at = message.find("ROLLBACK DEPLOY '");
+  ASSERT_NE(at, std::string::npos) << message;
+  std::string name = message.substr(at + 17);
+  name = name.substr(0, name.find('\''));
+  ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY '" + name + "'")) << c->last_error();
+  EXPECT_FALSE(TableExists("~t_new"));
+  EXPECT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND COLUMN_NAME='c'"),
+            "bigint");
 }
 
 TEST_F(DeployTest, NamedDeploySurvivesProxyKillAndIsSealedAfterRestart) {

@@ -201,15 +201,20 @@ TEST_P(TrackerTest, SelectWhileAStoredProgramCursorIsOpenKeepsItsRows) {
     if (!deprecate()) s.Raw(BuildEof(open | status::kMoreResultsExist));
     s.Raw("\x01" "1").Terminator(open | status::kMoreResultsExist).Ok();
     s.NewResponse().ResultSet(1, 1);  // the next statement
-    for (size_t step : {size_t{1}, size_t{4}, s.bytes().size()}) {
-      ResponseTracker t(deprecate());
-      t.Expect(command, 1);
-      t.Expect(Command::kQuery, 2);
-      auto done = FeedAll(t, s.bytes(), step);
-      ASSERT_EQ(done.size(), 2u) << "step " << step;
-      EXPECT_TRUE(done[0].ok);
-      EXPECT_TRUE(done[1].ok);
-      EXPECT_TRUE(t.idle());
+    // Also a CALL executed with a cursor requested: its results all say
+    // MORE_RESULTS_EXIST, so none of them is the requested cursor.
+    for (auto cursor : {ResponseTracker::Cursor::kNone, ResponseTracker::Cursor::kRequested}) {
+      if (command != Command::kStmtExecute && cursor == ResponseTracker::Cursor::kRequested) continue;
+      for (size_t step : {size_t{1}, size_t{4}, s.bytes().size()}) {
+        ResponseTracker t(deprecate());
+        t.Expect(command, 1, cursor);
+        t.Expect(Command::kQuery, 2);
+        auto done = FeedAll(t, s.bytes(), step);
+        ASSERT_EQ(done.size(), 2u) << "step " << step;
+        EXPECT_TRUE(done[0].ok);
+        EXPECT_TRUE(done[1].ok);
+        EXPECT_TRUE(t.idle());
+      }
     }
   }
 }

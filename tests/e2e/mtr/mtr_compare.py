@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """MariaDB's own mysql-test-run tests, directly and through sealgate.
 
-About a minute per protocol on two cores (ctest: clients.mtr_compare and
-clients.mtr_compare_ps, the latter with --ps-protocol). mysql-test-run
-(Debian's mariadb-test package) starts a server configured as its tests
+About a minute per protocol on two cores (ctest: clients.mtr_compare, and
+clients.mtr_compare_ps and clients.mtr_compare_cursor with --ps-protocol and
+--cursor-protocol). mysql-test-run (Debian's mariadb-test package) starts a server configured as its tests
 expect (--start-and-exit); sealgate is put in front of it; the chosen tests
 then run twice with --extern: directly against that server, and through
 sealgate. Every test must end the same way both times: passed, skipped for the
