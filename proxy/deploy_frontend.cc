@@ -162,7 +162,10 @@ std::string DeployFrontend::Render(const deploy::ControlReply& reply, const Sess
     }
     case deploy::ControlReply::Kind::kResultSet: {
       std::vector<protocol::ColumnSpec> columns;
-      for (const auto& name : reply.columns) columns.push_back({name, protocol::ColumnType::kVarString});
+      for (size_t i = 0; i < reply.columns.size(); ++i) {
+        columns.push_back({reply.columns[i], reply.integer_columns.count(i) ? protocol::ColumnType::kLongLong
+                                                                            : protocol::ColumnType::kVarString});
+      }
       out = protocol::BuildTextResultSet(columns, reply.rows, flags, session.result_sets);
       break;
     }

@@ -476,9 +476,12 @@ Status DeployController::TableBusy(const sql::TableName& t, const std::string& o
                            "' (or REVERT DEPLOY it) before changing the table again");
   }
   if (BlockOf(session_id) == owner) {
+    // ALTERs and index statements compose (ComposeInBlock); a CREATE or
+    // DROP of a table the block already changes does not.
     return DeployError(error::kDeployTableBusy,
-                       "table " + Qualified(t) + " is already changed in this deploy block, and a deploy takes one "
-                       "statement per table: write both changes in one ALTER TABLE (the block stays open)");
+                       "table " + Qualified(t) + " is already changed in this deploy block; a CREATE or DROP of it "
+                       "cannot follow that change in the same deploy: send it in another deploy (this block stays "
+                       "open)");
   }
   if (it != deploys_.end() && it->second.deploy.anonymous) {
     // Another session's unnamed block, or a plain ALTER's own one-statement
@@ -505,21 +508,39 @@ Status DeployController::TableBusy(const sql::TableName& t, const std::string& o
 }
 
 Status DeployController::FinalizeImplicitOwner(const sql::TableName& t) {
-  std::string owner;
+  std::string owner, kept;
+  bool anonymous = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto name = TableOwner(t);
     if (!name) return Status::Ok();
     const Entry& e = deploys_[*name];
     bool swapped = e.deploy.state == DeployState::kSealed || e.deploy.state == DeployState::kReverted;
-    if (!e.deploy.anonymous || !swapped || e.busy) return Status::Ok();
+    if (!swapped || e.busy) return Status::Ok();
     owner = *name;
+    anonymous = e.deploy.anonymous;
+    for (const auto& it : e.deploy.items) {
+      if (it.table == t) kept = e.deploy.state == DeployState::kSealed ? it.old_name : it.shadow;
+    }
   }
-  // A plain ALTER's implicit deploy keeps its revert window only until the
-  // table changes again: the next change supersedes it.
-  if (options_.logger) {
-    options_.logger->Info("deploy", "deploy=" + owner + " finalized: " + t.name + " is being changed again");
+  std::string why;
+  if (anonymous) {
+    // A plain ALTER's implicit deploy keeps its revert window only until the
+    // table changes again: the next change supersedes it.
+    why = t.name + " is being changed again";
+  } else {
+    // A named deploy whose kept side of this table is gone (dropped behind
+    // sealgate's back: DROP DATABASE, a test database made anew) can never
+    // be reverted: it no longer claims the table.
+    if (kept.empty()) return Status::Ok();
+    auto admin = SqlConn::Open(options_.admin);
+    if (!admin.ok()) return Status::Ok();
+    auto there = migration::TableExists(*admin, t.schema, kept);
+    if (!there.ok() || *there) return Status::Ok();
+    why = "its kept table " + Qualified({t.schema, kept}) +
+          " is gone (dropped behind sealgate's back), so it could not be reverted any more";
   }
+  if (options_.logger) options_.logger->Info("deploy", "deploy=" + owner + " finalized: " + why);
   ControlReply done = Finalize(ClientContext{}, owner);
   return done.kind == ControlReply::Kind::kError ? done.error : Status::Ok();
 }

@@ -78,6 +78,7 @@ struct ControlReply {
   Status error;
   std::vector<std::string> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
+  std::set<size_t> integer_columns;  // result-set columns typed as integers (else strings)
 
   static ControlReply Ok(std::string info, uint64_t affected = 0);
   static ControlReply Error(Status status);
@@ -219,7 +220,24 @@ class DeployController {
   // A plain ALTER as an implicit one-statement deploy that replies once sealed.
   ControlReply StagePlainAlter(const ClientContext& c, const sql::Statement& st, const std::string& sql);
 
-  StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql);
+  // `composing`: the caller (ComposeInBlock) holds the table's reservation
+  // and replaces the block's own item of it: no ownership or count checks.
+  StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql, bool composing = false);
+  // A further ALTER (or CREATE/DROP INDEX as its ALTER) of a table block
+  // `name` already changes, composed with the earlier change into one item:
+  // on a table the block creates, made on its (empty, not yet live) shadow;
+  // on a staged ALTER, staged anew as one ALTER with both statements' specs,
+  // the earlier migration cancelled once the new one is staged. nullopt: the
+  // block does not change the table yet (stage it as usual).
+  // A statement that only reads, sent inside block `name`: introspection of a
+  // table the block changes (SHOW CREATE TABLE, SHOW [FULL] COLUMNS/FIELDS,
+  // SHOW INDEX/KEYS, DESCRIBE) is answered as the table will be once sealed,
+  // from its shadow; one that names such a table otherwise is refused (its
+  // answer would be the table as it is now); any other goes to the server.
+  // nullopt: not a statement that only reads.
+  std::optional<ControlReply> ReadInBlock(const ClientContext& c, const std::string& sql, const std::string& name);
+  std::optional<ControlReply> ComposeInBlock(const ClientContext& c, const std::string& name,
+                                             const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);
   StatusOr<DeployItem> StageDrop(const ClientContext& c, const sql::TableName& table, const std::string& sql);
   // Seals the deploy's items (or, `inverse`, swaps them back), retrying

@@ -7,7 +7,9 @@
 #include "deploy/deploy_controller.h"
 #include "deploy/foreign_key_swap.h"
 #include "deploy/trigger_swap.h"
+#include "migration/session_settings.h"
 #include "migration/shadow.h"
+#include "sql/alter.h"
 #include "sql/errors.h"
 
 namespace sealgate::deploy {
@@ -69,11 +71,15 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
   std::vector<StatusOr<DeployItem>> staged;
   switch (st.kind) {
     case StatementKind::kAlterTable:
+      if (auto composed = ComposeInBlock(c, name, sql)) return *composed;
       staged.push_back(StageAlter(c, sql));
       break;
     case StatementKind::kCreateIndex:
     case StatementKind::kDropIndex: {
       auto alter = IndexStatementAsAlter(st, sql, c.database);
+      if (alter.ok()) {
+        if (auto composed = ComposeInBlock(c, name, *alter)) return *composed;
+      }
       staged.push_back(alter.ok() ? StageAlter(c, *alter) : StatusOr<DeployItem>(alter.status()));
       break;
     }
@@ -84,10 +90,12 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
       for (const auto& t : st.tables) staged.push_back(StageDrop(c, Resolve(t, c.database), sql));
       break;
     default:
+      if (auto read = ReadInBlock(c, sql, name)) return *read;
       return ControlReply::Error(DeployError(
           error::kDeployStatementNotAllowed,
-          "only ALTER TABLE, CREATE TABLE, DROP TABLE, CREATE/DROP INDEX and SHOW DEPLOY... are accepted inside "
-          "a deploy block; deploy '" + name + "' stays open (COMMIT DEPLOY or ROLLBACK DEPLOY ends it)"));
+          "only ALTER TABLE, CREATE TABLE, DROP TABLE, CREATE/DROP INDEX, statements that only read and SHOW "
+          "DEPLOY... are accepted inside a deploy block; deploy '" + name + "' stays open (COMMIT DEPLOY or "
+          "ROLLBACK DEPLOY ends it)"));
   }
   std::string info;
   std::vector<DeployItem> orphans;  // staged, but the deploy moved on meanwhile
@@ -128,10 +136,11 @@ ControlReply DeployController::Stage(const ClientContext& c, const sql::Statemen
   return ControlReply::Ok(info);
 }
 
-StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const std::string& alter_sql) {
+StatusOr<DeployItem> DeployController::StageAlter(const ClientContext& c, const std::string& alter_sql,
+                                                  bool composing) {
   auto analyzed = sql::Classify(alter_sql);
   std::optional<sql::TableName> reserved;
-  if (!analyzed.tables.empty()) {
+  if (!analyzed.tables.empty() && !composing) {
     sql::TableName t = Resolve(analyzed.tables[0], c.database);
     SEALGATE_RETURN_IF_ERROR(FinalizeImplicitOwner(t));
     std::lock_guard<std::mutex> lock(mu_);
@@ -313,6 +322,134 @@ StatusOr<DeployItem> DeployController::StageDrop(const ClientContext& c, const s
   item.statement = sql;
   item.foreign_keys = SerializeForeignKeys(*keys);
   return item;
+}
+
+std::optional<ControlReply> DeployController::ComposeInBlock(const ClientContext& c, const std::string& name,
+                                                             const std::string& alter_sql) {
+  auto alter = sql::AnalyzeAlter(alter_sql);
+  if (!alter.ok()) return std::nullopt;  // staging says what is wrong with it
+  const sql::TableName t = Resolve(alter->table, c.database);
+  DeployItem earlier;
+  size_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto found = deploys_.find(name);
+    if (found == deploys_.end() || found->second.busy || found->second.deploy.state != DeployState::kOpen) {
+      return std::nullopt;
+    }
+    const auto& items = found->second.deploy.items;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].table == t) {
+        earlier = items[i];
+        seq = i + 1;
+      }
+    }
+    if (seq == 0) return std::nullopt;
+    if (reserved_.count({t.schema, t.name})) {
+      return ControlReply::Error(
+          DeployError(error::kDeployTableBusy, "table " + Qualified(t) + " is being staged in this block right now"));
+    }
+    reserved_.insert({t.schema, t.name});
+  }
+  struct Release {
+    DeployController* self;
+    sql::TableName t;
+    ~Release() {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->Unreserve(t);
+    }
+  } release{this, t};
+  auto refused = [&](const Status& why) {
+    return ControlReply::Error(
+        Status(why.code(), "this change of " + Qualified(t) + " cannot be combined with the earlier change of it in "
+                               "deploy '" + name + "' (write both changes as one ALTER TABLE; the block stays open, "
+                               "the earlier change staged): " + why.message())
+            .WithMysqlError(why.mysql_errno() ? why.mysql_errno() : error::kDeployTableBusy,
+                            why.sqlstate().empty() ? std::string(error::kSqlstateGeneral) : why.sqlstate()));
+  };
+  DeployItem updated = earlier;
+  std::string info;
+  switch (earlier.kind) {
+    case ItemKind::kDrop:
+      return ControlReply::Error(Status::NotFound("Table '" + t.schema + "." + t.name + "' doesn't exist")
+                                     .WithMysqlError(1146, "42S02"));
+    case ItemKind::kCreate: {
+      // Created by this block: still an empty table under its shadow name,
+      // which nobody reads or writes. The change is made on it, as the
+      // client would have made it right after its CREATE TABLE.
+      auto admin = SqlConn::Open(options_.admin);
+      if (!admin.ok()) return ControlReply::Error(admin.status());
+      if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
+      Status made = migration::WithSessionSettings(*admin, c.settings, [&] {
+        Status s = admin->Exec(sql::RenderAlter(*alter, {t.schema, earlier.shadow}));
+        if (s.ok()) return s;
+        return Status(s.code(), s.message())
+            .WithMysqlError(static_cast<uint16_t>(admin->server_errno()), admin->server_sqlstate());
+      });
+      if (!made.ok()) return ControlReply::Error(made);
+      updated.statement = earlier.statement + ";\n" + alter_sql;
+      info = "change of " + Qualified(t) + " made on the table this deploy creates";
+      break;
+    }
+    case ItemKind::kAlter: {
+      auto first = sql::AnalyzeAlter(earlier.statement);
+      if (!first.ok()) return refused(first.status());
+      sql::AlterTable both = *first;
+      both.specs.insert(both.specs.end(), alter->specs.begin(), alter->specs.end());
+      const std::string combined = sql::RenderAlter(both, t);
+      // One migration per table: the earlier one goes first. Should the
+      // server refuse the combination, the earlier change is staged again.
+      (void)CancelItems({earlier});
+      auto staged = StageAlter(c, combined, /*composing=*/true);
+      if (!staged.ok()) {
+        auto again = StageAlter(c, earlier.statement, /*composing=*/true);
+        bool kept = false;
+        if (again.ok()) {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto found = deploys_.find(name);
+          kept = found != deploys_.end() && seq <= found->second.deploy.items.size();
+          if (kept) {
+            found->second.deploy.items[seq - 1] = *again;
+            (void)store_.ReplaceItem(name, seq, *again);
+            ApplyCopyControls(name, *again);
+          }
+        }
+        if (again.ok() && !kept) (void)CancelItems({*again});
+        if (!kept) {
+          return ControlReply::Error(
+              Status::FailedPrecondition("this change of " + Qualified(t) + " cannot be combined with the earlier "
+                                         "one (" + staged.status().message() + "), and the earlier one could not be "
+                                         "staged again (" + (again.ok() ? "the deploy moved on" : again.status().message()) +
+                                         "): ROLLBACK DEPLOY '" + name + "' and start over")
+                  .WithMysqlError(error::kSealFailed, error::kSqlstateGeneral));
+        }
+        return refused(staged.status());
+      }
+      updated = *staged;
+      info = "migration " + std::to_string(updated.migration_id) + " staging " + Qualified(t) +
+             " with both changes (migration " + std::to_string(earlier.migration_id) + " cancelled)";
+      break;
+    }
+  }
+  bool open = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto found = deploys_.find(name);
+    open = found != deploys_.end() && found->second.deploy.state == DeployState::kOpen && !found->second.busy &&
+           seq <= found->second.deploy.items.size() && found->second.deploy.items[seq - 1].table == t;
+    if (open) {
+      found->second.deploy.items[seq - 1] = updated;
+      (void)store_.ReplaceItem(name, seq, updated);
+      if (updated.kind == ItemKind::kAlter) ApplyCopyControls(name, updated);
+    }
+  }
+  if (!open) {
+    if (updated.kind == ItemKind::kAlter) (void)CancelItems({updated});
+    return ControlReply::Error(
+        DeployError(error::kDeployWrongState, "deploy '" + name + "' was committed or rolled back meanwhile"));
+  }
+  if (options_.logger) options_.logger->Info("deploy", "deploy=" + name + " " + info);
+  return ControlReply::Ok(info);
 }
 
 }  // namespace sealgate::deploy

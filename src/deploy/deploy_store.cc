@@ -156,6 +156,15 @@ Status DeployStore::Open() {
   return Status::Ok();
 }
 
+Status DeployStore::ReplaceItem(const std::string& deploy, size_t seq, const DeployItem& item) {
+  return Exec("UPDATE " + Table("deploy_items") + " SET kind = " + conn_.Quote(ItemKindName(item.kind)) +
+              ", migration_id = " + std::to_string(item.migration_id) + ", follower_id = " +
+              std::to_string(item.follower_id) + ", shadow = " + conn_.Quote(item.shadow) + ", old_name = " +
+              conn_.Quote(item.old_name) + ", statement = " + conn_.Quote(item.statement) + ", foreign_keys = " +
+              conn_.Quote(item.foreign_keys) + ", triggers = " + conn_.Quote(item.triggers) + " WHERE deploy = " +
+              conn_.Quote(deploy) + " AND seq = " + std::to_string(seq));
+}
+
 Status DeployStore::UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item) {
   return Exec("UPDATE " + Table("deploy_items") + " SET migration_id = " + std::to_string(item.migration_id) +
               ", follower_id = " + std::to_string(item.follower_id) + " WHERE deploy = " + conn_.Quote(deploy) +

@@ -52,6 +52,8 @@ class DeployStore {
   // `retired` (one statement), so that its own name can be used again.
   Status Retire(const std::string& name, const std::string& retired);
   Status AddItem(const std::string& deploy, size_t seq, const DeployItem& item);
+  // Rewrites every column of an item (a change composed into it).
+  Status ReplaceItem(const std::string& deploy, size_t seq, const DeployItem& item);
   // Updates an item's migration_id and follower_id (`seq` counts from 1, as AddItem's).
   Status UpdateItem(const std::string& deploy, size_t seq, const DeployItem& item);
   // Updates state, attempts, hold, error, sealed_at.

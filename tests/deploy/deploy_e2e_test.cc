@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -116,15 +117,14 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
   EXPECT_FALSE(c->Exec("BEGIN DEPLOY"));
   EXPECT_EQ(c->last_errno(), 7760u);
-  EXPECT_FALSE(c->Exec("SELECT * FROM t"));
-  EXPECT_EQ(c->last_errno(), 7764u) << c->last_error();
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM u"), "50") << "a read of a table the block does not change is the server's";
   EXPECT_FALSE(c->Exec("INSERT INTO t (a) VALUES (1)"));
   EXPECT_EQ(c->last_errno(), 7764u);
   EXPECT_FALSE(c->Exec("ALTER TABLE nokey ADD COLUMN b INT"));
   EXPECT_EQ(c->last_errno(), 7743u) << c->last_error();
   ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z INT")) << c->last_error();
-  // A second statement on the same table in the same block: said as such.
-  EXPECT_FALSE(c->Exec("ALTER TABLE t ADD INDEX by_z (z)"));
+  // A DROP of a table the block changes: said as such, the block stays open.
+  EXPECT_FALSE(c->Exec("DROP TABLE t"));
   EXPECT_EQ(c->last_errno(), 7763u);
   EXPECT_NE(c->last_error().find("already changed in this deploy block"), std::string::npos) << c->last_error();
   // Another session: the name is taken, the table is busy.
@@ -186,6 +186,108 @@ TEST_F(DeployTest, ARerunAfterAKilledClientSaysTheEarlierAlterGoesOn) {
   EXPECT_EQ(Direct()->Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
                              "' AND TABLE_NAME='t' AND COLUMN_NAME='c'"),
             "bigint");
+}
+
+// A migration framework sends one statement per helper (add_column, then
+// add_index, ...): inside a block they compose into one change of each table,
+// and the sealed schema is what the same statements give run directly.
+TEST_F(TwinDeployTest, StatementsOnOneTableInABlockComposeIntoOneChange) {
+  Both({"CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT NOT NULL, b VARCHAR(40) NULL, c INT NULL)",
+        "INSERT INTO t (a, b, c) SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_3000"});
+  Writers writers;
+  writers.Run(proxy_.address(), db_, {"t"}, 1000000);
+  const std::vector<std::string> statements = {
+      "ALTER TABLE t ADD COLUMN d INT NOT NULL DEFAULT 7",
+      "ALTER TABLE t ADD INDEX by_d (d)",
+      "CREATE INDEX by_b ON t (b)",
+      "ALTER TABLE t MODIFY c BIGINT NULL",
+      "ALTER TABLE t ADD COLUMN e INT NULL",
+      "ALTER TABLE t MODIFY e BIGINT NULL",
+      "CREATE TABLE fresh (id INT PRIMARY KEY, v INT)",
+      "CREATE INDEX by_v ON fresh (v)",
+      "ALTER TABLE fresh ADD COLUMN w VARCHAR(10) NULL",
+  };
+  auto c = Via();
+  const std::string name = "compose_" + db_.substr(0, 40);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  for (const auto& statement : statements) ASSERT_TRUE(c->Exec(statement)) << statement << ": " << c->last_error();
+  {
+    auto twin = TestConn::Open(TestServer(), twin_);
+    for (const auto& statement : statements) twin->MustExec(statement);
+  }
+  // A part the server does not take in one ALTER with the earlier ones: the
+  // server's error, the block open, the earlier changes still staged.
+  EXPECT_FALSE(c->Exec("ALTER TABLE t CHANGE e e2 BIGINT NULL"));
+  EXPECT_EQ(c->last_errno(), 1054u) << c->last_error();
+  EXPECT_NE(c->last_error().find("write both changes as one ALTER TABLE"), std::string::npos) << c->last_error();
+  EXPECT_EQ(Columns("t"), (std::vector<std::string>{"id", "a", "b", "c"})) << "nothing is live before the seal";
+  EXPECT_FALSE(TableExists("fresh"));
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  writers.Join();
+  EXPECT_EQ(writers.errors.load(), 0);
+  EXPECT_EQ(writers.Missing(*Direct(), "t", 1000000), "") << "acknowledged writes missing";
+  auto schema = [&](const std::string& db, const std::string& table) {
+    return std::regex_replace(ShowCreateExactly(db, table), std::regex(" AUTO_INCREMENT=[0-9]+"), "");
+  };
+  for (const char* table : {"t", "fresh"}) EXPECT_EQ(schema(db_, table), schema(twin_, table)) << table;
+  EXPECT_EQ(Direct()->Scalar("SELECT COUNT(*) FROM t WHERE id <= 3000 AND d = 7"), "3000");
+  size_t migrations = 0;
+  for (size_t at = proxy_.log().find("cancelled)"); at != std::string::npos; at = proxy_.log().find("cancelled)", at + 1)) {
+    ++migrations;
+  }
+  EXPECT_GE(migrations, 4u) << "each further ALTER of t is staged anew with the earlier ones\n" << proxy_.log();
+}
+
+// Frameworks introspect a table before they change it, also one an earlier
+// statement of the block changed: inside a block SHOW CREATE TABLE, SHOW
+// COLUMNS, SHOW INDEX and DESCRIBE answer as the table will be once sealed.
+TEST_F(DeployTest, IntrospectionInsideABlockAnswersAsTheTableWillBe) {
+  Fill("t", 500);
+  Fill("other", 5);
+  auto c = Via();
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY 'look_" + db_.substr(0, 40) + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t ADD COLUMN z VARCHAR(20) NULL, ADD INDEX by_z (z), MODIFY c BIGINT NULL"))
+      << c->last_error();
+  ASSERT_TRUE(c->Exec("CREATE TABLE fresh (id INT PRIMARY KEY, v INT, KEY by_v (v))")) << c->last_error();
+  auto column_names = [&](const std::string& statement) {
+    std::vector<std::string> out;
+    for (auto& r : c->Query(statement)) out.push_back(r[0].value_or(""));
+    return out;
+  };
+  const std::vector<std::string> will_be = {"id", "a", "b", "c", "z"};
+  EXPECT_EQ(column_names("SHOW COLUMNS FROM t"), will_be) << c->last_error();
+  EXPECT_EQ(column_names("SHOW FULL FIELDS FROM t FROM `" + db_ + "`"), will_be) << c->last_error();
+  EXPECT_EQ(column_names("DESCRIBE `" + db_ + "`.t"), will_be) << c->last_error();
+  auto described = c->Query("DESC t c");
+  ASSERT_EQ(described.size(), 1u) << c->last_error();
+  EXPECT_EQ(described[0][1], "bigint(20)");
+  EXPECT_EQ(column_names("SHOW COLUMNS FROM fresh"), (std::vector<std::string>{"id", "v"}));
+  // SHOW INDEX: the table's name, and numbers typed as numbers.
+  ASSERT_EQ(mysql_query(c->handle(), "SHOW INDEX FROM t"), 0) << mysql_error(c->handle());
+  MYSQL_RES* res = mysql_store_result(c->handle());
+  ASSERT_NE(res, nullptr);
+  std::set<std::string> keys;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    EXPECT_STREQ(row[0], "t");
+    keys.insert(row[2]);
+  }
+  EXPECT_EQ(mysql_fetch_field_direct(res, 1)->type, MYSQL_TYPE_LONGLONG) << "Non_unique";
+  mysql_free_result(res);
+  EXPECT_EQ(keys, (std::set<std::string>{"PRIMARY", "by_z"}));
+  const std::string staged_create = c->Query("SHOW CREATE TABLE t").at(0)[1].value_or("");
+  EXPECT_EQ(staged_create.find("CREATE TABLE `t` ("), 0u) << staged_create;
+  EXPECT_NE(staged_create.find("`z` varchar(20)"), std::string::npos) << staged_create;
+  // Other reads go to the server; one that names a changed table otherwise is refused.
+  EXPECT_EQ(c->Scalar("SELECT COUNT(*) FROM other"), "5");
+  EXPECT_EQ(c->Scalar("SHOW COLUMNS FROM other LIKE 'a'"), "a");
+  EXPECT_FALSE(c->Exec("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                       "TABLE_NAME = 't'"));
+  EXPECT_EQ(c->last_errno(), 7764u);
+  EXPECT_NE(c->last_error().find("SHOW CREATE TABLE"), std::string::npos) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  auto strip = [](std::string text) { return std::regex_replace(text, std::regex(" AUTO_INCREMENT=[0-9]+"), ""); };
+  EXPECT_EQ(strip(staged_create), strip(Direct()->Query("SHOW CREATE TABLE t").at(0)[1].value_or("")));
+  EXPECT_EQ(Columns("t"), will_be);
 }
 
 TEST_F(DeployTest, NamedDeploySurvivesProxyKillAndIsSealedAfterRestart) {

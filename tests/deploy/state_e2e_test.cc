@@ -354,6 +354,36 @@ TEST_F(DeployStateTest, ANameIsFreeAgainOnceItsDeployEnded) {
   EXPECT_EQ(Columns("t").back(), "y");
 }
 
+// A database dropped and made anew (Django's test databases, rails
+// db:reset) takes a sealed deploy's kept tables with it: the deploy could
+// never be reverted, so it no longer claims the new tables of those names.
+TEST_F(DeployStateTest, ATableDroppedBehindSealgatesBackEndsTheSealedDeploysClaim) {
+  Fill("t", 200);
+  auto c = Via();
+  const std::string name = "dropped_" + db_.substr(0, 40);
+  ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));
+  ASSERT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  ASSERT_TRUE(c->Exec("COMMIT DEPLOY")) << c->last_error();
+  // While its kept table is there, the claim stands.
+  EXPECT_FALSE(c->Exec("ALTER TABLE t MODIFY c INT NULL"));
+  EXPECT_EQ(c->last_errno(), 7763u) << c->last_error();
+  auto direct = TestConn::Open(TestServer());
+  direct->MustExec("DROP DATABASE `" + db_ + "`");
+  direct->MustExec("CREATE DATABASE `" + db_ + "`");
+  Fill("t", 50);
+  c = Via();
+  EXPECT_TRUE(c->Exec("ALTER TABLE t MODIFY c BIGINT NULL")) << c->last_error();
+  EXPECT_EQ(Direct()->Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='" + db_ +
+                             "' AND TABLE_NAME='t' AND COLUMN_NAME='c'"),
+            "bigint");
+  std::string state;
+  for (auto& r : c->Query("SHOW DEPLOYS")) {
+    if (r[0] == name) state = r[1].value_or("");
+  }
+  EXPECT_EQ(state, "finalized");
+  EXPECT_NE(proxy_.log().find("dropped behind sealgate's back"), std::string::npos) << proxy_.log();
+}
+
 // Deploy names compare exactly, in memory and in the metadata schema: 'Coll'
 // does not make 'coll' taken, and each is found by its own name.
 TEST_F(DeployStateTest, DeployNamesCompareExactly) {
