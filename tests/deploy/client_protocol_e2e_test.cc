@@ -163,10 +163,7 @@ TEST_F(ClientProtocolTest, APreparedAlterIsStagedOnlineAsTheTextOneIs) {
 
 TEST_F(ClientProtocolTest, ACommitDeployThatWaitsSendsProgressReports) {
   Fill("t", 60000);
-  proxy_.Stop();
-  ProxyProcess::Options options;
-  options.extra_args = {"--copy-max-chunk-rows", "25", "--copy-target-chunk-ms", "20"};
-  ASSERT_TRUE(proxy_.Start(options)) << proxy_.log();
+  RestartProxyWithSlowCopy();
   const std::string name = "progress_" + db_;
   auto c = Via();
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'"));

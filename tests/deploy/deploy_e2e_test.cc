@@ -149,10 +149,7 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
 // roll back to stop it.
 TEST_F(DeployTest, ARerunAfterAKilledClientSaysTheEarlierAlterGoesOn) {
   Fill("t", 100000);
-  proxy_.Stop();
-  ProxyProcess::Options options;
-  options.extra_args = {"--copy-max-chunk-rows", "25", "--copy-target-chunk-ms", "20"};
-  ASSERT_TRUE(proxy_.Start(options)) << proxy_.log();
+  RestartProxyWithSlowCopy();
   {
     RawClient gone;
     ASSERT_TRUE(gone.Connect(proxy_.port()));

@@ -86,6 +86,14 @@ class DeployTest : public ::testing::Test {
   // The XA transaction id a test of this database may use (at most 64 bytes).
   std::string XaId() const { return ("xa_" + db_).substr(0, 64); }
   std::unique_ptr<TestConn> Via() { return TestConn::Open(proxy_.address(), db_); }
+  // Starts the fixture's proxy again, copying in chunks
+  // small and slow enough that a test can act while a copy runs.
+  void RestartProxyWithSlowCopy() {
+    proxy_.Stop();
+    ProxyProcess::Options options;
+    options.extra_args = {"--copy-max-chunk-rows", "25", "--copy-target-chunk-ms", "20"};
+    ASSERT_TRUE(proxy_.Start(options)) << proxy_.log();
+  }
   std::unique_ptr<TestConn> Direct() { return TestConn::Open(TestServer(), db_); }
   std::vector<std::string> Columns(const std::string& table) {
     std::vector<std::string> out;
