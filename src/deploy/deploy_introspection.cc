@@ -28,6 +28,7 @@ enum class Form { kShowCreate, kShowColumns, kShowIndex, kDescribe };
 
 struct Introspection {
   Form form;
+  bool plain_tail = true;       // nothing after the table but LIKE 'pattern' or (DESCRIBE) a column
   sql::TableName table;         // as written (schema may be empty)
   size_t name_begin = 0;        // the table reference in the text, to be replaced
   size_t name_end = 0;
@@ -63,6 +64,17 @@ std::optional<sql::TableName> TableAt(const std::vector<Token>& t, size_t* i) {
   return name;
 }
 
+// What may follow the table in a statement sealgate runs on the shadow with
+// its own account: nothing, `LIKE 'pattern'`, or (DESCRIBE) one column name
+// or pattern. Anything else (a WHERE with its expressions) is not run there.
+bool PlainTail(const std::vector<Token>& t, size_t i, Form form) {
+  size_t end = t.size();
+  if (end > i && t[end - 1].IsPunct(';')) --end;
+  if (i == end) return true;
+  if (form == Form::kDescribe) return end - i == 1 && (t[i].IsIdentifier() || t[i].kind == sql::TokenKind::kString);
+  return end - i == 2 && t[i].Is("LIKE") && t[i + 1].kind == sql::TokenKind::kString;
+}
+
 std::optional<Introspection> ParseIntrospection(const std::vector<Token>& t) {
   Introspection out;
   size_t i = 1;
@@ -96,6 +108,7 @@ std::optional<Introspection> ParseIntrospection(const std::vector<Token>& t) {
       i += 2;
       if (!name_here(Form::kShowColumns)) return std::nullopt;
       from_db();
+      out.plain_tail = PlainTail(t, i, out.form);
       return out;
     }
     if (i + 1 < t.size() && (t[i].Is("INDEX") || t[i].Is("INDEXES") || t[i].Is("KEYS")) &&
@@ -103,6 +116,7 @@ std::optional<Introspection> ParseIntrospection(const std::vector<Token>& t) {
       i += 2;
       if (!name_here(Form::kShowIndex)) return std::nullopt;
       from_db();
+      out.plain_tail = PlainTail(t, i, out.form);
       return out;
     }
     return std::nullopt;
@@ -116,6 +130,7 @@ std::optional<Introspection> ParseIntrospection(const std::vector<Token>& t) {
       if (t[i].IsWord() && t[i].Is(word)) return std::nullopt;
     }
     if (!name_here(Form::kDescribe)) return std::nullopt;
+    out.plain_tail = PlainTail(t, i, out.form);
     return out;
   }
   return std::nullopt;
@@ -147,6 +162,12 @@ std::optional<ControlReply> DeployController::ReadInBlock(const ClientContext& c
     if (item->kind == ItemKind::kDrop) {
       return ControlReply::Error(Status::NotFound("Table '" + t.schema + "." + t.name + "' doesn't exist")
                                      .WithMysqlError(1146, "42S02"));
+    }
+    if (!intro->plain_tail) {
+      return ControlReply::Error(DeployError(
+          error::kDeployStatementNotAllowed,
+          "inside a deploy block, SHOW COLUMNS, SHOW INDEX and DESCRIBE of " + Qualified(t) +
+              ", which the block changes, take at most LIKE 'pattern' (or a column name); the block stays open"));
     }
     // The same statement, on the shadow.
     std::string text = sql.substr(0, intro->name_begin) + migration::QuoteTable(t.schema, item->shadow);

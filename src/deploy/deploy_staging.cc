@@ -379,6 +379,10 @@ std::optional<ControlReply> DeployController::ComposeInBlock(const ClientContext
       // client would have made it right after its CREATE TABLE.
       auto admin = SqlConn::Open(options_.admin);
       if (!admin.ok()) return ControlReply::Error(admin.status());
+      if (c.client) {  // made with sealgate's account: the client's own right is checked here
+        Status allowed = migration::GrantTablePrivilegeCheck(&*admin, c.user, c.host, c.account_host).CheckAlter(t);
+        if (!allowed.ok()) return ControlReply::Error(allowed);
+      }
       if (!c.database.empty()) (void)admin->Exec("USE " + migration::QuoteIdent(c.database));
       Status made = migration::WithSessionSettings(*admin, c.settings, [&] {
         Status s = admin->Exec(sql::RenderAlter(*alter, {t.schema, earlier.shadow}));

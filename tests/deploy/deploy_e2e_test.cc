@@ -259,6 +259,10 @@ TEST_F(DeployTest, IntrospectionInsideABlockAnswersAsTheTableWillBe) {
   ASSERT_EQ(described.size(), 1u) << c->last_error();
   EXPECT_EQ(described[0][1], "bigint(20)");
   EXPECT_EQ(column_names("SHOW COLUMNS FROM fresh"), (std::vector<std::string>{"id", "v"}));
+  EXPECT_EQ(column_names("SHOW COLUMNS FROM t LIKE 'z%'"), (std::vector<std::string>{"z"}));
+  // Run on the shadow with sealgate's account: no expressions of the client's there.
+  EXPECT_FALSE(c->Exec("SHOW COLUMNS FROM t WHERE (SELECT COUNT(*) FROM mysql.user) > 0"));
+  EXPECT_EQ(c->last_errno(), 7764u) << c->last_error();
   // SHOW INDEX: the table's name, and numbers typed as numbers.
   ASSERT_EQ(mysql_query(c->handle(), "SHOW INDEX FROM t"), 0) << mysql_error(c->handle());
   MYSQL_RES* res = mysql_store_result(c->handle());
