@@ -11,6 +11,7 @@ void PreparedDdl::OnBinaryPrepareDone(bool ok, uint32_t statement_id) {
   std::optional<std::string> ddl = std::move(binary_pending_.front());
   binary_pending_.pop_front();
   if (!ok) return;
+  last_binary_id_ = statement_id;
   if (ddl) {
     by_id_[statement_id] = std::move(*ddl);
   } else {
@@ -19,26 +20,30 @@ void PreparedDdl::OnBinaryPrepareDone(bool ok, uint32_t statement_id) {
 }
 
 const std::string* PreparedDdl::FindBinary(uint32_t id) const {
+  if (id == 0xffffffffu) {
+    if (!last_binary_id_) return nullptr;
+    id = *last_binary_id_;
+  }
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
 void PreparedDdl::OnSqlPrepareSent(const std::string& name, std::optional<std::string> ddl) {
-  sql_pending_.emplace_back(Key(name), std::move(ddl));
+  sql_pending_.push_back({Key(name), std::move(ddl), false});
 }
 
-void PreparedDdl::OnSqlPrepareDone(bool ok) {
+void PreparedDdl::OnSqlDeallocateSent(const std::string& name) { sql_pending_.push_back({Key(name), std::nullopt, true}); }
+
+void PreparedDdl::OnSqlDone(bool ok) {
   if (sql_pending_.empty()) return;
-  auto [key, ddl] = std::move(sql_pending_.front());
+  SqlPending done = std::move(sql_pending_.front());
   sql_pending_.pop_front();
-  if (ok && ddl) {
-    by_name_[key] = std::move(*ddl);
+  if (!done.deallocate && ok && done.ddl) {
+    by_name_[done.key] = std::move(*done.ddl);
   } else {
-    by_name_.erase(key);
+    by_name_.erase(done.key);
   }
 }
-
-void PreparedDdl::OnSqlDeallocate(const std::string& name) { by_name_.erase(Key(name)); }
 
 const std::string* PreparedDdl::FindSql(const std::string& name) const {
   auto it = by_name_.find(Key(name));
@@ -46,6 +51,7 @@ const std::string* PreparedDdl::FindSql(const std::string& name) const {
 }
 
 void PreparedDdl::Clear() {
+  last_binary_id_.reset();
   by_id_.clear();
   by_name_.clear();
 }

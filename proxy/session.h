@@ -100,6 +100,10 @@ class Session {
   // Whether sealgate runs `ddl`, held by a prepared statement or EXECUTE
   // IMMEDIATE, itself; if so `*statement` and `*local_sql` become it.
   bool RunsHeldDdl(const std::string& ddl, sql::Statement* statement, std::string_view* local_sql);
+  // PREPARE or EXECUTE IMMEDIATE of DDL text, or EXECUTE of a name that holds DDL.
+  bool HoldsDdl(const sql::Statement& st) const;
+  // Sends the command sealgate did not answer (ControlReply::kForward) to the server.
+  void ForwardLocalCommand();
   // `statement`: what DecideGate classified (a COM_QUERY's; else empty).
   void OnCommandForwarded(std::string_view payload, const sql::Statement& statement);
   SessionView View() const;
@@ -206,6 +210,7 @@ class Session {
   PreparedDdl prepared_ddl_;
   std::string held_sql_;  // the DDL text a prepared statement held, while it is answered
   std::string local_command_;  // the client's command sealgate is answering (payload)
+  bool forward_waiting_ = false;  // local_command_ goes to the server once sealgate's own commands are answered
 };
 
 }  // namespace sealgate::proxy

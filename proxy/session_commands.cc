@@ -114,10 +114,11 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
        interceptor->ClaimsSession(id_))) {
     auto pieces = sql::SplitStatements(text);
     if (pieces.size() > 1) {
-      // A statement sealgate answers cannot share a packet with others.
+      // A statement sealgate answers cannot share a packet with others,
+      // nor can DDL held by a prepared statement.
       for (auto piece : pieces) {
         sql::Statement st = sql::Classify(piece);
-        if (interceptor->Wants(st, View())) {
+        if (interceptor->Wants(st, View()) || HoldsDdl(st)) {
           statement->kind = sql::StatementKind::kOther;
           statement->syntax_error = kMultiStatementRefusal;
           return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
@@ -128,6 +129,8 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
     *statement = sql::Classify(text);
     // DDL held by EXECUTE IMMEDIATE 'text' or by a statement the session
     // prepared (PREPARE s FROM 'text'; EXECUTE s) runs as that DDL.
+    // Which statement a name means is known once the PREPAREs in flight are answered.
+    if (statement->kind == sql::StatementKind::kExecute && prepared_ddl_.sql_pending()) return Gate::kWait;
     const std::string* held = nullptr;
     if (statement->kind == sql::StatementKind::kExecuteImmediate && !statement->passthrough_hint &&
         !statement->inner_sql.empty()) {
@@ -143,11 +146,20 @@ Session::Gate Session::DecideGate(std::string_view payload, sql::Statement* stat
     }
   }
   if (cmd == Command::kStmtExecute && payload.size() >= 5) {
+    if (prepared_ddl_.binary_pending()) return Gate::kWait;  // the id may be one being prepared (or -1: the last)
     auto id = static_cast<uint32_t>(protocol::LoadLE(reinterpret_cast<const unsigned char*>(payload.data()) + 1, 4));
     const std::string* held = prepared_ddl_.FindBinary(id);
     if (held && RunsHeldDdl(*held, statement, local_sql)) return tracker_->idle() ? Gate::kIntercept : Gate::kWait;
   }
   return Gate::kForward;
+}
+
+bool Session::HoldsDdl(const sql::Statement& st) const {
+  using K = sql::StatementKind;
+  if ((st.kind == K::kPrepare || st.kind == K::kExecuteImmediate) && !st.inner_sql.empty()) {
+    return ImpliesCommit(sql::Classify(st.inner_sql).kind);
+  }
+  return st.kind == K::kExecute && prepared_ddl_.FindSql(st.prepared_name) != nullptr;
 }
 
 bool Session::RunsHeldDdl(const std::string& ddl, sql::Statement* statement, std::string_view* local_sql) {
@@ -248,9 +260,21 @@ void Session::OnCommandForwarded(std::string_view payload, const sql::Statement&
     prepared_ddl_.OnSqlPrepareSent(statement.prepared_name, std::move(ddl));
     tag |= kTagSqlPrepare;
   }
-  // Forgotten when sent: a DEALLOCATE of a name the server knows succeeds.
   if (cmd == Command::kQuery && statement.kind == sql::StatementKind::kDeallocatePrepare) {
-    prepared_ddl_.OnSqlDeallocate(statement.prepared_name);
+    prepared_ddl_.OnSqlDeallocateSent(statement.prepared_name);
+    tag |= kTagSqlPrepare;
+  }
+  // A stored procedure or a multi-statement may PREPARE or DEALLOCATE names
+  // unseen: what they meant is forgotten.
+  if (cmd == Command::kQuery && prepared_ddl_.has_names() &&
+      (statement.kind == sql::StatementKind::kOther || statement.kind == sql::StatementKind::kEmpty)) {
+    std::string_view text = payload.substr(1);
+    std::string head;
+    for (char ch : text.substr(0, 256)) head.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    if (head.find("CALL") != std::string::npos || head.find("PREPARE") != std::string::npos ||
+        text.find(';') != std::string_view::npos) {
+      prepared_ddl_.ForgetNames();
+    }
   }
   if (cmd == Command::kStmtPrepare) {
     std::string_view text = payload.substr(1);
@@ -320,7 +344,10 @@ bool Session::RunsDdl(sql::StatementKind kind) {
 
 bool Session::ChangesTemporaryTable(const sql::Statement& st) const {
   using K = sql::StatementKind;
-  if (st.kind != K::kAlterTable && st.kind != K::kCreateIndex && st.kind != K::kDropIndex) return false;
+  if (st.kind == K::kDropTable && st.temporary) return true;
+  if (st.kind != K::kAlterTable && st.kind != K::kCreateIndex && st.kind != K::kDropIndex && st.kind != K::kDropTable) {
+    return false;
+  }
   for (const auto& t : st.tables) {
     if (state_.MayHaveTemporaryTable(t.schema.empty() ? database_ : t.schema, t.name)) return true;
   }
@@ -408,14 +435,11 @@ void Session::OnLocalReply(LocalReply reply) {
   local_request_active_ = false;
   StopKeepalive();
   if (reply.forward) {
-    // The server runs it as it would without sealgate; its answer goes to the client.
-    std::string frame;
-    protocol::AppendPacket(&frame, 0, local_command_);
-    Send(Side::kUpstream, frame.data(), frame.size());
-    OnCommandForwarded(local_command_, sql::Statement{});
-    local_command_.clear();
-    Resume();
-    if (close_when_idle_ && idle()) Close("shutdown");
+    // The server runs it as it would without sealgate; its answer goes to
+    // the client, once a keepalive in flight is answered (its answer is not).
+    local_request_active_ = true;
+    if (internal_pending_ == 0) ForwardLocalCommand();
+    else forward_waiting_ = true;
     return;
   }
   local_command_.clear();
@@ -525,7 +549,7 @@ void Session::AfterUpstreamResponse() {
       worker_->interceptor()->OnKillQuery(kill_target_);
     }
     if (done.command == Command::kStmtPrepare) prepared_ddl_.OnBinaryPrepareDone(done.ok, done.statement_id);
-    if (done.command == Command::kQuery && (done.tag & kTagSqlPrepare)) prepared_ddl_.OnSqlPrepareDone(done.ok);
+    if (done.command == Command::kQuery && (done.tag & kTagSqlPrepare)) prepared_ddl_.OnSqlDone(done.ok);
     if (done.command == Command::kQuery) {
       uint32_t effects = static_cast<uint32_t>(done.tag);
       state_.OnQueryDone(effects, done.ok);
@@ -543,7 +567,20 @@ void Session::AfterUpstreamResponse() {
     }
     if (done.tag == kTagChangesDatabase && done.ok) database_ = pending_database_;
   }
+  if (forward_waiting_ && internal_pending_ == 0) ForwardLocalCommand();
   if (paused_ && tracker_->idle()) Resume();
+  if (close_when_idle_ && idle()) Close("shutdown");
+}
+
+void Session::ForwardLocalCommand() {
+  forward_waiting_ = false;
+  local_request_active_ = false;
+  std::string frame;
+  protocol::AppendPacket(&frame, 0, local_command_);
+  Send(Side::kUpstream, frame.data(), frame.size());
+  OnCommandForwarded(local_command_, sql::Statement{});
+  local_command_.clear();
+  Resume();
   if (close_when_idle_ && idle()) Close("shutdown");
 }
 

@@ -345,7 +345,7 @@ bool DeployController::Wants(const sql::Statement& st, const SessionFacts& sessi
 
 ControlReply DeployController::Execute(const ClientContext& c, const sql::Statement& st, const std::string& sql) {
   if (!st.syntax_error.empty()) {
-    if (st.kind == StatementKind::kOther) {  // refused by the proxy front (multi-statement, prepared DDL)
+    if (st.kind == StatementKind::kOther) {  // refused by the proxy front (a multi-statement)
       return ControlReply::Error(DeployError(error::kDeployUnsupported, st.syntax_error, error::kSqlstateNotSupported));
     }
     return ControlReply::Error(DeployError(error::kDeploySyntax, st.syntax_error, error::kSqlstateSyntax));
@@ -387,12 +387,6 @@ ControlReply DeployController::ExecuteDdl(const ClientContext& c, const sql::Sta
     block = BlockOf(c.session_id);
   }
   if (!block.empty()) return Stage(c, st, sql, block);
-  if (st.kind == StatementKind::kPrepare || st.kind == StatementKind::kExecuteImmediate) {
-    return ControlReply::Error(DeployError(error::kDeployUnsupported,
-                                           "DDL cannot be run through PREPARE or EXECUTE IMMEDIATE here; send the "
-                                           "statement itself",
-                                           error::kSqlstateNotSupported));
-  }
   if (st.kind == StatementKind::kSetSessionVariable) {
     return ControlReply::Error(DeployError(error::kDeployStatementNotAllowed,
                                            "changing sql_log_bin, binlog_format or binlog_row_image is refused "
@@ -444,6 +438,11 @@ ControlReply DeployController::Begin(const ClientContext& c, const sql::Statemen
     deploys_.erase(taken);
     old.deploy.name = retired;
     deploys_[retired] = std::move(old);
+    // The ended deploy's pause, throttle and scheduled seal are not the new one's.
+    if (controls_.erase(d.name)) {
+      Status cleared = control_store_.Save(d.name, DeployControls{});
+      if (!cleared.ok()) return ControlReply::Error(cleared);
+    }
     if (options_.logger) {
       options_.logger->Info("deploy", "deploy=" + d.name + " (" + DeployStateName(was) + ") is kept as '" + retired +
                                           "': the name is used again");

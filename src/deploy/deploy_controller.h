@@ -223,19 +223,20 @@ class DeployController {
   // `composing`: the caller (ComposeInBlock) holds the table's reservation
   // and replaces the block's own item of it: no ownership or count checks.
   StatusOr<DeployItem> StageAlter(const ClientContext& c, const std::string& alter_sql, bool composing = false);
+  // A statement that only reads, sent inside block `name`: introspection of a
+  // table the block changes (SHOW CREATE TABLE, SHOW [FULL] COLUMNS/FIELDS,
+  // SHOW INDEX/KEYS, DESCRIBE) is answered as the table will be once sealed,
+  // (deploy_introspection.cc); one that names such a table otherwise is refused (its
+  // answer would be the table as it is now); any other goes to the server.
+  // nullopt: not a statement that only reads.
+  std::optional<ControlReply> ReadInBlock(const ClientContext& c, const std::string& sql, const std::string& name);
   // A further ALTER (or CREATE/DROP INDEX as its ALTER) of a table block
   // `name` already changes, composed with the earlier change into one item:
   // on a table the block creates, made on its (empty, not yet live) shadow;
   // on a staged ALTER, staged anew as one ALTER with both statements' specs,
-  // the earlier migration cancelled once the new one is staged. nullopt: the
-  // block does not change the table yet (stage it as usual).
-  // A statement that only reads, sent inside block `name`: introspection of a
-  // table the block changes (SHOW CREATE TABLE, SHOW [FULL] COLUMNS/FIELDS,
-  // SHOW INDEX/KEYS, DESCRIBE) is answered as the table will be once sealed,
-  // from its shadow; one that names such a table otherwise is refused (its
-  // answer would be the table as it is now); any other goes to the server.
-  // nullopt: not a statement that only reads.
-  std::optional<ControlReply> ReadInBlock(const ClientContext& c, const std::string& sql, const std::string& name);
+  // the earlier migration cancelled first (one migration per table) and
+  // staged again if the server refuses the combination. nullopt: the block
+  // does not change the table yet (stage it as usual).
   std::optional<ControlReply> ComposeInBlock(const ClientContext& c, const std::string& name,
                                              const std::string& alter_sql);
   StatusOr<DeployItem> StageCreate(const ClientContext& c, const sql::Statement& st, const std::string& sql);
@@ -264,7 +265,8 @@ class DeployController {
   // holds, in words that say what to do. REQUIRES(mu_)
   Status TableBusy(const sql::TableName& t, const std::string& owner, uint64_t session_id) const;
   // A plain ALTER's sealed implicit deploy that holds `t` is finalized: the
-  // table's next change ends its revert window. Named deploys are left alone.
+  // table's next change ends its revert window. So is a named one whose kept
+  // side of `t` is gone (dropped behind sealgate's back).
   Status FinalizeImplicitOwner(const sql::TableName& t);
   std::string BlockOf(uint64_t session_id) const;                      // REQUIRES(mu_)
   // Block membership changes go through these (REQUIRES(mu_)): they keep the

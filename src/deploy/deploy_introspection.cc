@@ -2,10 +2,11 @@
 // Migration frameworks introspect a table before they change it (Rails'
 // rename_column and change_column, Django's schema editor, Sequelize's
 // renameColumn), also a table an earlier statement of the same block changed:
-// the answer must be the table as it will be once sealed. That table exists,
-// empty or being filled, as the change's shadow: SHOW CREATE TABLE, SHOW
-// [FULL] COLUMNS/FIELDS, SHOW INDEX/INDEXES/KEYS and DESCRIBE of it are run on
-// the shadow and given the table's name. Any other statement that names such
+// the answer must be the table as it will be once sealed: SHOW CREATE TABLE,
+// SHOW [FULL] COLUMNS/FIELDS, SHOW INDEX/INDEXES/KEYS and DESCRIBE of it are
+// run on a created table's shadow, or on an empty preview of an altered one
+// (its definition with the ALTER applied: the shadow lacks its secondary
+// indexes while they are deferred), and given the table's name. Any other statement that names such
 // a table (a SELECT from information_schema, ...) would describe the table as
 // it is now, so it is refused with the forms that work; the rest go to the
 // server as they would without sealgate.
@@ -14,6 +15,8 @@
 
 #include "deploy/controller_util.h"
 #include "deploy/deploy_controller.h"
+#include "migration/session_settings.h"
+#include "sql/alter.h"
 #include "sql/errors.h"
 #include "sql/lexer.h"
 
@@ -169,16 +172,38 @@ std::optional<ControlReply> DeployController::ReadInBlock(const ClientContext& c
           "inside a deploy block, SHOW COLUMNS, SHOW INDEX and DESCRIBE of " + Qualified(t) +
               ", which the block changes, take at most LIKE 'pattern' (or a column name); the block stays open"));
     }
-    // The same statement, on the shadow.
-    std::string text = sql.substr(0, intro->name_begin) + migration::QuoteTable(t.schema, item->shadow);
+    auto admin = SqlConn::Open(options_.admin);
+    if (!admin.ok()) return ControlReply::Error(admin.status());
+    // Where the table as it will be stands: a created table's shadow is it;
+    // an altered table's shadow lacks its secondary indexes while they are
+    // deferred, so an empty preview (the table's definition with the ALTER
+    // applied, a temporary table of this connection) answers for it; the
+    // shadow does if the preview cannot be made.
+    std::string source = item->shadow, created_as = "CREATE TABLE";
+    if (item->kind == ItemKind::kAlter) {
+      auto alter = sql::AnalyzeAlter(item->statement);
+      const std::string preview = "~sealgate_preview";
+      Status made = alter.ok() ? admin->Exec("CREATE TEMPORARY TABLE " + migration::QuoteTable(t.schema, preview) +
+                                             " LIKE " + migration::QuoteTable(t.schema, t.name))
+                               : alter.status();
+      if (made.ok()) {
+        made = migration::WithSessionSettings(*admin, c.settings, [&] {
+          return admin->Exec(sql::RenderAlter(*alter, {t.schema, preview}));
+        });
+        if (made.ok()) {
+          source = preview;
+          created_as = "CREATE TEMPORARY TABLE";
+        }
+      }
+    }
+    // The same statement, on that table.
+    std::string text = sql.substr(0, intro->name_begin) + migration::QuoteTable(t.schema, source);
     size_t rest = intro->name_end;
     if (intro->from_db_begin) {
       text += sql.substr(rest, intro->from_db_begin - rest);
       rest = intro->from_db_end;
     }
     text += sql.substr(rest);
-    auto admin = SqlConn::Open(options_.admin);
-    if (!admin.ok()) return ControlReply::Error(admin.status());
     std::vector<std::string> columns;
     auto rows = admin->Query(text, &columns);
     if (!rows.ok()) {
@@ -189,13 +214,12 @@ std::optional<ControlReply> DeployController::ReadInBlock(const ClientContext& c
     ControlReply r;
     r.kind = ControlReply::Kind::kResultSet;
     r.columns = columns;
-    const std::string quoted_shadow = sql::QuoteIdentifier(item->shadow);
+    const std::string head = created_as + " " + sql::QuoteIdentifier(source);
     for (auto& row : *rows) {
       if (intro->form == Form::kShowCreate && row.size() >= 2) {
         row[0] = t.name;
-        if (row[1]) {
-          size_t at = row[1]->find(quoted_shadow);
-          if (at != std::string::npos) row[1]->replace(at, quoted_shadow.size(), sql::QuoteIdentifier(t.name));
+        if (row[1] && row[1]->rfind(head, 0) == 0) {
+          row[1]->replace(0, head.size(), "CREATE TABLE " + sql::QuoteIdentifier(t.name));
         }
       }
       if (intro->form == Form::kShowIndex && !row.empty()) row[0] = t.name;

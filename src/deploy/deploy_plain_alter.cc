@@ -78,6 +78,14 @@ ControlReply DeployController::PlainAlter(const ClientContext& c, const sql::Sta
                                            "this session holds LOCK TABLES: an online ALTER would wait for its own "
                                            "locks at the seal; UNLOCK TABLES first"));
   }
+  // A table a deploy holds is not the server's to change, whatever its engine.
+  for (const auto& t : st.tables) {
+    const sql::TableName table = {t.schema.empty() ? c.database : t.schema, t.name};
+    if (table.schema.empty()) continue;
+    (void)FinalizeImplicitOwner(table);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto owner = TableOwner(table)) return ControlReply::Error(TableBusy(table, *owner, c.session_id));
+  }
   if (auto why = ServerRunsIt(st, sql, c.database)) {
     if (options_.logger) {
       options_.logger->Info("deploy", "session=" + std::to_string(c.session_id & ~(1ull << 63)) + ": its " +

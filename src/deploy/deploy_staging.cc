@@ -443,7 +443,11 @@ std::optional<ControlReply> DeployController::ComposeInBlock(const ClientContext
            seq <= found->second.deploy.items.size() && found->second.deploy.items[seq - 1].table == t;
     if (open) {
       found->second.deploy.items[seq - 1] = updated;
-      (void)store_.ReplaceItem(name, seq, updated);
+      Status stored = store_.ReplaceItem(name, seq, updated);
+      if (!stored.ok() && options_.logger) {
+        options_.logger->Error("deploy", "deploy=" + name + " composed change of " + t.name +
+                                             " not recorded: " + stored.ToString());
+      }
       if (updated.kind == ItemKind::kAlter) ApplyCopyControls(name, updated);
     }
   }

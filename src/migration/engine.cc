@@ -326,7 +326,7 @@ void Engine::Impl::RecoverLost() {
       auto row = admin.Query(std::string(kSelectMigrationSql) + Table("migrations") +
                              " WHERE id = " + std::to_string(m->spec().id));
       if (!row.ok() || row->empty()) return;
-      if (!CheckBound(row->front()).ok()) return;
+      if (CheckBound(row->front()).code() == StatusCode::kFailedPrecondition) return;
       auto loaded = LoadOne(row->front());
       if (!loaded.ok()) return;
       fresh.push_back(*loaded);

@@ -35,7 +35,11 @@ Status Engine::Impl::LoadMigrations() {
       continue;
     }
     Status bound = CheckBound(r);
-    if (!bound.ok()) {
+    if (!bound.ok() && bound.code() != StatusCode::kFailedPrecondition) {
+      // Not known now (a lost connection, no PROCESS privilege): resumed as before bindings.
+      Log(LogLevel::kWarn, "migration " + std::to_string(id) + ": its table binding cannot be checked: " +
+                               bound.message());
+    } else if (!bound.ok()) {
       Log(LogLevel::kError, "migration " + std::to_string(id) + " is not resumed: " + bound.message());
       SEALGATE_RETURN_IF_ERROR(admin.Exec("UPDATE " + Table("migrations") + " SET state = 'failed', last_error = " +
                                           admin.Quote(bound.message()) + " WHERE id = " + std::to_string(id)));
@@ -87,6 +91,7 @@ Status Engine::Impl::DropBound(uint64_t id) {
   if (row->empty()) return NoSuch(id);
   const std::string schema = (*row)[0][0].value_or(""), table = (*row)[0][1].value_or("");
   Status bound = CheckBoundTable(admin, schema, table, RecordedBinding((*row)[0][2]));
+  if (!bound.ok() && bound.code() != StatusCode::kFailedPrecondition) return bound;  // not known: nothing dropped
   if (!bound.ok()) {
     Log(LogLevel::kWarn, "migration " + std::to_string(id) + ": not dropped: " + bound.message());
     return Status::Ok();

@@ -139,10 +139,27 @@ TEST_F(ClientProtocolTest, APreparedAlterIsStagedOnlineAsTheTextOneIs) {
   EXPECT_EQ(c->Scalar("EXECUTE again"), "42");
   EXPECT_EQ(Seals(), seals + 2);
 
-  // EXECUTE IMMEDIATE 'ALTER ...'.
-  ASSERT_TRUE(c->Exec("EXECUTE IMMEDIATE 'ALTER TABLE t MODIFY c INT NULL'")) << c->last_error();
+  // Held DDL cannot share a packet with other statements (the PREPARE's
+  // answer is not known when the EXECUTE would be forwarded).
+  for (const char* multi : {"PREPARE p2 FROM 'ALTER TABLE t MODIFY c BIGINT NULL'; EXECUTE p2",
+                            "EXECUTE IMMEDIATE 'ALTER TABLE t MODIFY c BIGINT NULL'; SELECT 1"}) {
+    EXPECT_FALSE(c->Exec(multi)) << multi;
+    EXPECT_EQ(c->last_errno(), 7768u) << multi << ": " << c->last_error();
+  }
+  EXPECT_EQ(ColumnType("t", "c"), "bigint(20)");
+  EXPECT_EQ(Seals(), seals + 2);
+  // Prepare and execute in one go (statement id -1: the last one prepared).
+  stmt = mysql_stmt_init(c->handle());
+  const std::string direct_alter = "ALTER TABLE t MODIFY c INT NULL";
+  ASSERT_EQ(mariadb_stmt_execute_direct(stmt, direct_alter.data(), direct_alter.size()), 0) << mysql_stmt_error(stmt);
+  mysql_stmt_close(stmt);
   EXPECT_EQ(ColumnType("t", "c"), "int(11)");
-  EXPECT_EQ(Seals(), seals + 3) << proxy_.log();
+  EXPECT_EQ(Seals(), seals + 3) << "the directly executed ALTER was not staged online\n" << proxy_.log();
+
+  // EXECUTE IMMEDIATE 'ALTER ...'.
+  ASSERT_TRUE(c->Exec("EXECUTE IMMEDIATE 'ALTER TABLE t MODIFY c BIGINT NULL'")) << c->last_error();
+  EXPECT_EQ(ColumnType("t", "c"), "bigint(20)");
+  EXPECT_EQ(Seals(), seals + 4) << proxy_.log();
 
   // A prepared ALTER the server refuses keeps the server's error.
   stmt = mysql_stmt_init(c->handle());

@@ -131,6 +131,9 @@ TEST_F(DeployTest, MistakesGetClearErrorsAndTheBlockStaysOpen) {
   auto other = Via();
   EXPECT_FALSE(other->Exec("BEGIN DEPLOY '" + name + "'"));
   EXPECT_EQ(other->last_errno(), 7762u);
+  // A change the server would make (another engine) of a table a deploy holds: refused too.
+  EXPECT_FALSE(other->Exec("ALTER TABLE t ENGINE=MyISAM"));
+  EXPECT_EQ(other->last_errno(), 7763u) << other->last_error();
   ASSERT_TRUE(other->Exec("BEGIN DEPLOY"));
   EXPECT_FALSE(other->Exec("ALTER TABLE t ADD COLUMN y INT"));
   EXPECT_EQ(other->last_errno(), 7763u) << other->last_error();
@@ -588,10 +591,15 @@ TEST_F(DeployTest, PlainAlterWithNoOnlineWayRunsOnTheServer) {
   ASSERT_TRUE(c->Exec("ALTER TABLE base MODIFY c BIGINT NULL")) << c->last_error();
   EXPECT_TRUE(TableExists("~base_old"));
 
-  // Inside a block: refused before anything is copied, as before.
+  // Inside a block: refused before anything is copied, as before; a DROP of
+  // the session's temporary table is the server's.
+  ASSERT_TRUE(c->Exec("CREATE TEMPORARY TABLE scratch (id INT)"));
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY")) << c->last_error();
   EXPECT_FALSE(c->Exec("ALTER TABLE my ADD COLUMN y INT NULL"));
   EXPECT_EQ(c->last_errno(), 7749u) << c->last_error();
+  EXPECT_TRUE(c->Exec("DROP TEMPORARY TABLE scratch")) << c->last_error();
+  EXPECT_FALSE(c->Exec("SELECT 1 FROM scratch"));
+  EXPECT_EQ(c->last_errno(), 1146u) << c->last_error();
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
   EXPECT_EQ(Columns("my"), (std::vector<std::string>{"id", "a", "x"}));
 }

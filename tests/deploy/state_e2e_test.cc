@@ -323,6 +323,7 @@ TEST_F(DeployStateTest, ANameIsFreeAgainOnceItsDeployEnded) {
   EXPECT_FALSE(other->Exec("BEGIN DEPLOY '" + name + "'"));
   EXPECT_EQ(other->last_errno(), 7762u);
   EXPECT_NE(other->last_error().find("ROLLBACK DEPLOY"), std::string::npos) << other->last_error();
+  ASSERT_TRUE(c->Exec("ALTER DEPLOY '" + name + "' PAUSE")) << c->last_error();  // not the next deploy's
   ASSERT_TRUE(c->Exec("ROLLBACK DEPLOY")) << c->last_error();
 
   ASSERT_TRUE(c->Exec("BEGIN DEPLOY '" + name + "'")) << c->last_error();
