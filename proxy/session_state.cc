@@ -13,6 +13,7 @@ enum Effect : uint32_t {
   kClosesHandler = 1u << 3,
   kTakesUserLock = 1u << 4,
   kMayReleaseUserLock = 1u << 5,
+  kCreatesTemporary = 1u << 7,  // the oldest entry of created_ is recorded if the query succeeds
 };
 
 bool StartsWithPlainDml(std::string_view sql) {
@@ -53,7 +54,11 @@ uint32_t SessionState::OnQuerySent(std::string_view sql, const std::string& data
     auto key = [&](const sql::TableName& t) { return std::make_pair(t.schema.empty() ? db : t.schema, t.name); };
     switch (st.kind) {
       case sql::StatementKind::kCreateTable:
-        if (st.temporary && !st.tables.empty()) temporary_tables_.insert(key(st.tables[0]));
+        if (st.temporary && !st.tables.empty()) {
+          if (!(effects & kCreatesTemporary)) created_.emplace_back();
+          created_.back().push_back(key(st.tables[0]));
+          effects |= kCreatesTemporary;
+        }
         break;
       case sql::StatementKind::kDropTable:
         // DROP TABLE drops the temporary table of that name first.
@@ -90,6 +95,12 @@ uint32_t SessionState::OnQuerySent(std::string_view sql, const std::string& data
 
 void SessionState::OnQueryDone(uint32_t effects, bool ok) {
   if (effects == 0) return;
+  // A CREATE TEMPORARY TABLE that failed made no table (in a multi-statement
+  // that failed part-way: the ones before the failure are not recorded).
+  if ((effects & kCreatesTemporary) && !created_.empty()) {
+    if (ok) temporary_tables_.insert(created_.front().begin(), created_.front().end());
+    created_.pop_front();
+  }
   // A failed LOCK TABLES holds nothing; a failed UNLOCK still releases.
   if ((effects & kLocksTables) && ok) {
     table_locks_ = true;
@@ -112,6 +123,7 @@ bool SessionState::MayHaveTemporaryTable(const std::string& database, const std:
 
 void SessionState::OnSessionReset() {
   temporary_tables_.clear();
+  created_.clear();
   table_locks_ = false;
   handlers_ = 0;
   user_locks_ = false;

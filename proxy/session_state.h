@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <set>
 #include <string>
 #include <utility>
@@ -42,7 +43,7 @@ class SessionState {
   // The database named by the last USE seen (valid when kChangesDatabase completed OK).
   const std::string& last_use_database() const { return last_use_database_; }
   // The session may have a TEMPORARY table of this name (CREATE TEMPORARY
-  // TABLE sent, no DROP TABLE of it since): only the server knows it, and a
+  // TABLE succeeded, no DROP TABLE of it sent since): only the server knows it, and a
   // statement naming it means it rather than a base table of the same name.
   bool MayHaveTemporaryTable(const std::string& database, const std::string& table) const;
 
@@ -52,6 +53,8 @@ class SessionState {
   bool user_locks_ = false;   // GET_LOCK taken and not known to be released
   std::string last_use_database_;
   std::set<std::pair<std::string, std::string>> temporary_tables_;  // (database, table)
+  // Per query in flight that creates temporary tables: their names, recorded once it succeeds.
+  std::deque<std::vector<std::pair<std::string, std::string>>> created_;
 };
 
 }  // namespace sealgate::proxy

@@ -56,8 +56,11 @@ TEST(SessionStateTest, HandlersAndUserLocks) {
 
 TEST(SessionStateTest, TemporaryTablesOfTheSession) {
   SessionState s;
-  s.OnQuerySent("CREATE TEMPORARY TABLE tmp (id INT)", "app");
-  s.OnQuerySent("USE other; CREATE TEMPORARY TABLE IF NOT EXISTS `x y` LIKE app.t", "app");
+  s.OnQueryDone(s.OnQuerySent("CREATE TEMPORARY TABLE tmp (id INT)", "app"), true);
+  s.OnQueryDone(s.OnQuerySent("USE other; CREATE TEMPORARY TABLE IF NOT EXISTS `x y` LIKE app.t", "app"), true);
+  // One that fails makes no table.
+  s.OnQueryDone(s.OnQuerySent("CREATE TEMPORARY TABLE failed (id INT, id INT)", "app"), false);
+  EXPECT_FALSE(s.MayHaveTemporaryTable("app", "failed"));
   EXPECT_TRUE(s.MayHaveTemporaryTable("app", "tmp"));
   EXPECT_TRUE(s.MayHaveTemporaryTable("other", "x y"));
   EXPECT_FALSE(s.MayHaveTemporaryTable("other", "tmp"));
