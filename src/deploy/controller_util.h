@@ -16,6 +16,12 @@ inline sql::TableName Resolve(const sql::TableName& t, const std::string& databa
   return {t.schema.empty() ? database : t.schema, t.name};
 }
 
+// The server's own answer for a table that is not there (a DROP staged in
+// the same block makes it so): 1146 / 42S02.
+inline Status NoSuchTable(const sql::TableName& t) {
+  return Status::NotFound("Table '" + t.schema + "." + t.name + "' doesn't exist").WithMysqlError(1146, "42S02");
+}
+
 // An error reads as absent.
 inline bool TableIsThere(migration::SqlConn& admin, const std::string& schema, const std::string& table) {
   auto there = migration::TableExists(admin, schema, table);

@@ -278,13 +278,10 @@ Status CheckBindings(SqlConn& admin, const Metadata& m, std::vector<Finding>* ou
       // A missing table is reported by the item checks; here, another table under its name.
       auto now = migration::InnodbTableId(admin, row->second.table.schema, row->second.writes_into);
       if (!now.ok()) return now.status();
-      if (!*now || *now == row->second.bound_to) continue;
-      Status bound = migration::CheckBoundTable(admin, row->second.table.schema, row->second.writes_into,
-                                                row->second.bound_to);
-      if (bound.code() != StatusCode::kFailedPrecondition) {
-        SEALGATE_RETURN_IF_ERROR(bound);
-        continue;
-      }
+      if (!*now) continue;
+      Status bound = migration::BoundMismatch(row->second.table.schema, row->second.writes_into,
+                                              row->second.bound_to, *now);
+      if (bound.ok()) continue;
       out->push_back({"migration", deploy, it.table, "migration " + std::to_string(id) + ": " + bound.message(),
                       IsActive(d->second.state)
                           ? "ROLLBACK DEPLOY '" + deploy + "' (the table under that name is left alone)"

@@ -163,8 +163,7 @@ std::optional<ControlReply> DeployController::ReadInBlock(const ClientContext& c
     const DeployItem* item = changed(t);
     if (!item) return ControlReply::Forward();
     if (item->kind == ItemKind::kDrop) {
-      return ControlReply::Error(Status::NotFound("Table '" + t.schema + "." + t.name + "' doesn't exist")
-                                     .WithMysqlError(1146, "42S02"));
+      return ControlReply::Error(NoSuchTable(t));
     }
     if (!intro->plain_tail) {
       return ControlReply::Error(DeployError(

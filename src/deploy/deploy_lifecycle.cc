@@ -397,22 +397,16 @@ ControlReply DeployController::Rollback(const ClientContext& c, const std::optio
     if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));
     if (it->second.busy && it->second.deploy.state == DeployState::kSealing) {
       // A COMMIT waits for the seal: it stops, then the rollback goes on.
-      // The statement that waited (a plain ALTER's own deploy) may roll it
-      // back itself as it ends: that is waited for too, and is the answer.
+      // The statement that waited (a plain ALTER's own deploy) may take the
+      // deploy first to roll it back itself: that is waited for too (busy
+      // again), and its outcome is the answer.
       std::unique_lock<std::mutex> wait(mu_, std::adopt_lock);
       it->second.cancel = true;
       busy_cv_.notify_all();
-      auto settled = [&] {
+      busy_cv_.wait(wait, [&] {
         auto found = deploys_.find(name);
         return found == deploys_.end() || !found->second.busy;
-      };
-      busy_cv_.wait(wait, settled);
-      if (deploys_.count(name) && deploys_[name].deploy.anonymous) {
-        busy_cv_.wait_for(wait, std::chrono::milliseconds(200), [&] {
-          return !deploys_.count(name) || deploys_[name].deploy.state == DeployState::kRolledBack;
-        });
-        busy_cv_.wait(wait, settled);
-      }
+      });
       wait.release();
       it = deploys_.find(name);
       if (it == deploys_.end()) return ControlReply::Error(DeployError(error::kDeployNotFound, "no deploy is named '" + name + "'"));

@@ -371,8 +371,7 @@ std::optional<ControlReply> DeployController::ComposeInBlock(const ClientContext
   std::string info;
   switch (earlier.kind) {
     case ItemKind::kDrop:
-      return ControlReply::Error(Status::NotFound("Table '" + t.schema + "." + t.name + "' doesn't exist")
-                                     .WithMysqlError(1146, "42S02"));
+      return ControlReply::Error(NoSuchTable(t));
     case ItemKind::kCreate: {
       // Created by this block: still an empty table under its shadow name,
       // which nobody reads or writes. The change is made on it, as the

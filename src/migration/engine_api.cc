@@ -84,19 +84,24 @@ std::optional<uint64_t> Engine::Impl::BindingOf(const std::string& schema, const
   return std::nullopt;
 }
 
-Status Engine::Impl::DropBound(uint64_t id) {
+Status Engine::Impl::CheckBoundById(uint64_t id, sql::TableName* target) {
   auto row = admin.Query("SELECT table_schema, shadow_name, target_table_id FROM " + Table("migrations") +
                          " WHERE id = " + std::to_string(id));
   if (!row.ok()) return row.status();
   if (row->empty()) return NoSuch(id);
-  const std::string schema = (*row)[0][0].value_or(""), table = (*row)[0][1].value_or("");
-  Status bound = CheckBoundTable(admin, schema, table, RecordedBinding((*row)[0][2]));
+  *target = {(*row)[0][0].value_or(""), (*row)[0][1].value_or("")};
+  return CheckBoundTable(admin, target->schema, target->name, RecordedBinding((*row)[0][2]));
+}
+
+Status Engine::Impl::DropBound(uint64_t id) {
+  sql::TableName target;
+  Status bound = CheckBoundById(id, &target);
   if (!bound.ok() && bound.code() != StatusCode::kFailedPrecondition) return bound;  // not known: nothing dropped
   if (!bound.ok()) {
     Log(LogLevel::kWarn, "migration " + std::to_string(id) + ": not dropped: " + bound.message());
     return Status::Ok();
   }
-  return admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(schema, table));
+  return admin.Exec("DROP TABLE IF EXISTS " + QuoteTable(target.schema, target.name));
 }
 
 StatusOr<std::shared_ptr<Migration>> Engine::Impl::LoadOne(const SqlRow& r) {
@@ -276,11 +281,8 @@ Status Engine::DropBoundTable(uint64_t id) {
 Status Engine::CheckBound(uint64_t id) {
   std::lock_guard<std::mutex> admin_lock(impl_->admin_mu);
   SEALGATE_RETURN_IF_ERROR(impl_->ReopenAdmin());
-  auto row = impl_->admin.Query(std::string(kSelectMigrationSql) + impl_->Table("migrations") +
-                                " WHERE id = " + std::to_string(id));
-  if (!row.ok()) return row.status();
-  if (row->empty()) return NoSuch(id);
-  return impl_->CheckBound(row->front());
+  sql::TableName target;
+  return impl_->CheckBoundById(id, &target);
 }
 
 StatusOr<uint64_t> Engine::PrepareInverse(uint64_t id, const std::string& target) {

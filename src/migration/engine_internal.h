@@ -55,6 +55,9 @@ struct Engine::Impl : public MigrationHost {
   // The table a migration row writes into (its shadow_name) is still the one
   // it was bound to (table_identity.h).
   Status CheckBound(const SqlRow& row);
+  // The same for migration `id`, read from its row; `*target` is the table
+  // it writes into. admin_mu held.
+  Status CheckBoundById(uint64_t id, sql::TableName* target);
   // Drops the table migration `id` writes into, if it is still the one it
   // was bound to; another table under that name is left alone (logged).
   // admin_mu held.

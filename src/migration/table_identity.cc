@@ -15,17 +15,22 @@ StatusOr<std::optional<uint64_t>> InnodbTableId(SqlConn& conn, const std::string
   return std::optional<uint64_t>(std::strtoull((*id)->c_str(), nullptr, 10));
 }
 
+Status BoundMismatch(const std::string& schema, const std::string& table, std::optional<uint64_t> bound,
+                     std::optional<uint64_t> now) {
+  if (!bound || now == bound) return Status::Ok();
+  return Status::FailedPrecondition(QuoteTable(schema, table) + " is not the table this migration created (InnoDB " +
+                                    "table id " + std::to_string(*bound) + "; " +
+                                    (now ? "now " + std::to_string(*now) + ": another table has its name"
+                                         : std::string("no such table now")) +
+                                    "): it is never written to, resumed on or dropped by this migration");
+}
+
 Status CheckBoundTable(SqlConn& conn, const std::string& schema, const std::string& table,
                        std::optional<uint64_t> bound) {
   if (!bound) return Status::Ok();
   auto now = InnodbTableId(conn, schema, table);
   if (!now.ok()) return now.status();
-  if (*now == bound) return Status::Ok();
-  return Status::FailedPrecondition(QuoteTable(schema, table) + " is not the table this migration created (InnoDB " +
-                                    "table id " + std::to_string(*bound) + "; " +
-                                    (*now ? "now " + std::to_string(**now) + ": another table has its name"
-                                          : std::string("no such table now")) +
-                                    "): it is never written to, resumed on or dropped by this migration");
+  return BoundMismatch(schema, table, bound, *now);
 }
 
 }  // namespace sealgate::migration

@@ -19,9 +19,13 @@ namespace sealgate::migration {
 // InnoDB table. Reads information_schema.INNODB_SYS_TABLES (PROCESS privilege).
 StatusOr<std::optional<uint64_t>> InnodbTableId(SqlConn& conn, const std::string& schema, const std::string& table);
 
-// Ok when `schema`.`table` is the table with id `bound` (or when nothing was
-// recorded: metadata of an older sealgate). Otherwise FailedPrecondition
-// saying what stands under that name now.
+// Ok when the table named `schema`.`table`, whose id is `now` (nullopt: no
+// such table), is the table with id `bound` (or when nothing was recorded:
+// metadata of an older sealgate). Otherwise FailedPrecondition saying what
+// stands under that name.
+Status BoundMismatch(const std::string& schema, const std::string& table, std::optional<uint64_t> bound,
+                     std::optional<uint64_t> now);
+// BoundMismatch with the table's id read through `conn` (when one was recorded).
 Status CheckBoundTable(SqlConn& conn, const std::string& schema, const std::string& table,
                        std::optional<uint64_t> bound);
 

@@ -298,10 +298,8 @@ TEST_F(DeployTest, NamedDeploySurvivesProxyKillAndIsSealedAfterRestart) {
   Fill("t", 2000);
   std::string name = "durable_" + db_;
   std::string schema = "_sgtest_durable";
-  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+  ProxyProcess::Options options = FreshMetadata(schema);
   ProxyProcess first;
-  ProxyProcess::Options options;
-  options.metadata_schema = schema;
   ASSERT_TRUE(first.Start(options)) << first.log();
   {
     auto c = TestConn::Open(first.address(), db_);
@@ -326,9 +324,7 @@ TEST_F(DeployTest, SealInterruptedBeforeItsBookkeepingIsReadFromTheSchema) {
   Fill("t", 300);
   std::string name = "interrupted_" + db_;
   std::string schema = "_sgtest_interrupted";
-  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
-  ProxyProcess::Options options;
-  options.metadata_schema = schema;
+  ProxyProcess::Options options = FreshMetadata(schema);
   {
     ProxyProcess first;
     ASSERT_TRUE(first.Start(options)) << first.log();

@@ -27,6 +27,15 @@
 
 namespace sealgate::test {
 
+// Options for a proxy over its own metadata schema `schema`, emptied first:
+// for a test that stops and starts sealgate over the same deploys.
+inline ProxyProcess::Options FreshMetadata(const std::string& schema) {
+  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
+  ProxyProcess::Options options;
+  options.metadata_schema = schema;
+  return options;
+}
+
 // GET path on the proxy's HTTP endpoint; the body, or "" on failure.
 inline std::string HttpGet(int port, const std::string& path) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

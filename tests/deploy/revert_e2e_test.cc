@@ -229,9 +229,7 @@ TEST_F(RevertTest, RevertWorksAfterTheProxyWasKilledBetweenSealAndRevert) {
   Fill("t", 500);
   std::string name = "restart_" + db_;
   std::string schema = "_sgtest_revert_restart";
-  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
-  ProxyProcess::Options options;
-  options.metadata_schema = schema;
+  ProxyProcess::Options options = FreshMetadata(schema);
   ProxyProcess first;
   ASSERT_TRUE(first.Start(options)) << first.log();
   {

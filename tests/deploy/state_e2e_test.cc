@@ -35,9 +35,7 @@ TEST_F(DeployStateTest, AMigrationNeverWritesIntoAShadowItDidNotCreate) {
   Fill("t", 500);
   const std::string name = "bound_" + db_;
   const std::string schema = "_sgtest_bound_" + std::to_string(getpid());
-  TestConn::Open(TestServer())->MustExec("DROP DATABASE IF EXISTS " + schema);
-  ProxyProcess::Options options;
-  options.metadata_schema = schema;
+  ProxyProcess::Options options = FreshMetadata(schema);
   ProxyProcess first;
   ASSERT_TRUE(first.Start(options)) << first.log();
   {
